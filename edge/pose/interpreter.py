@@ -1,0 +1,44 @@
+"""Load a TFLite model on whichever LiteRT interpreter this machine has.
+
+ai-edge-litert is the maintained package (x86_64 and aarch64 wheels); tflite-runtime 2.14
+is the fallback for images that only carry that one. Both expose the same Interpreter API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from edge.pose.model_files import ModelFileError
+
+
+def _interpreter_class() -> Any:
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        try:
+            from tflite_runtime.interpreter import Interpreter
+        except ImportError as exc:
+            raise ModelFileError(
+                "no TFLite interpreter installed; run `pip install ai-edge-litert` "
+                "(or `pip install tflite-runtime` where LiteRT has no wheel)"
+            ) from exc
+    return Interpreter
+
+
+def load_interpreter(model_path: Path, num_threads: int) -> Any:
+    """An allocated interpreter for `model_path`, or one clear ModelFileError line."""
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        raise ModelFileError(f"model {model_path} is missing; run `make models`")
+    interpreter_class = _interpreter_class()
+    try:
+        interpreter = interpreter_class(model_path=str(model_path), num_threads=num_threads)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelFileError(
+            f"model {model_path} could not be loaded ({first_line}); "
+            "it is corrupt or not a TFLite model: delete it and run `make models`"
+        ) from exc
+    return interpreter

@@ -1,0 +1,137 @@
+"""BlazePose landmark model: a 256x256 ROI patch -> 39 landmarks, world landmarks, presence.
+
+Decoding follows MediaPipe's
+mediapipe/modules/pose_landmark/tensors_to_pose_landmarks_and_segmentation.pbtxt
+(TensorsToLandmarksCalculator num_landmarks 39, input 256x256, SIGMOID visibility and
+presence; RefineLandmarksFromHeatmapCalculator; WorldLandmarkProjectionCalculator).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge.pose.interpreter import load_interpreter
+from edge.pose.roi import Roi, crop, project_to_image
+
+INPUT_SIZE = 256
+NUM_OUTPUT_LANDMARKS = 39  # 33 body + 2 auxiliary (ROI) + 4 unused
+NUM_BODY = 33
+AUX_SLICE = slice(33, 35)
+# The graph config says kernel_size 7, but the 0.10.18 binary's landmarks match a 9x9
+# window (shared/notes/blazepose-on-litert.md: 0.14% vs 0.62% median error).
+HEATMAP_KERNEL = 9
+MIN_CONFIDENCE_TO_REFINE = 0.5  # RefineLandmarksFromHeatmapCalculatorOptions default
+
+
+@dataclass(frozen=True)
+class RawLandmarks:
+    """One landmark-model pass, projected to the frame, before temporal smoothing."""
+
+    points: np.ndarray  # (33, 3) x, y, z in pixels
+    visibility: np.ndarray  # (33,)
+    aux: np.ndarray  # (2, 3) hip centre and size/rotation point, pixels
+    world: np.ndarray  # (33, 3) metres
+    presence: float
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def refine_with_heatmap(xy: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
+    """Replace each (x, y) in [0,1] by the sigmoid-weighted centroid of its heatmap window.
+
+    Only where the window's peak confidence reaches MIN_CONFIDENCE_TO_REFINE; windows
+    shrink at the heatmap edge (a zero border). Centres truncate toward zero, as the C++
+    int conversion does.
+    """
+    rows_n, cols_n, _ = heatmap.shape
+    col = np.trunc(xy[:, 0] * cols_n).astype(np.int64)
+    row = np.trunc(xy[:, 1] * rows_n).astype(np.int64)
+    inside = (col >= 0) & (col < cols_n) & (row >= 0) & (row < rows_n)
+    half = (HEATMAP_KERNEL - 1) // 2
+    offsets = np.arange(-half, half + 1)
+    win_rows = row[:, None] + offsets  # (N, K)
+    win_cols = col[:, None] + offsets
+    valid = (
+        ((win_rows >= 0) & (win_rows < rows_n))[:, :, None]
+        & ((win_cols >= 0) & (win_cols < cols_n))[:, None, :]
+    )
+    channel = np.arange(len(xy))[:, None, None]
+    values = heatmap[
+        np.clip(win_rows, 0, rows_n - 1)[:, :, None],
+        np.clip(win_cols, 0, cols_n - 1)[:, None, :],
+        channel,
+    ]
+    confidence = np.where(valid, _sigmoid(values), 0.0)
+    total = confidence.sum(axis=(1, 2))
+    refine = inside & (confidence.max(axis=(1, 2)) >= MIN_CONFIDENCE_TO_REFINE) & (total > 0)
+    safe_total = np.where(total > 0, total, 1.0)
+    mean_col = (confidence * win_cols[:, None, :]).sum(axis=(1, 2)) / safe_total
+    mean_row = (confidence * win_rows[:, :, None]).sum(axis=(1, 2)) / safe_total
+    out = xy.copy()
+    out[refine, 0] = mean_col[refine] / cols_n
+    out[refine, 1] = mean_row[refine] / rows_n
+    return out
+
+
+class LandmarkModel:
+    """Runs pose_landmark_{lite,full,heavy}.tflite on one ROI of a frame."""
+
+    def __init__(self, model_path: Path, num_threads: int = 2) -> None:
+        self._interpreter = load_interpreter(model_path, num_threads)
+        self._input_index = self._interpreter.get_input_details()[0]["index"]
+        # Tell outputs apart by shape, not name: .task bundles name them differently.
+        self._outputs: dict[str, int] = {}
+        for detail in self._interpreter.get_output_details():
+            shape = tuple(int(d) for d in detail["shape"])
+            size = int(np.prod(shape))
+            if size == NUM_OUTPUT_LANDMARKS * 5:
+                self._outputs["landmarks"] = detail["index"]
+            elif size == NUM_OUTPUT_LANDMARKS * 3:
+                self._outputs["world"] = detail["index"]
+            elif size == 1:
+                self._outputs["presence"] = detail["index"]
+            elif len(shape) == 4 and shape[-1] == NUM_OUTPUT_LANDMARKS:
+                self._outputs["heatmap"] = detail["index"]
+        missing = {"landmarks", "world", "presence", "heatmap"} - set(self._outputs)
+        if missing:
+            raise ValueError(f"{model_path} is not a BlazePose landmark model (no {missing})")
+
+    def run(self, image_bgr: np.ndarray, roi: Roi) -> RawLandmarks:
+        """Crop `roi` (replicated border), infer, and project back to frame pixels."""
+        # Swap to RGB (what the model was trained on) on the small patch: a reversed view
+        # of the whole frame would make OpenCV copy every pixel (~4 ms at 720p).
+        patch = crop(image_bgr, roi, INPUT_SIZE)[:, :, ::-1]
+        tensor = patch.astype(np.float32) * (1.0 / 255.0)  # output_tensor_float_range 0..1
+        self._interpreter.set_tensor(self._input_index, tensor[None])
+        self._interpreter.invoke()
+        get = self._interpreter.get_tensor
+        raw = get(self._outputs["landmarks"]).reshape(NUM_OUTPUT_LANDMARKS, 5)
+        # The presence flag is already a probability in these models: a second sigmoid
+        # would keep tracking alive forever (shared/notes/blazepose-on-litert.md).
+        presence = float(get(self._outputs["presence"]).ravel()[0])
+        heatmap = get(self._outputs["heatmap"])[0]
+        world_raw = get(self._outputs["world"]).reshape(NUM_OUTPUT_LANDMARKS, 3)
+
+        normalized = raw[:, :3] / INPUT_SIZE
+        normalized[:, :2] = refine_with_heatmap(normalized[:, :2], heatmap)
+        projected = project_to_image(normalized, roi)
+        projected[:, 2] = normalized[:, 2] * roi.width  # z scales like x
+        visibility = _sigmoid(raw[:NUM_BODY, 3])
+
+        cos_r, sin_r = math.cos(roi.rotation), math.sin(roi.rotation)
+        world = world_raw[:NUM_BODY].copy()
+        world[:, 0] = cos_r * world_raw[:NUM_BODY, 0] - sin_r * world_raw[:NUM_BODY, 1]
+        world[:, 1] = sin_r * world_raw[:NUM_BODY, 0] + cos_r * world_raw[:NUM_BODY, 1]
+        return RawLandmarks(
+            points=projected[:NUM_BODY],
+            visibility=visibility,
+            aux=projected[AUX_SLICE],
+            world=world,
+            presence=presence,
+        )

@@ -1,0 +1,66 @@
+"""Video files and OpenCV camera indices behind one FrameSource."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+
+from edge.sources.frame import Frame, FrameSource, SourceError
+
+DEFAULT_CAMERA_FPS = 30.0
+
+
+class OpenCvSource:
+    """Reads frames through cv2.VideoCapture.
+
+    Files are stamped index / fps (container timestamps are unreliable across codecs, and
+    a file replays at its nominal rate); cameras are stamped with the monotonic clock.
+    """
+
+    def __init__(self, spec: str | int) -> None:
+        self.is_camera = isinstance(spec, int)
+        self.description = f"camera {spec}" if self.is_camera else f"video {spec}"
+        if not self.is_camera and not Path(str(spec)).is_file():
+            raise SourceError(f"{self.description} not found; check the path")
+        self._capture = cv2.VideoCapture(spec)
+        if not self._capture.isOpened():
+            fix = "is it plugged in and free?" if self.is_camera else "is it a readable video?"
+            raise SourceError(f"{self.description} could not be opened; {fix}")
+        ok, first = self._capture.read()
+        if not ok or first is None:
+            self._capture.release()
+            fix = "check the cable and permissions" if self.is_camera else (
+                "the file is empty or corrupt; re-encode it (e.g. ffmpeg -i IN -c:v libx264 OUT)"
+            )
+            raise SourceError(f"{self.description} gave no frames; {fix}")
+        self._first = first
+        fps = self._capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and fps > 1e-3 else DEFAULT_CAMERA_FPS
+        self.height, self.width = first.shape[:2]
+        count = 0 if self.is_camera else self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        self.frame_count = max(int(count or 0), 0)
+
+    def frames(self) -> Iterator[Frame]:
+        start = time.monotonic()
+        index = 0
+        image = self._first
+        while image is not None:
+            stamp = time.monotonic() - start if self.is_camera else index / self.fps
+            yield Frame(image=image, index=index, timestamp_s=stamp)
+            index += 1
+            ok, image = self._capture.read()
+            if not ok:
+                image = None
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+def open_source(spec: str | int) -> FrameSource:
+    """A camera for an integer (or a string of digits), a video file for a path."""
+    if isinstance(spec, str) and spec.isdigit():
+        spec = int(spec)
+    return OpenCvSource(spec)

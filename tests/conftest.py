@@ -1,0 +1,37 @@
+"""Shared fixtures: where the real data and the fetched models are."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, or skip (fresh clone) / fail (CI) with the reason."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        message = f"real data {path} is absent (it lives beside the repo as ../shared)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must have it")
+        pytest.skip(message + "; a fresh clone without it skips the real-data tests")
+    return path
+
+
+@pytest.fixture(scope="session")
+def exercise_clips() -> list[Path]:
+    return sorted(shared_path("data", "exercise_videos").glob("*.mp4"))
+
+
+@pytest.fixture(scope="session")
+def model_paths():
+    from edge.pose.model_files import ModelFileError, resolve_models
+
+    try:
+        return resolve_models()
+    except ModelFileError as exc:
+        pytest.fail(f"{exc} (make test runs `make models` first)")
