@@ -11,7 +11,14 @@ import pytest
 from edge.pose.detector import ssd_anchor_centers, weighted_nms
 from edge.pose.landmark_model import refine_with_heatmap
 from edge.pose.one_euro import LandmarkSmoother, OneEuroFilter
-from edge.pose.roi import Roi, alignment_roi, crop, normalize_radians, project_to_image, scaled_square
+from edge.pose.roi import (
+    Roi,
+    alignment_roi,
+    crop,
+    normalize_radians,
+    project_to_image,
+    scaled_square,
+)
 
 
 def test_anchor_layout_matches_the_detector_output():

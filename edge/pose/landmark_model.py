@@ -57,10 +57,9 @@ def refine_with_heatmap(xy: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
     offsets = np.arange(-half, half + 1)
     win_rows = row[:, None] + offsets  # (N, K)
     win_cols = col[:, None] + offsets
-    valid = (
-        ((win_rows >= 0) & (win_rows < rows_n))[:, :, None]
-        & ((win_cols >= 0) & (win_cols < cols_n))[:, None, :]
-    )
+    valid = ((win_rows >= 0) & (win_rows < rows_n))[:, :, None] & (
+        (win_cols >= 0) & (win_cols < cols_n)
+    )[:, None, :]
     channel = np.arange(len(xy))[:, None, None]
     values = heatmap[
         np.clip(win_rows, 0, rows_n - 1)[:, :, None],

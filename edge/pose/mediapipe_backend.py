@@ -58,7 +58,7 @@ class MediaPipePoseEstimator:
         # The legacy wrapper stamps every frame 33,333 us after the last whatever the
         # clip's rate; feed it the frame's real time so its One Euro filters see the same
         # clock as ours (the attribute is the wrapper's own counter, read before use).
-        stamp_us = int(round(frame.timestamp_s * 1e6))
+        stamp_us = round(frame.timestamp_s * 1e6)
         if hasattr(self._pose, "_simulated_timestamp"):
             self._pose._simulated_timestamp = stamp_us - 33333
         rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)

@@ -77,8 +77,10 @@ class LowPassFilter:
 
     def apply(self, values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
-        self._state = values if self._state is None else (
-            self.alpha * values + (1.0 - self.alpha) * self._state
+        self._state = (
+            values
+            if self._state is None
+            else (self.alpha * values + (1.0 - self.alpha) * self._state)
         )
         return self._state
 

@@ -55,9 +55,7 @@ def scaled_square(roi: Roi, scale: float = 1.25) -> Roi:
     return Roi(roi.center_x, roi.center_y, side, side, roi.rotation)
 
 
-def crop(
-    image: np.ndarray, roi: Roi, size: int, border: int = cv2.BORDER_REPLICATE
-) -> np.ndarray:
+def crop(image: np.ndarray, roi: Roi, size: int, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
     """Warp the rotated ROI of `image` into a size x size patch.
 
     Same construction as MediaPipe's OpenCV ImageToTensor converter: the ROI's corners

@@ -32,9 +32,10 @@ class OpenCvSource:
         ok, first = self._capture.read()
         if not ok or first is None:
             self._capture.release()
-            fix = "check the cable and permissions" if self.is_camera else (
-                "the file is empty or corrupt; re-encode it (e.g. ffmpeg -i IN -c:v libx264 OUT)"
-            )
+            if self.is_camera:
+                fix = "check the cable and permissions"
+            else:
+                fix = "the file is empty or corrupt; re-encode it (ffmpeg -i IN -c:v libx264 OUT)"
             raise SourceError(f"{self.description} gave no frames; {fix}")
         self._first = first
         fps = self._capture.get(cv2.CAP_PROP_FPS)

@@ -1,0 +1,1 @@
+"""Measurements behind `make bench`: they write docs/bench/*.md and JSON twins."""

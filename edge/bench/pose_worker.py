@@ -1,0 +1,60 @@
+"""One backend, in a process of its own, over a list of clips: time and peak memory.
+
+Run by edge.bench.pose, once per backend, so each backend's RSS is its own and neither
+warms the other's caches. Writes JSON timings and an npz of landmarks for agreement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from edge.bench.agreement import landmarks_array
+from edge.pose.estimator import create_estimator
+from edge.sources import open_source
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", required=True)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--landmark-model", type=Path)
+    parser.add_argument("--json", type=Path, required=True)
+    parser.add_argument("--landmarks", type=Path, required=True)
+    parser.add_argument("clips", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+
+    estimator = create_estimator(args.backend, args.threads, landmark_model=args.landmark_model)
+    clips: dict[str, dict[str, float]] = {}
+    landmarks: dict[str, np.ndarray] = {}
+    for clip in args.clips:
+        estimator.reset()
+        source = open_source(str(clip))
+        results, times = [], []
+        for frame in source.frames():
+            start = time.perf_counter()
+            results.append(estimator.process(frame))
+            times.append(time.perf_counter() - start)
+        source.close()
+        ms = 1000 * np.array(times)
+        clips[clip.name] = {
+            "frames": len(ms),
+            "mean_ms": float(ms.mean()),
+            "median_ms": float(np.median(ms)),
+            "p90_ms": float(np.percentile(ms, 90)),
+        }
+        landmarks[clip.name] = landmarks_array(results)
+    estimator.close()
+    peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    args.json.write_text(json.dumps({"clips": clips, "peak_rss_mib": peak_rss_mib}))
+    np.savez_compressed(args.landmarks, **landmarks)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One module per `dancepose` sub-command: add_parser() and run()."""

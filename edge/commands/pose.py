@@ -1,0 +1,89 @@
+"""`dancepose pose VIDEO --out FILE.npz`: keypoints of one person, frame by frame."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import cv2
+
+from edge.errors import UsageError
+from edge.keypoints_io import KeypointTrack, save_npz
+from edge.overlay import draw_skeleton
+from edge.pose.estimator import BACKENDS, create_estimator
+from edge.progress import Progress
+from edge.sources import open_source
+
+
+def add_pose_model_options(parser: argparse.ArgumentParser) -> None:
+    """Backend and model options shared by every command that runs the pose model."""
+    parser.add_argument("--backend", choices=BACKENDS, default="litert")
+    parser.add_argument("--threads", type=int, default=2, help="interpreter threads (litert)")
+    parser.add_argument("--task", type=Path, help="a MediaPipe .task bundle to use instead")
+    parser.add_argument("--detector-model", type=Path, help="pose_detection.tflite to use")
+    parser.add_argument("--landmark-model", type=Path, help="pose_landmark_*.tflite to use")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("pose", help="write per-frame BlazePose landmarks to .npz")
+    parser.add_argument("video", help="video file, or a camera index")
+    parser.add_argument("--out", type=Path, required=True, help="output .npz")
+    parser.add_argument("--overlay", type=Path, help="also write the video with the skeleton")
+    add_pose_model_options(parser)
+    parser.set_defaults(run=run)
+
+
+def estimate_track(args: argparse.Namespace, overlay: Path | None = None) -> KeypointTrack:
+    """Run the chosen backend over the whole source; optionally write an overlay video."""
+    estimator = create_estimator(
+        args.backend, args.threads, args.detector_model, args.landmark_model, args.task
+    )
+    source = open_source(args.video)
+    writer = None
+    if overlay is not None:
+        overlay.parent.mkdir(parents=True, exist_ok=True)
+        writer = cv2.VideoWriter(
+            str(overlay),
+            cv2.VideoWriter_fourcc(*"mp4v"),
+            source.fps,
+            (source.width, source.height),
+        )
+    progress = Progress(source.frame_count, f"pose {Path(str(args.video)).name}")
+    results = []
+    try:
+        for frame in source.frames():
+            result = estimator.process(frame)
+            results.append(result)
+            if writer is not None:
+                image = frame.image.copy()
+                writer.write(draw_skeleton(image, None if result is None else result.landmarks))
+            progress.update(len(results))
+    finally:
+        progress.close()
+        source.close()
+        estimator.close()
+        if writer is not None:
+            writer.release()
+    return KeypointTrack.from_results(
+        results,
+        fps=source.fps,
+        width=source.width,
+        height=source.height,
+        source=str(args.video),
+        backend=args.backend,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    track = estimate_track(args, args.overlay)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    save_npz(track, args.out)
+    found = int(track.present.sum())
+    print(f"{args.out}: {track.num_frames} frames, person found on {found}", file=sys.stderr)
+    if found == 0:
+        raise UsageError(
+            f"no person found in {args.video} ({track.num_frames} frames); "
+            "check that one whole body is in view and lit"
+        )
+    return 0

@@ -1,0 +1,38 @@
+"""Our LiteRT BlazePose pipeline against MediaPipe's own, on every real exercise clip."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge.bench.agreement import compare, run_on_clip
+from edge.pose.estimator import create_estimator
+
+
+@pytest.fixture(scope="module")
+def backends(model_paths):
+    litert = create_estimator("litert", 2, model_paths.detector, model_paths.landmark)
+    mediapipe = create_estimator("mediapipe")
+    yield litert, mediapipe
+    litert.close()
+    mediapipe.close()
+
+
+def test_agreement_with_mediapipe_on_every_exercise_clip(backends, exercise_clips):
+    litert, mediapipe = backends
+    assert len(exercise_clips) >= 11
+    failures = []
+    for clip in exercise_clips:
+        figures = compare(clip.name, run_on_clip(litert, clip), run_on_clip(mediapipe, clip))
+        print(
+            f"{clip.name}: median {figures.median_error_pct_torso:.2f}% of torso, "
+            f"litert finds {figures.candidate_recall_pct:.1f}% of mediapipe's frames, "
+            f"mediapipe {figures.reference_recall_pct:.1f}% of litert's"
+        )
+        assert figures.found_both > 0, f"{clip.name}: no frame where both found the person"
+        if not (
+            figures.median_error_pct_torso <= 3.0
+            and figures.candidate_recall_pct >= 95.0
+            and figures.reference_recall_pct >= 95.0
+        ):
+            failures.append(figures)
+    assert not failures, failures
