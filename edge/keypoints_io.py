@@ -34,6 +34,8 @@ class KeypointTrack:
     landmarks (T, 33, 4): x, y, z in pixels, visibility; NaN rows where nobody was found.
     world (T, 33, 3): metres (NaN when the source has no world landmarks).
     present (T,): whether a person was found on that frame.
+    The shapes are checked here, so every producer (pose run, file, converter) is held to
+    the same contract and a consumer never has to re-check them.
     """
 
     landmarks: np.ndarray
@@ -44,6 +46,16 @@ class KeypointTrack:
     height: int
     source: str = ""
     backend: str = ""
+
+    def __post_init__(self) -> None:
+        frames = self.landmarks.shape[0] if self.landmarks.ndim == 3 else -1
+        if self.landmarks.shape != (frames, NUM_JOINTS, 4):
+            raise ValueError(f"landmarks must be (T, 33, 4), got {self.landmarks.shape}")
+        if self.world.shape != (frames, NUM_JOINTS, 3) or self.present.shape != (frames,):
+            raise ValueError(
+                f"world {self.world.shape} / present {self.present.shape} do not match "
+                f"{frames} frames of landmarks"
+            )
 
     @property
     def num_frames(self) -> int:
@@ -68,11 +80,24 @@ class KeypointTrack:
 
 
 def save_npz(track: KeypointTrack, path: Path) -> None:
-    np.savez_compressed(
-        path, landmarks=track.landmarks.astype(np.float32), world=track.world.astype(np.float32),
-        present=track.present.astype(bool), fps=np.float64(track.fps), width=np.int32(track.width),
-        height=np.int32(track.height), source=np.str_(track.source), backend=np.str_(track.backend),
-    )  # fmt: skip
+    """Write the track to exactly `path` (numpy would append ".npz" to a bare file name)."""
+    with Path(path).open("wb") as handle:
+        np.savez_compressed(
+            handle, landmarks=track.landmarks.astype(np.float32),
+            world=track.world.astype(np.float32), present=track.present.astype(bool),
+            fps=np.float64(track.fps), width=np.int32(track.width), height=np.int32(track.height),
+            source=np.str_(track.source), backend=np.str_(track.backend),
+        )  # fmt: skip
+
+
+def _number(what: str, key: str, value: np.ndarray) -> float:
+    """A positive, finite number from a one-element npz entry (fps, width, height)."""
+    if value.size != 1 or not np.issubdtype(value.dtype, np.number):
+        raise KeypointFileError(f"{what}: {key} must be one number, got {value.shape}")
+    number = float(value.reshape(()))
+    if not np.isfinite(number) or number <= 0:
+        raise KeypointFileError(f"{what}: {key} must be positive, got {number}")
+    return number
 
 
 def load_npz(path: Path) -> KeypointTrack:
@@ -83,27 +108,28 @@ def load_npz(path: Path) -> KeypointTrack:
         data = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise KeypointFileError(f"{what}: not a readable npz ({exc})") from exc
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise KeypointFileError(f"{what}: a single .npy array, not an npz archive")
     with data:
         for key in NPZ_KEYS:
             if key not in data.files:
                 raise KeypointFileError(
                     f"{what}: missing key {key!r} (expected an npz written by `dancepose pose`)"
                 )
-        landmarks, world, present = data["landmarks"], data["world"], data["present"]
-        frames = landmarks.shape[0] if landmarks.ndim == 3 else -1
-        if landmarks.shape != (frames, NUM_JOINTS, 4):
-            raise KeypointFileError(f"{what}: landmarks must be (T, 33, 4), got {landmarks.shape}")
-        if world.shape != (frames, NUM_JOINTS, 3) or present.shape != (frames,):
-            raise KeypointFileError(
-                f"{what}: world {world.shape} / present {present.shape} do not match "
-                f"{frames} frames of landmarks"
-            )
-        source = str(data["source"]) if "source" in data.files else ""
-        backend = str(data["backend"]) if "backend" in data.files else ""
+        try:
+            landmarks, world, present = data["landmarks"], data["world"], data["present"]
+            extra = {key: str(data[key]) for key in ("source", "backend") if key in data.files}
+        except ValueError as exc:  # object arrays: refused, as they would need pickle
+            raise KeypointFileError(f"{what}: {exc}") from exc
+        fps = _number(what, "fps", data["fps"])
+        width, height = (int(_number(what, key, data[key])) for key in ("width", "height"))
+    try:  # astype refuses text arrays; the constructor checks every shape
         return KeypointTrack(
             landmarks.astype(np.float32), world.astype(np.float32), present.astype(bool),
-            float(data["fps"]), int(data["width"]), int(data["height"]), source, backend,
+            fps, width, height, **extra,
         )  # fmt: skip
+    except ValueError as exc:
+        raise KeypointFileError(f"{what}: {exc}") from exc
 
 
 def read_pose_csv(path: Path) -> tuple[list[str], np.ndarray]:
@@ -111,20 +137,24 @@ def read_pose_csv(path: Path) -> tuple[list[str], np.ndarray]:
     path = Path(path)
     names: list[str] = []
     rows: list[list[float]] = []
-    with path.open(newline="") as handle:
-        for line_number, row in enumerate(csv.reader(handle), start=1):
-            if not row:
-                continue
-            if len(row) != 1 + NUM_JOINTS * 3:
-                raise KeypointFileError(
-                    f"pose CSV {path} line {line_number}: {len(row)} columns, expected "
-                    f"{1 + NUM_JOINTS * 3} (name, then x, y, z for 33 landmarks)"
-                )
-            try:
-                rows.append([float(v) for v in row[1:]])
-            except ValueError as exc:
-                raise KeypointFileError(f"pose CSV {path} line {line_number}: {exc}") from exc
-            names.append(row[0])
+    try:
+        with path.open(newline="") as handle:
+            for line_number, row in enumerate(csv.reader(handle), start=1):
+                if not row:
+                    continue
+                where = f"pose CSV {path} line {line_number}"
+                if len(row) != 1 + NUM_JOINTS * 3:
+                    raise KeypointFileError(
+                        f"{where}: {len(row)} columns, expected {1 + NUM_JOINTS * 3} "
+                        "(name, then x, y, z for 33 landmarks)"
+                    )
+                try:
+                    rows.append([float(v) for v in row[1:]])
+                except ValueError as exc:
+                    raise KeypointFileError(f"{where}: {exc}") from exc
+                names.append(row[0])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise KeypointFileError(f"pose CSV {path}: cannot read it ({exc})") from exc
     points = np.array(rows, np.float32).reshape(-1, NUM_JOINTS, 3)
     return names, points
 
@@ -141,6 +171,15 @@ def write_pose_csv(path: Path, names: Sequence[str], landmarks: np.ndarray) -> N
             writer.writerow([name, *(f"{v:.5f}" for v in pose[:, :3].ravel())])
 
 
+def _track_2d(
+    landmarks: np.ndarray, fps: float, width: int, height: int, source: str
+) -> KeypointTrack:
+    """A track from 2D keypoints: present where any joint was seen; no world landmarks."""
+    present = ~np.isnan(landmarks[..., 0]).all(axis=1)
+    world = np.full((len(landmarks), NUM_JOINTS, 3), np.nan, np.float32)
+    return KeypointTrack(landmarks, world, present, float(fps), int(width), int(height), source)
+
+
 def from_coco17(
     points: np.ndarray, fps: float, width: int, height: int, score_threshold: float = 0.0,
     source: str = "",
@@ -148,25 +187,24 @@ def from_coco17(
     """(T, 17, 2|3) COCO keypoints (3rd column = confidence) -> a BlazePose-33 track.
 
     z is unknown in 2D keypoints: it is set to 0 for the joints COCO has, so features that
-    use z see a flat pose rather than NaN. Joints below `score_threshold` become NaN.
+    use z see a flat pose rather than NaN. Joints COCO lacks (hands, heels, toes, mouth) and
+    joints whose confidence is not above `score_threshold` are NaN in all four columns,
+    visibility included, rather than visibility 0: a NaN cannot be mistaken for a joint at
+    pixel (0, 0), and it propagates through any feature that wrongly uses it. Without a
+    confidence column every joint has visibility 1 and only NaN coordinates mark it missing.
     """
-    if points.ndim != 3 or points.shape[1] != 17 or points.shape[2] not in (2, 3):
-        raise KeypointFileError(f"COCO-17 keypoints must be (T, 17, 2|3), got {points.shape}")
-    frames = points.shape[0]
-    confidence = points[..., 2] if points.shape[2] == 3 else np.ones(points.shape[:2])
-    coco = np.zeros((frames, 17, 4), np.float32)
-    coco[..., :2] = points[..., :2]
-    coco[..., 3] = confidence
-    missing = (
-        (confidence <= score_threshold) if points.shape[2] == 3 else np.zeros_like(confidence, bool)
-    )
-    missing |= ~np.isfinite(points[..., :2]).all(axis=-1)
+    if points.ndim != 3 or points.shape[1:] not in ((17, 2), (17, 3)):
+        label = f"keypoints {source}" if source else "COCO-17 keypoints"
+        raise KeypointFileError(f"{label}: expected COCO-17 (T, 17, 2|3), got {points.shape}")
+    with_confidence = points.shape[2] == 3
+    confidence = points[..., 2] if with_confidence else np.ones(points.shape[:2], np.float32)
+    coco = np.zeros((*points.shape[:2], 4), np.float32)
+    coco[..., :2], coco[..., 3] = points[..., :2], confidence
+    missing = ~np.isfinite(points[..., :2]).all(axis=-1)
+    if with_confidence:
+        missing |= ~(confidence > score_threshold)  # NaN confidence counts as missing too
     coco[missing] = np.nan
-    landmarks = to_blazepose(coco, "coco17")
-    present = ~np.isnan(landmarks[..., 0]).all(axis=1)
-    landmarks[~present] = np.nan
-    world = np.full((frames, NUM_JOINTS, 3), np.nan, np.float32)
-    return KeypointTrack(landmarks, world, present, float(fps), int(width), int(height), source)
+    return _track_2d(to_blazepose(coco, "coco17"), fps, width, height, source)
 
 
 def read_openpose_json(path: Path) -> np.ndarray | None:
@@ -193,34 +231,39 @@ def read_openpose_folder(folder: Path, fps: float, width: int, height: int) -> K
         if pose is None:
             continue
         seen = pose[:, 2] > 0  # OpenPose writes x = y = c = 0 for joints it did not find
-        body[i, seen, :2] = pose[seen, :2]
-        body[i, seen, 2] = 0.0
-        body[i, seen, 3] = pose[seen, 2]
-    landmarks = to_blazepose(body, "body25")
-    present = ~np.isnan(landmarks[..., 0]).all(axis=1)
-    world = np.full((len(files), NUM_JOINTS, 3), np.nan, np.float32)
-    return KeypointTrack(
-        landmarks, world, present, float(fps), int(width), int(height), str(folder)
-    )
+        body[i, seen] = np.column_stack([pose[seen, :2], np.zeros(seen.sum()), pose[seen, 2]])
+    return _track_2d(to_blazepose(body, "body25"), fps, width, height, str(folder))
 
 
 def load_keypoints(
     path: Path, fps: float | None = None, width: int | None = None, height: int | None = None
 ) -> KeypointTrack:
-    """Any supported keypoint source, chosen by what the path is."""
+    """Any supported keypoint source, chosen by what the path is.
+
+    Only our npz carries a frame rate and image size; the other formats need them given.
+    """
     path = Path(path)
-    if path.suffix == ".npz":
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise KeypointFileError(f"keypoints {path}: no such file or folder")
+    if suffix == ".npz":
         return load_npz(path)
-    if path.is_dir() or path.suffix == ".npy":
-        if fps is None or width is None or height is None:
-            raise KeypointFileError(
-                f"keypoints {path}: this format carries no frame rate or size; pass fps, width "
-                "and height"
-            )
-        if path.is_dir():
-            return read_openpose_folder(path, fps, width, height)
-        return from_coco17(np.load(path), fps, width, height, source=str(path))
-    raise KeypointFileError(
-        f"keypoints {path}: unknown format; use a `dancepose pose` .npz, a COCO-17 .npy "
-        "(T, 17, 2|3) or a folder of OpenPose *_keypoints.json"
-    )
+    if not (path.is_dir() or suffix == ".npy"):
+        raise KeypointFileError(
+            f"keypoints {path}: unknown format; use a `dancepose pose` .npz, a COCO-17 .npy "
+            "(T, 17, 2|3) or a folder of OpenPose *_keypoints.json"
+        )
+    if fps is None or width is None or height is None:
+        raise KeypointFileError(
+            f"keypoints {path}: this format carries no frame rate or size; pass fps, width "
+            "and height"
+        )
+    if path.is_dir():
+        return read_openpose_folder(path, fps, width, height)
+    try:
+        points = np.asarray(np.load(path, allow_pickle=False))  # an npz inside: object, refused
+    except (OSError, ValueError) as exc:
+        raise KeypointFileError(f"keypoints {path}: not a readable .npy ({exc})") from exc
+    if not np.issubdtype(points.dtype, np.number):
+        raise KeypointFileError(f"keypoints {path}: holds {points.dtype}, expected numbers")
+    return from_coco17(points.astype(np.float32), fps, width, height, source=str(path))
