@@ -47,7 +47,7 @@ class OpenCvSource:
     def frames(self) -> Iterator[Frame]:
         start = time.monotonic()
         index = 0
-        image = self._first
+        image, self._first = self._first, None  # do not pin a full frame for the stream's life
         while image is not None:
             stamp = time.monotonic() - start if self.is_camera else index / self.fps
             yield Frame(image=image, index=index, timestamp_s=stamp)
