@@ -6,10 +6,11 @@ import argparse
 import logging
 import sys
 
+from edge.commands import count as count_command
 from edge.commands import pose as pose_command
 from edge.errors import user_errors
 
-COMMANDS = (pose_command,)
+COMMANDS = (pose_command, count_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""Exercise rep counting: k-NN pose classes, smoothed over time, into a hysteresis counter."""

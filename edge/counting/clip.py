@@ -1,0 +1,68 @@
+"""Count a whole recorded clip (a KeypointTrack), with one pack or by trying them all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edge.counting.classifier import TfliteVotes, VoteClassifier
+from edge.counting.pack import ExercisePack
+from edge.counting.tracker import RepTracker
+from edge.keypoints_io import KeypointTrack
+
+
+@dataclass(frozen=True)
+class ClipCount:
+    exercise: str
+    reps: int
+    rep_times_s: list[float] = field(default_factory=list)
+    frames_used: int = 0  # frames that reached the classifier
+    confidence_swing: float = 0.0  # max - min smoothed confidence: did the states alternate?
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "exercise": self.exercise,
+            "reps": self.reps,
+            "rep_times_s": [round(t, 3) for t in self.rep_times_s],
+        }
+
+
+def count_track(
+    track: KeypointTrack, pack: ExercisePack, classifier: VoteClassifier | None = None,
+    start_s: float | None = None, end_s: float | None = None,
+) -> ClipCount:  # fmt: skip
+    """Reps of `pack`'s exercise in the frames between start_s and end_s (inclusive)."""
+    tracker = RepTracker(pack, classifier or TfliteVotes(pack))
+    times = track.times_s
+    selected = np.ones(track.num_frames, bool)
+    if start_s is not None:
+        selected &= times >= start_s
+    if end_s is not None:
+        selected &= times <= end_s
+    rep_times, used, confidences = [], 0, []
+    for index in np.flatnonzero(selected):
+        landmarks = track.landmarks[index] if track.present[index] else None
+        usable = tracker.usable(landmarks)
+        event = tracker.update(landmarks, float(times[index]))
+        if usable:
+            used += 1
+            confidences.append(tracker.confidence)
+        if event is not None:
+            rep_times.append(event.time_s)
+    swing = float(np.ptp(confidences)) if confidences else 0.0
+    return ClipCount(pack.name, tracker.count, rep_times, used, swing)
+
+
+def count_auto(
+    track: KeypointTrack, packs: list[ExercisePack], start_s: float | None = None,
+    end_s: float | None = None,
+) -> ClipCount:  # fmt: skip
+    """The exercise whose states actually alternate: most completed reps, then the widest
+    confidence swing. A pack whose state never changes (a standing person is always
+    'push-up down' to a push-up pack) completes no reps and loses."""
+    results = [count_track(track, pack, None, start_s, end_s) for pack in packs]
+    if not results:
+        return ClipCount("none", 0)
+    best = max(results, key=lambda r: (r.reps, r.confidence_swing))
+    return best if best.reps > 0 else ClipCount("none", 0, [], best.frames_used)

@@ -1,0 +1,160 @@
+"""Exercise packs: one folder per exercise, everything the counter needs to count it.
+
+    models/packs/<name>/
+      pack.json          class names, which class is the rep's turning point, thresholds,
+                         embedding options, visibility rule, provenance
+      classifier.tflite  landmarks (1, 33, 3) -> votes (1, n_classes), embedding inside
+      samples.npz        the labelled sample landmarks (N, 33, 3) and labels: the numpy
+                         k-NN reference, and what `make packs` rebuilds the model from
+
+A gym adds an exercise by dropping in a folder; no code changes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge.features.embedding import FAMILIES, EmbeddingOptions
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_PACKS_DIR = REPO / "models" / "packs"
+PACK_FILE, MODEL_FILE, SAMPLES_FILE = "pack.json", "classifier.tflite", "samples.npz"
+
+
+class PackError(ValueError):
+    """A pack folder is incomplete or malformed; the message names the file and the fix."""
+
+
+@dataclass(frozen=True)
+class KnnParams:
+    top_n_by_max_distance: int = 30
+    top_n_by_mean_distance: int = 10
+    axes_weights: tuple[float, float, float] = (1.0, 1.0, 0.2)
+
+
+@dataclass(frozen=True)
+class PackSpec:
+    """pack.json, typed. Every parameter is per exercise."""
+
+    name: str
+    class_names: tuple[str, ...] = ("up", "down")
+    count_class: str = "down"  # a rep = entering this state and leaving it again
+    embedding: EmbeddingOptions = field(default_factory=EmbeddingOptions)
+    visible_joints: tuple[str, ...] = FAMILIES  # families one body side must show
+    min_visibility: float = 0.5
+    knn: KnnParams = field(default_factory=KnnParams)
+    balance_classes: bool = False  # divide votes by each class's share of the samples
+    sample_counts: tuple[int, ...] = ()  # samples per class, in class_names order
+    ema_window: int = 10
+    ema_alpha: float = 0.2
+    enter_threshold: float = 6.0
+    exit_threshold: float = 4.0
+    model_variant: str = "knn-float32"
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["embedding"] = self.embedding.as_dict()
+        return json.dumps(data, indent=2) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str) -> PackSpec:
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise PackError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(known)}")
+        try:
+            values = dict(data)
+            values["class_names"] = tuple(values.get("class_names", ("up", "down")))
+            values["visible_joints"] = tuple(values.get("visible_joints", FAMILIES))
+            values["sample_counts"] = tuple(values.get("sample_counts", ()))
+            emb = values.get("embedding", {})
+            values["embedding"] = EmbeddingOptions(
+                upright=bool(emb.get("upright", False)), joints=tuple(emb.get("joints", FAMILIES))
+            )
+            knn = dict(values.get("knn", {}))
+            if "axes_weights" in knn:
+                knn["axes_weights"] = tuple(knn["axes_weights"])
+            values["knn"] = KnnParams(**knn)
+            spec = cls(**values)
+        except (TypeError, AttributeError) as exc:
+            raise PackError(f"{where}: {exc}") from exc
+        if spec.count_class not in spec.class_names:
+            raise PackError(f"{where}: count_class {spec.count_class!r} not in class_names")
+        if not spec.exit_threshold <= spec.enter_threshold:
+            raise PackError(f"{where}: exit_threshold must not exceed enter_threshold")
+        spec.embedding.pair_indices()  # raises on unknown joint families
+        return spec
+
+
+@dataclass(frozen=True)
+class ExercisePack:
+    spec: PackSpec
+    folder: Path
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def model_path(self) -> Path:
+        return self.folder / MODEL_FILE
+
+    def load_samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 33, 3) sample landmarks and (N,) integer labels."""
+        path = self.folder / SAMPLES_FILE
+        if not path.is_file():
+            raise PackError(f"pack {self.folder}: missing {SAMPLES_FILE}; rebuild with make packs")
+        with np.load(path) as data:
+            return data["landmarks"].astype(np.float32), data["labels"].astype(np.int64)
+
+
+def load_pack(folder: Path) -> ExercisePack:
+    folder = Path(folder)
+    for required in (PACK_FILE, MODEL_FILE):
+        if not (folder / required).is_file():
+            raise PackError(
+                f"exercise pack {folder} is missing {required}; rebuild it "
+                "(make packs, or dancepose-train pack) or remove the folder"
+            )
+    where = f"exercise pack {folder / PACK_FILE}"
+    try:
+        data = json.loads((folder / PACK_FILE).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PackError(f"{where}: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise PackError(f"{where}: expected a JSON object")
+    return ExercisePack(PackSpec.from_dict(data, where), folder)
+
+
+def installed_packs(packs_dir: Path = DEFAULT_PACKS_DIR) -> dict[str, Path]:
+    """Exercise name -> pack folder, for every folder holding a pack.json."""
+    if not packs_dir.is_dir():
+        return {}
+    return {p.parent.name: p.parent for p in sorted(packs_dir.glob(f"*/{PACK_FILE}"))}
+
+
+def find_pack(name: str, packs_dir: Path = DEFAULT_PACKS_DIR) -> ExercisePack:
+    packs = installed_packs(packs_dir)
+    if name not in packs:
+        listing = ", ".join(packs) or "none"
+        raise PackError(f"unknown exercise {name!r}; installed packs: {listing} (in {packs_dir})")
+    return load_pack(packs[name])
+
+
+def write_pack(
+    folder: Path, spec: PackSpec, model: bytes, landmarks: np.ndarray, labels: np.ndarray
+) -> ExercisePack:
+    """Write a complete pack (used by training/; the edge only reads)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MODEL_FILE).write_bytes(model)
+    np.savez_compressed(
+        folder / SAMPLES_FILE, landmarks=landmarks.astype(np.float32), labels=labels.astype(np.int8)
+    )
+    (folder / PACK_FILE).write_text(spec.to_json())
+    return ExercisePack(spec, folder)

@@ -1,0 +1,90 @@
+"""One exercise, frame by frame: landmarks -> votes -> smoothed confidence -> reps.
+
+Frames without a person, or where no body side shows the pack's joints clearly, do not
+move the smoother or the counter: a half-visible body must not invent or erase a rep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.counting.classifier import VoteClassifier
+from edge.counting.counter import RepCounter
+from edge.counting.pack import ExercisePack
+from edge.counting.smoothing import EmaSmoother
+from edge.features.embedding import SIZE_INDEX
+from edge.skeleton import JOINT
+
+
+@dataclass(frozen=True)
+class RepEvent:
+    exercise: str
+    count: int
+    time_s: float
+    confidence: float  # smoothed votes for the rep's turning state when it entered
+
+
+class RepTracker:
+    def __init__(self, pack: ExercisePack, classifier: VoteClassifier) -> None:
+        spec = pack.spec
+        self.exercise = spec.name
+        self._spec = spec
+        self._classifier = classifier
+        self._count_index = spec.class_names.index(spec.count_class)
+        self._sides = [
+            np.array([JOINT[f"{side}_{family}"] for family in spec.visible_joints])
+            for side in ("left", "right")
+        ]
+        counts = np.asarray(spec.sample_counts, np.float64)
+        self._prior = (
+            counts / counts.mean()
+            if spec.balance_classes and counts.size == len(spec.class_names) and counts.min() > 0
+            else None
+        )
+        self.smoother = EmaSmoother(spec.ema_window, spec.ema_alpha)
+        self.counter = RepCounter(spec.enter_threshold, spec.exit_threshold)
+        self.confidence = 0.0
+        self._peak = 0.0
+
+    @property
+    def count(self) -> int:
+        return self.counter.count
+
+    @property
+    def phase(self) -> str:
+        """The state the exerciser is in: the counted state while it is held, else 'other'."""
+        return self._spec.count_class if self.counter.entered else "other"
+
+    def usable(self, landmarks: np.ndarray | None) -> bool:
+        """A person, every embedded joint located, and one side's key joints visible."""
+        if landmarks is None or not np.isfinite(landmarks[SIZE_INDEX, :2]).all():
+            return False
+        visibility = np.nan_to_num(landmarks[:, 3], nan=0.0)
+        return any(
+            bool((visibility[side] >= self._spec.min_visibility).all()) for side in self._sides
+        )
+
+    def update(self, landmarks: np.ndarray | None, time_s: float) -> RepEvent | None:
+        """Feed one frame; a RepEvent on the frame a rep completes."""
+        if not self.usable(landmarks):
+            return None
+        votes = self._classifier.votes(landmarks)
+        if self._prior is not None:
+            votes = votes / self._prior
+            votes *= self._spec.knn.top_n_by_mean_distance / max(votes.sum(), 1e-9)
+        self.confidence = float(self.smoother(votes)[self._count_index])
+        if self.counter.entered:
+            self._peak = max(self._peak, self.confidence)
+        if self.counter.update(self.confidence):
+            peak, self._peak = self._peak, 0.0
+            return RepEvent(self.exercise, self.counter.count, time_s, peak)
+        if self.counter.entered:
+            self._peak = max(self._peak, self.confidence)
+        return None
+
+    def reset(self) -> None:
+        self.smoother.reset()
+        self.counter.reset()
+        self.confidence = self._peak = 0.0

@@ -1,0 +1,1 @@
+"""Pose features: fixed-length descriptions of a skeleton that downstream models compare."""
