@@ -3,15 +3,21 @@ PYTHON      ?= python3
 VENV        := .venv
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed
+# Training has its own venv: TensorFlow 2.21 needs protobuf>=6.31, mediapipe 0.10.18 <5.
+TRAIN_VENV  := .venv-train
+TRAIN_PY    := $(TRAIN_VENV)/bin/python
+TRAIN_STAMP := $(TRAIN_VENV)/.installed
 MODEL_DIR   := models/blazepose
 SHARED_DATA := ../shared/data
 DEMO_CLIP   ?= $(SHARED_DATA)/exercise_videos/squat_side_3.mp4
 
-.PHONY: help setup models test bench lint format demo clean
+.PHONY: help setup train-setup models packs test bench lint format demo clean
 
 help:
 	@echo "make setup   venv .venv with edge + dev + mediapipe extras, then the models"
 	@echo "make models  fetch the BlazePose models from the mediapipe 0.10.18 wheel"
+	@echo "make train-setup  venv .venv-train with TensorFlow for the training/ tools"
+	@echo "make packs   rebuild models/packs/ from ../shared/data/pose_samples"
 	@echo "make test    the full test suite (sets up first)"
 	@echo "make bench   benchmarks -> docs/bench/*.md and *.json"
 	@echo "make lint    ruff"
@@ -26,14 +32,28 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,mediapipe]'
 	touch $@
 
+$(TRAIN_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_PY) -m pip install --quiet --upgrade pip
+	$(TRAIN_PY) -m pip install --quiet -e '.[train,dev]'
+	touch $@
+
+train-setup: $(TRAIN_STAMP) models
+
 models: $(STAMP)
 	$(PY) -m edge.pose.model_files --dest $(MODEL_DIR)
 
-test: setup
-	$(PY) -m pytest -q
+packs: train-setup
+	$(TRAIN_PY) -m training.packs defaults
+
+# Edge and reference tests in .venv; the TensorFlow-side tests in .venv-train.
+test: setup train-setup
+	$(PY) -m pytest -q --ignore=tests/training
+	$(TRAIN_PY) -m pytest -q tests/training
 
 bench: setup
 	$(PY) -m edge.bench.pose --out docs/bench/pose
+	$(PY) -m edge.bench.counting --out docs/bench/counting
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check edge training tests
@@ -52,4 +72,4 @@ demo: setup
 	@echo "(the full camera -> counts -> MQTT loop lands with the edge-loop issue)"
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TRAIN_VENV) out .pytest_cache .ruff_cache

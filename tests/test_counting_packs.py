@@ -1,0 +1,103 @@
+"""The committed exercise packs on the edge: they load, agree with the k-NN they encode,
+count nothing when nobody exercises, and fail with one clear line when broken."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from edge.counting.classifier import NumpyKnn, TfliteVotes
+from edge.counting.clip import count_track
+from edge.counting.pack import DEFAULT_PACKS_DIR, PackError, find_pack, installed_packs, load_pack
+from edge.features.embedding import mirror
+from edge.keypoints_io import KeypointTrack, save_npz
+from edge.pose.estimator import create_estimator
+from edge.sources import open_source
+from tests.conftest import REPO, shared_path
+
+DEFAULT_PACKS = ("lunge", "pushup", "squat")
+
+
+def track_of(video) -> KeypointTrack:
+    estimator = create_estimator("litert", 2)
+    source = open_source(str(video))
+    results = [estimator.process(frame) for frame in source.frames()]
+    source.close()
+    return KeypointTrack.from_results(results, source.fps, source.width, source.height)
+
+
+@pytest.fixture(scope="module")
+def walking(model_paths) -> KeypointTrack:
+    return track_of(shared_path("data", "dance_videos", "jacky_walk.mp4"))
+
+
+def dancepose(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "edge.cli", *args], cwd=REPO, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+
+
+def test_default_packs_are_installed_small_and_documented():
+    packs = installed_packs()
+    assert set(DEFAULT_PACKS) <= set(packs)
+    for name in DEFAULT_PACKS:
+        pack = load_pack(packs[name])
+        size = sum(f.stat().st_size for f in pack.folder.iterdir())
+        assert size < 1_000_000, f"{name} pack is {size} bytes"
+        assert pack.spec.provenance.get("samples"), "provenance must say where samples came from"
+        assert sum(pack.spec.sample_counts) == len(pack.load_samples()[1])
+
+
+@pytest.mark.parametrize("name", DEFAULT_PACKS)
+def test_pack_model_agrees_with_the_numpy_knn(name):
+    pack = find_pack(name)
+    tflite, reference = TfliteVotes(pack), NumpyKnn(pack)
+    landmarks, _ = pack.load_samples()
+    poses = np.concatenate([landmarks, mirror(landmarks)])
+    same = [int(np.argmax(tflite.votes(p))) == int(np.argmax(reference.votes(p))) for p in poses]
+    assert np.mean(same) >= 0.99, f"{name}: {np.mean(same):.3f} of decisions agree"
+
+
+@pytest.mark.parametrize("name", DEFAULT_PACKS)
+def test_walking_in_and_out_counts_no_reps(walking, name):
+    assert count_track(walking, find_pack(name)).reps == 0
+
+
+def test_count_json_on_a_keypoints_file(tmp_path, walking):
+    npz = tmp_path / "walk.npz"
+    save_npz(walking, npz)
+    result = dancepose("count", str(npz), "--exercise", "squat", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"exercise": "squat", "reps": 0, "rep_times_s": []}
+
+
+def test_unknown_exercise_lists_the_installed_packs():
+    result = dancepose("count", "whatever.mp4", "--exercise", "burpee")
+    assert result.returncode == 2
+    assert "unknown exercise 'burpee'" in result.stderr
+    for name in DEFAULT_PACKS:
+        assert name in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_broken_pack_names_the_missing_file(tmp_path):
+    broken = tmp_path / "packs" / "squat"
+    shutil.copytree(DEFAULT_PACKS_DIR / "squat", broken)
+    (broken / "classifier.tflite").unlink()
+    with pytest.raises(PackError, match=r"missing classifier\.tflite"):
+        load_pack(broken)
+    result = dancepose("count", "x.npz", "--exercise", "squat", "--packs", str(tmp_path / "packs"))
+    assert result.returncode == 2 and "missing classifier.tflite" in result.stderr
+
+
+def test_video_with_no_person_says_so(tmp_path, walking):
+    empty = KeypointTrack.from_results([None] * 10, 30.0, 320, 240)
+    save_npz(empty, tmp_path / "empty.npz")
+    result = dancepose("count", str(tmp_path / "empty.npz"), "--exercise", "squat")
+    assert result.returncode == 2 and "no person found" in result.stderr

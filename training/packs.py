@@ -1,0 +1,199 @@
+"""Build exercise packs: from landmark CSVs, from image folders, or from ONE video.
+
+    python -m training.packs defaults  [--samples DIR] [--out models/packs]
+    python -m training.packs from-csv    NAME --up UP.csv --down DOWN.csv
+    python -m training.packs from-images NAME DIR      (DIR/up/*.jpg, DIR/down/*.jpg)
+    python -m training.packs from-video  NAME VIDEO|KEYPOINTS.npz
+
+Runs in the training venv (TensorFlow converts the classifier). Each pack gets the
+quantized classifier when it agrees with the numpy k-NN on >= 99% of sample decisions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import tomllib
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge.counting.pack import DEFAULT_PACKS_DIR, REPO, PackSpec, write_pack
+from edge.keypoints_io import read_pose_csv, write_pose_csv
+
+RECIPES = Path(__file__).with_name("pack_recipes.toml")
+DEFAULT_SAMPLES = REPO.parent / "shared" / "data" / "pose_samples"
+REPORT = REPO / "docs" / "bench" / "packs.md"
+STATES = ("up", "down")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_pack(
+    name: str, landmarks: np.ndarray, labels: np.ndarray, spec: PackSpec, out_dir: Path
+) -> tuple[Path, str]:
+    """Export, choose the variant, write the folder; returns (folder, report markdown)."""
+    from training.export_classifier import choose, export_candidates, render_report
+
+    counts = tuple(int((labels == i).sum()) for i in range(len(spec.class_names)))
+    spec = replace(spec, sample_counts=counts)
+    candidates = export_candidates(landmarks, labels, spec)
+    chosen = choose(candidates)
+    spec = replace(spec, model_variant=chosen.variant)
+    folder = out_dir / name
+    write_pack(folder, spec, chosen.model, landmarks, labels)
+    report = render_report(name, candidates) + f"\nChosen for the edge: `{chosen.variant}`.\n"
+    return folder, report
+
+
+def samples_from_csvs(csvs: dict[str, Path]) -> tuple[np.ndarray, np.ndarray]:
+    parts, labels = [], []
+    for label, state in enumerate(STATES):
+        _, points = read_pose_csv(csvs[state])
+        parts.append(points)
+        labels.append(np.full(len(points), label))
+    return np.concatenate(parts), np.concatenate(labels)
+
+
+def spec_from_recipe(name: str, recipe: dict[str, Any], provenance: dict[str, Any]) -> PackSpec:
+    fields = {k: v for k, v in recipe.items() if k != "samples"}
+    return PackSpec.from_dict({"name": name, **fields, "provenance": provenance}, str(RECIPES))
+
+
+def build_defaults(samples_dir: Path, out_dir: Path) -> str:
+    recipes = tomllib.loads(RECIPES.read_text())
+    reports = []
+    for name, recipe in recipes.items():
+        csvs = {state: samples_dir / recipe["samples"][state] for state in STATES}
+        landmarks, labels = samples_from_csvs(csvs)
+        provenance = {
+            "built_by": "make packs (python -m training.packs defaults)",
+            "samples": {s: {"file": p.name, "sha256": sha256(p)} for s, p in csvs.items()},
+            "origin": "BlazePose landmarks of real people, github JerryLiu8/GoogleSolution2021 "
+            "via ../shared/data/pose_samples (no licence stated)",
+        }
+        folder, report = build_pack(
+            name, landmarks, labels, spec_from_recipe(name, recipe, provenance), out_dir
+        )
+        reports.append(report)
+        print(f"{folder}: {len(labels)} samples", file=sys.stderr)
+    return "\n".join(reports)
+
+
+def landmarks_of_images(folder: Path) -> tuple[list[str], np.ndarray]:
+    """Run the pose model on every image of `folder`; images with nobody are skipped."""
+    import cv2
+
+    from edge.pose.estimator import create_estimator
+    from edge.sources.frame import Frame
+
+    estimator = create_estimator("litert")
+    names, poses = [], []
+    for path in sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"}
+    ):
+        image = cv2.imread(str(path))
+        if image is None:
+            print(f"skipped {path}: not a readable image", file=sys.stderr)
+            continue
+        estimator.reset()  # stills: detect afresh on each image
+        result = estimator.process(Frame(image, 0, 0.0))
+        if result is None:
+            print(f"skipped {path}: no person found", file=sys.stderr)
+            continue
+        names.append(path.name)
+        poses.append(result.landmarks[:, :3])
+    return names, np.array(poses, np.float32).reshape(-1, 33, 3)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_PACKS_DIR)
+    sub = parser.add_subparsers(dest="how", required=True)
+    defaults = sub.add_parser("defaults")
+    defaults.add_argument("--samples", type=Path, default=DEFAULT_SAMPLES)
+    from_csv = sub.add_parser("from-csv")
+    from_csv.add_argument("name")
+    from_csv.add_argument("--up", type=Path, required=True)
+    from_csv.add_argument("--down", type=Path, required=True)
+    from_images = sub.add_parser("from-images")
+    from_images.add_argument("name")
+    from_images.add_argument("folder", type=Path)
+    from_video = sub.add_parser("from-video")
+    from_video.add_argument("name")
+    from_video.add_argument("video", type=Path)
+    args = parser.parse_args(argv)
+
+    built = datetime.now(UTC).isoformat(timespec="seconds")
+    if args.how == "defaults":
+        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        REPORT.write_text(
+            "# Exercise pack classifiers: TFLite variants\n\n"
+            "Per pack and variant: file size, median invoke time on this machine, and how "
+            "often its decision (top class) and its votes equal the numpy k-NN's, over every "
+            "sample pose and its mirror image. Written by `make packs`.\n\n"
+            + build_defaults(args.samples, args.out)
+        )
+        return 0
+    if args.how == "from-csv":
+        landmarks, labels = samples_from_csvs({"up": args.up, "down": args.down})
+        provenance = {
+            "built_by": "from-csv",
+            "date": built,
+            "up": str(args.up),
+            "down": str(args.down),
+        }
+    elif args.how == "from-images":
+        parts, labels_list = [], []
+        for label, state in enumerate(STATES):
+            names, poses = landmarks_of_images(args.folder / state)
+            write_pose_csv(args.folder / f"{state}.csv", names, poses)  # the MediaPipe CSVs
+            parts.append(poses)
+            labels_list.append(np.full(len(poses), label))
+        landmarks, labels = np.concatenate(parts), np.concatenate(labels_list)
+        provenance = {"built_by": "from-images", "date": built, "folder": str(args.folder)}
+    else:
+        from edge.keypoints_io import load_keypoints
+        from training.video_labels import label_from_track, samples_from_labels
+
+        track = load_keypoints(args.video) if args.video.suffix == ".npz" else _track_of(args.video)
+        found = label_from_track(track.landmarks, track.fps)
+        landmarks, labels = samples_from_labels(track.landmarks, found)
+        provenance = {
+            "built_by": "from-video",
+            "date": built,
+            "video": str(args.video),
+            "period_s": found.period_s,
+            "reps_seen": found.reps_seen,
+        }
+    spec = PackSpec(name=args.name, provenance=provenance)
+    folder, report = build_pack(args.name, landmarks, labels, spec, args.out)
+    print(report)
+    print(f"wrote {folder}", file=sys.stderr)
+    return 0
+
+
+def _track_of(video: Path):
+    from edge.commands.pose import estimate_track
+
+    args = argparse.Namespace(
+        video=str(video),
+        backend="litert",
+        threads=2,
+        detector_model=None,
+        landmark_model=None,
+        task=None,
+    )
+    return estimate_track(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
