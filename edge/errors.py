@@ -6,14 +6,15 @@ from __future__ import annotations
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message already names the thing and the fix (no traceback)."""
     from edge.counting.pack import PackError
+    from edge.dance.model import DanceModelError
     from edge.keypoints_io import KeypointFileError
     from edge.pose.mediapipe_backend import MediaPipeUnavailable
     from edge.pose.model_files import ModelFileError
     from edge.sources.frame import SourceError
 
     return (
-        KeypointFileError, MediaPipeUnavailable, ModelFileError, PackError, SourceError,
-        UsageError,
+        DanceModelError, KeypointFileError, MediaPipeUnavailable, ModelFileError, PackError,
+        SourceError, UsageError,
     )  # fmt: skip
 
 

@@ -6,11 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
-from edge.commands.pose import add_pose_model_options, estimate_track
+from edge.commands.pose import add_pose_model_options, load_track
 from edge.counting.clip import count_auto, count_track
 from edge.counting.pack import DEFAULT_PACKS_DIR, find_pack, installed_packs, load_pack
 from edge.errors import UsageError
-from edge.keypoints_io import KeypointTrack, load_keypoints
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -23,13 +22,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_pose_model_options(parser)
     parser.set_defaults(run=run)
-
-
-def load_track(args: argparse.Namespace) -> KeypointTrack:
-    """Keypoints from a file when given one, else from running the pose model on video."""
-    if str(args.video).endswith(".npz"):
-        return load_keypoints(Path(args.video))
-    return estimate_track(args)
 
 
 def run(args: argparse.Namespace) -> int:

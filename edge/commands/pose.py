@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 
 from edge.errors import UsageError
-from edge.keypoints_io import KeypointTrack, save_npz
+from edge.keypoints_io import KeypointTrack, load_keypoints, save_npz
 from edge.overlay import draw_skeleton
 from edge.pose.estimator import BACKENDS, create_estimator
 from edge.progress import Progress
@@ -73,6 +73,13 @@ def estimate_track(args: argparse.Namespace, overlay: Path | None = None) -> Key
         source=str(args.video),
         backend=args.backend,
     )
+
+
+def load_track(args: argparse.Namespace) -> KeypointTrack:
+    """Keypoints from a file when given one, else from running the pose model on video."""
+    if str(args.video).endswith(".npz"):
+        return load_keypoints(Path(args.video))
+    return estimate_track(args)
 
 
 def run(args: argparse.Namespace) -> int:

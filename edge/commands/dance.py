@@ -1,0 +1,55 @@
+"""`dancepose dance VIDEO|KEYPOINTS.npz`: the dance genre of every sliding window."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from edge.commands.pose import add_pose_model_options, load_track
+from edge.dance.classifier import DanceClassifier
+from edge.dance.model import DEFAULT_DANCE_DIR, load_metadata
+from edge.errors import UsageError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("dance", help="classify the dance genre, window by window")
+    parser.add_argument("video", help="video file, or a keypoints .npz from `dancepose pose`")
+    parser.add_argument("--model", type=Path, default=DEFAULT_DANCE_DIR, help="dance model dir")
+    parser.add_argument("--json", action="store_true", help="one JSON object per window")
+    add_pose_model_options(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    load_metadata(args.model)  # a missing model fails before minutes of pose estimation
+    track = load_track(args)
+    classifier = DanceClassifier(fps=track.fps, folder=args.model)
+    meta = classifier.model.metadata
+    needed_s = meta.units_per_window * meta.unit_s
+    if track.num_frames / track.fps < needed_s:
+        raise UsageError(
+            f"{args.video} is {track.num_frames / track.fps:.1f} s long; the dance model needs "
+            f"at least {needed_s:.1f} s ({meta.units_per_window} units of {meta.unit_s:.2f} s)"
+        )
+    if not track.present.any():
+        raise UsageError(f"no person found in {args.video}; nothing to classify")
+    for index, time_s in enumerate(track.times_s):
+        landmarks = track.landmarks[index] if track.present[index] else None
+        event = classifier.push(landmarks, float(time_s))
+        if event is None:
+            continue
+        if args.json:
+            record = {
+                "time_s": round(event.time_s, 3),
+                "genre": event.genre,
+                "confidence": round(event.confidence, 4),
+                "motion_energy": round(event.motion_energy, 4),
+                "probabilities": event.probabilities,
+            }
+            print(json.dumps(record))
+        else:
+            ranked = sorted(event.probabilities.items(), key=lambda kv: -kv[1])[:3]
+            top = "  ".join(f"{g} {p:.2f}" for g, p in ranked)
+            print(f"{event.time_s:7.2f} s  {event.genre:5s}  {top}")
+    return 0

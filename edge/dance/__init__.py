@@ -1,0 +1,1 @@
+"""Dance genre classification on the device: streaming windows -> TFLite LSTM."""
