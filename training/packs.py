@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from edge.counting.pack import DEFAULT_PACKS_DIR, REPO, PackSpec, write_pack
-from edge.keypoints_io import read_pose_csv, write_pose_csv
+from edge.features.embedding import FAMILIES, EmbeddingOptions
+from edge.keypoints_io import KeypointTrack, read_pose_csv, write_pose_csv
 
 RECIPES = Path(__file__).with_name("pack_recipes.toml")
 DEFAULT_SAMPLES = REPO.parent / "shared" / "data" / "pose_samples"
@@ -130,9 +131,15 @@ def main(argv: list[str] | None = None) -> int:
     from_video = sub.add_parser("from-video")
     from_video.add_argument("name")
     from_video.add_argument("video", type=Path)
+    from_video.add_argument(
+        "--joints", nargs="+", default=list(FAMILIES), choices=FAMILIES,
+        help="joint families the exercise moves and the camera sees (default: all)",
+    )  # fmt: skip
+    from_video.add_argument("--upright", action="store_true", help="rotate the torso upright")
     args = parser.parse_args(argv)
 
     built = datetime.now(UTC).isoformat(timespec="seconds")
+    spec = PackSpec(name=getattr(args, "name", ""))
     if args.how == "defaults":
         REPORT.parent.mkdir(parents=True, exist_ok=True)
         REPORT.write_text(
@@ -165,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         from training.video_labels import label_from_track, samples_from_labels
 
         track = load_keypoints(args.video) if args.video.suffix == ".npz" else _track_of(args.video)
-        found = label_from_track(track.landmarks, track.fps)
+        options = EmbeddingOptions(upright=args.upright, joints=tuple(args.joints))
+        spec = replace(spec, embedding=options, visible_joints=options.joints)
+        found = label_from_track(track.landmarks, track.fps, options, spec.min_visibility)
         landmarks, labels = samples_from_labels(track.landmarks, found)
         provenance = {
             "built_by": "from-video",
@@ -174,14 +183,14 @@ def main(argv: list[str] | None = None) -> int:
             "period_s": found.period_s,
             "reps_seen": found.reps_seen,
         }
-    spec = PackSpec(name=args.name, provenance=provenance)
+    spec = replace(spec, provenance=provenance)
     folder, report = build_pack(args.name, landmarks, labels, spec, args.out)
     print(report)
     print(f"wrote {folder}", file=sys.stderr)
     return 0
 
 
-def _track_of(video: Path):
+def _track_of(video: Path) -> KeypointTrack:
     from edge.commands.pose import estimate_track
 
     args = argparse.Namespace(
