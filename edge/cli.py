@@ -6,12 +6,13 @@ import argparse
 import logging
 import sys
 
+from edge.commands import check_config as check_config_command
 from edge.commands import count as count_command
 from edge.commands import dance as dance_command
 from edge.commands import pose as pose_command
 from edge.errors import user_errors
 
-COMMANDS = (pose_command, count_command, dance_command)
+COMMANDS = (pose_command, count_command, dance_command, check_config_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message already names the thing and the fix (no traceback)."""
+    from edge.config import ConfigError
     from edge.counting.pack import PackError
     from edge.dance.model import DanceModelError
     from edge.keypoints_io import KeypointFileError
@@ -13,7 +14,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from edge.sources.frame import SourceError
 
     return (
-        DanceModelError, KeypointFileError, MediaPipeUnavailable, ModelFileError, PackError,
+        ConfigError, DanceModelError, KeypointFileError, MediaPipeUnavailable, ModelFileError, PackError,
         SourceError, UsageError,
     )  # fmt: skip
 

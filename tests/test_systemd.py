@@ -1,0 +1,235 @@
+"""systemd/dancepose.service and edge.watchdog: the unit says what the kiosk relies on, and
+sd_notify datagrams reach a real socket in systemd's format."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from edge import watchdog
+
+REPO = Path(__file__).resolve().parents[1]
+UNIT = REPO / "systemd" / "dancepose.service"
+
+
+def parse_unit(text: str) -> dict[str, dict[str, list[str]]]:
+    """systemd's INI dialect: repeated keys accumulate, '#'/';' comments, '\\' continues."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current: dict[str, list[str]] | None = None
+    pending = ""
+    for raw in text.splitlines():
+        line = pending + raw.strip()
+        pending = ""
+        if line.endswith("\\"):
+            pending = line[:-1] + " "
+            continue
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+            continue
+        assert current is not None, f"key outside a section: {line}"
+        key, _, value = line.partition("=")
+        current.setdefault(key.strip(), []).append(value.strip())
+    return sections
+
+
+@pytest.fixture(scope="module")
+def unit() -> dict[str, dict[str, list[str]]]:
+    return parse_unit(UNIT.read_text())
+
+
+def one(unit: dict[str, dict[str, list[str]]], section: str, key: str) -> str:
+    values = unit[section].get(key)
+    assert values, f"[{section}] {key}= is missing"
+    return values[-1]
+
+
+REQUIRED_SERVICE = {
+    "Type": "notify",
+    "NotifyAccess": "main",
+    "WatchdogSec": "30",
+    "Restart": "on-failure",
+    "RestartSec": "5",
+    "ExecStart": "/opt/dancepose/.venv/bin/dancepose run --config /etc/dancepose/dancepose.toml",
+    "User": "dancepose",
+    "Group": "dancepose",
+    "SupplementaryGroups": "video",
+    "StateDirectory": "dancepose",
+    "EnvironmentFile": "-/etc/dancepose/env",
+    "NoNewPrivileges": "yes",
+    "ProtectSystem": "strict",
+    "ProtectHome": "yes",
+    "PrivateTmp": "yes",
+    "ProtectKernelTunables": "yes",
+    "ProtectControlGroups": "yes",
+    "LockPersonality": "yes",
+    "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6 AF_NETLINK",
+}
+
+
+@pytest.mark.parametrize(("key", "expected"), sorted(REQUIRED_SERVICE.items()))
+def test_unit_has_required_setting(
+    unit: dict[str, dict[str, list[str]]], key: str, expected: str
+) -> None:
+    assert one(unit, "Service", key) == expected
+
+
+def test_unit_allows_only_the_camera_devices(unit: dict[str, dict[str, list[str]]]) -> None:
+    allowed = {value.split()[0] for value in unit["Service"]["DeviceAllow"]}
+    # /dev/video* + /dev/v4l-subdev*, /dev/media*, /dev/dma_heap/*
+    assert allowed == {"char-video4linux", "char-media", "char-dma_heap"}
+    assert one(unit, "Service", "DevicePolicy") == "closed"
+
+
+def test_unit_leaves_off_what_would_break_inference(
+    unit: dict[str, dict[str, list[str]]],
+) -> None:
+    """W^X would break the interpreter's JIT-style kernels; a user namespace would hide
+    group video. Both are left off, and the unit says why."""
+    service = unit["Service"]
+    assert "MemoryDenyWriteExecute" not in service
+    assert "PrivateUsers" not in service
+    assert "PrivateDevices" not in service  # it would hide /dev/video*
+    text = UNIT.read_text()
+    assert "No MemoryDenyWriteExecute=yes" in text and "XNNPACK" in text
+
+
+def test_unit_install_and_ordering(unit: dict[str, dict[str, list[str]]]) -> None:
+    assert one(unit, "Install", "WantedBy") == "multi-user.target"
+    assert "network-online.target" in one(unit, "Unit", "After")
+
+
+def systemd_analyze() -> str:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip(
+            "systemd-analyze is not installed (CI: apt-get install systemd); "
+            "the unit's keys are still checked by the other tests here"
+        )
+    return analyze
+
+
+def verify(analyze: str, folder: Path, text: str) -> tuple[int, str]:
+    """`systemd-analyze verify` on a copy whose ExecStart is /bin/true: verify insists that
+    the executable exists, and /opt/dancepose does not on a build machine."""
+    true = shutil.which("true") or "/bin/true"
+    copy = folder / "dancepose.service"
+    lines = [
+        f"ExecStart={true}" if line.startswith("ExecStart=") else line for line in text.splitlines()
+    ]
+    copy.write_text("\n".join(lines) + "\n")
+    result = subprocess.run(
+        [analyze, "verify", str(copy)], capture_output=True, text=True, timeout=60, check=False
+    )
+    return result.returncode, (result.stdout + result.stderr).strip()
+
+
+def test_systemd_analyze_verify(tmp_path: Path) -> None:
+    """The unit as systemd reads it: no unknown keys, no bad values."""
+    returncode, output = verify(systemd_analyze(), tmp_path, UNIT.read_text())
+    # Warnings (unknown key, bad value) go to stderr with exit status 0: read them too.
+    ours = [line for line in output.splitlines() if "dancepose.service" in line]
+    assert returncode == 0, output
+    assert not ours, output
+
+
+def test_systemd_analyze_verify_catches_a_typo(tmp_path: Path) -> None:
+    """The check above means something: a misspelt key in a copy is reported."""
+    text = UNIT.read_text().replace("WatchdogSec=30", "WatchdogSecs=30")
+    _, output = verify(systemd_analyze(), tmp_path, text)
+    assert "WatchdogSecs" in output
+
+
+# --- edge.watchdog ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def notify_socket(monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
+    """A real AF_UNIX datagram socket standing in for systemd, named by NOTIFY_SOCKET.
+    A short temp dir: unix socket paths are limited to 107 bytes."""
+    folder = tempfile.mkdtemp(prefix="sdn")
+    path = os.path.join(folder, "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(2)
+    monkeypatch.setenv("NOTIFY_SOCKET", path)
+    try:
+        yield sock
+    finally:
+        sock.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_notify_ready_and_watchdog(notify_socket: socket.socket) -> None:
+    assert watchdog.notify_ready()
+    assert notify_socket.recv(4096) == b"READY=1"
+    assert watchdog.notify_watchdog()
+    assert notify_socket.recv(4096) == b"WATCHDOG=1"
+    assert watchdog.notify_stopping()
+    assert notify_socket.recv(4096) == b"STOPPING=1"
+
+
+def test_notify_status_is_one_field(notify_socket: socket.socket) -> None:
+    assert watchdog.notify_status("12 reps\nqueue: 3")
+    assert notify_socket.recv(4096) == b"STATUS=12 reps queue: 3"
+    assert watchdog.notify_ready(status="counting squats")
+    assert notify_socket.recv(4096) == b"READY=1\nSTATUS=counting squats"
+
+
+def test_abstract_namespace_socket(monkeypatch: pytest.MonkeyPatch) -> None:
+    name = f"dancepose-test-{os.getpid()}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind("\0" + name)
+        sock.settimeout(2)
+        monkeypatch.setenv("NOTIFY_SOCKET", "@" + name)
+        assert watchdog.notify_watchdog()
+        assert sock.recv(4096) == b"WATCHDOG=1"
+
+
+def test_no_notify_socket_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    assert watchdog.notify_ready() is False
+    assert watchdog.notify_watchdog() is False
+    assert watchdog.notify_status("x") is False
+    assert watchdog.notify_stopping() is False
+
+
+def test_unreachable_socket_is_logged_not_raised(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "gone"))
+    assert watchdog.notify_watchdog() is False
+
+
+def test_watchdog_interval_is_half_of_watchdog_usec() -> None:
+    assert watchdog.watchdog_interval_s({"WATCHDOG_USEC": "30000000"}) == 15.0
+    pid = str(os.getpid())
+    assert watchdog.watchdog_interval_s({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": pid}) == 15
+    assert watchdog.watchdog_interval_s({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
+    assert watchdog.watchdog_interval_s({}) is None
+    assert watchdog.watchdog_interval_s({"WATCHDOG_USEC": "soon"}) is None
+    assert watchdog.watchdog_interval_s({"WATCHDOG_USEC": "0"}) is None
+
+
+def test_pinger_sends_once_per_interval() -> None:
+    now = [100.0]
+    sent: list[float] = []
+
+    def send() -> bool:
+        sent.append(now[0])
+        return True
+
+    pinger = watchdog.WatchdogPinger(interval_s=15.0, clock=lambda: now[0], send=send)
+    for step in range(40):  # one frame per second for 40 s
+        now[0] = 100.0 + step
+        pinger.alive()
+    assert sent == [100.0, 115.0, 130.0]
+    assert watchdog.WatchdogPinger(interval_s=0, send=send).alive() is False
