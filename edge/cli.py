@@ -10,7 +10,7 @@ from edge.commands import check_config as check_config_command
 from edge.commands import count as count_command
 from edge.commands import dance as dance_command
 from edge.commands import pose as pose_command
-from edge.errors import user_errors
+from edge.errors import UserError
 
 COMMANDS = (pose_command, count_command, dance_command, check_config_command)
 
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return int(args.run(args))
-    except user_errors() as exc:
+    except UserError as exc:
         print(f"dancepose {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from edge.errors import UserError
+
 REPO = Path(__file__).resolve().parents[1]
 # The same defaults as edge.counting.pack / edge.dance.model (not imported: they pull numpy
 # and the interpreter in, and a config check should stay instant).
@@ -78,7 +80,7 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 T = TypeVar("T")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """One mistake in the config file: one line that names the key (dotted) and the fix.
 
     `key` is the dotted key (None for a file that is not TOML at all); `path` the file, when

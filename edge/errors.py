@@ -1,23 +1,15 @@
-"""The error types a user can fix, gathered so the CLI prints them as one line each."""
+"""The one marker for errors a user can fix; the CLI prints them as a single line.
+
+Every such error's message already names the thing (file, key, device) and the fix, so a
+traceback would only bury it.
+"""
 
 from __future__ import annotations
 
 
-def user_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions whose message already names the thing and the fix (no traceback)."""
-    from edge.config import ConfigError
-    from edge.counting.pack import PackError
-    from edge.dance.model import DanceModelError
-    from edge.keypoints_io import KeypointFileError
-    from edge.pose.mediapipe_backend import MediaPipeUnavailable
-    from edge.pose.model_files import ModelFileError
-    from edge.sources.frame import SourceError
-
-    return (
-        ConfigError, DanceModelError, KeypointFileError, MediaPipeUnavailable, ModelFileError, PackError,
-        SourceError, UsageError,
-    )  # fmt: skip
+class UserError(Exception):
+    """Mixed into each module's own error type (ConfigError, SourceError, ...)."""
 
 
-class UsageError(ValueError):
+class UsageError(UserError, ValueError):
     """A command was given something it cannot use (no person in the video, bad option)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edge.errors import UserError
 from edge.pose.result import PoseResult
 from edge.skeleton import to_blazepose
 
@@ -23,7 +24,7 @@ NUM_JOINTS = 33
 NPZ_KEYS = ("landmarks", "world", "present", "fps", "width", "height")
 
 
-class KeypointFileError(ValueError):
+class KeypointFileError(UserError, ValueError):
     """A keypoint file is missing, malformed or of an unknown kind; says which and why."""
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.errors import UserError
 from edge.features.embedding import FAMILIES, EmbeddingOptions
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,7 +27,7 @@ DEFAULT_PACKS_DIR = REPO / "models" / "packs"
 PACK_FILE, MODEL_FILE, SAMPLES_FILE = "pack.json", "classifier.tflite", "samples.npz"
 
 
-class PackError(ValueError):
+class PackError(UserError, ValueError):
     """A pack folder is incomplete or malformed; the message names the file and the fix."""
 
 

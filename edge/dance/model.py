@@ -9,13 +9,14 @@ from typing import Any
 
 import numpy as np
 
+from edge.errors import UserError
 from edge.pose.interpreter import load_interpreter
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DANCE_DIR = REPO / "models" / "dance"
 
 
-class DanceModelError(ValueError):
+class DanceModelError(UserError, ValueError):
     """The dance model folder is missing a file or its metadata is malformed."""
 
 

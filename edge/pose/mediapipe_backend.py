@@ -9,11 +9,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from edge.errors import UserError
 from edge.pose.result import PoseResult
 from edge.sources.frame import Frame
 
 
-class MediaPipeUnavailable(RuntimeError):
+class MediaPipeUnavailable(UserError, RuntimeError):
     """mediapipe is not installed, or asked for something it cannot do offline."""
 
 

@@ -18,6 +18,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge.errors import UserError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "blazepose"
 DEFAULT_CACHE_DIR = REPO_ROOT / "models" / ".cache"
@@ -36,7 +38,7 @@ BUNDLE_LANDMARK = "pose_landmarks_detector.tflite"
 TFLITE_MAGIC = b"TFL3"  # FlatBuffer file identifier, at bytes 4:8 of every .tflite
 
 
-class ModelFileError(RuntimeError):
+class ModelFileError(UserError, RuntimeError):
     """A model file is missing, corrupt or unobtainable; the message says how to fix it."""
 
 

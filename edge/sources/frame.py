@@ -8,8 +8,10 @@ from typing import Protocol
 
 import numpy as np
 
+from edge.errors import UserError
 
-class SourceError(RuntimeError):
+
+class SourceError(UserError, RuntimeError):
     """A frame source could not be opened or read; the message says which and what to do."""
 
 
