@@ -11,13 +11,14 @@ MODEL_DIR   := models/blazepose
 SHARED_DATA := ../shared/data
 DEMO_CLIP   ?= $(SHARED_DATA)/exercise_videos/squat_side_3.mp4
 
-.PHONY: help setup train-setup models packs test bench lint format demo clean
+.PHONY: help setup train-setup models packs dance-model test bench lint format demo clean
 
 help:
 	@echo "make setup   venv .venv with edge + dev + mediapipe extras, then the models"
 	@echo "make models  fetch the BlazePose models from the mediapipe 0.10.18 wheel"
 	@echo "make train-setup  venv .venv-train with TensorFlow for the training/ tools"
 	@echo "make packs   rebuild models/packs/ from ../shared/data/pose_samples"
+	@echo "make dance-model  evaluate and rebuild models/dance/ from ../shared/data/aistpp_small"
 	@echo "make test    the full test suite (sets up first)"
 	@echo "make bench   benchmarks -> docs/bench/*.md and *.json"
 	@echo "make lint    ruff"
@@ -45,6 +46,12 @@ models: $(STAMP)
 
 packs: train-setup
 	$(TRAIN_PY) -m training.packs defaults
+
+# The shipped dance model: all of ../shared/data/aistpp_small (3 genres, one dancer each).
+# The full 10-genre model: see `python -m training.dance_model train --help`.
+dance-model: train-setup
+	$(TRAIN_PY) -m training.dance_model evaluate --data $(SHARED_DATA)/aistpp_small --out docs/bench/dance.md
+	$(TRAIN_PY) -m training.dance_model train --data $(SHARED_DATA)/aistpp_small --k 8 --out models/dance --bench docs/bench/dance.json
 
 # Edge and reference tests in .venv; the TensorFlow-side tests in .venv-train.
 test: setup train-setup
