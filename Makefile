@@ -9,7 +9,7 @@ TRAIN_PY    := $(TRAIN_VENV)/bin/python
 TRAIN_STAMP := $(TRAIN_VENV)/.installed
 MODEL_DIR   := models/blazepose
 SHARED_DATA := ../shared/data
-DEMO_CLIP   ?= $(SHARED_DATA)/exercise_videos/squat_side_3.mp4
+DEMO_CLIP   ?=
 
 .PHONY: help setup train-setup models packs dance-model test bench lint format demo clean
 
@@ -70,13 +70,9 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format edge training tests
 	$(VENV)/bin/ruff check --fix edge training tests
 
+# The whole loop on a real clip with a private broker; prints what a subscriber receives.
 demo: setup
-	@if [ ! -f "$(DEMO_CLIP)" ]; then \
-	  echo "make demo: sample clip $(DEMO_CLIP) not found; run 'make demo DEMO_CLIP=path/to/video.mp4'"; \
-	  exit 2; fi
-	$(VENV)/bin/dancepose pose "$(DEMO_CLIP)" --out out/demo.npz --overlay out/demo_overlay.mp4
-	@echo "demo: keypoints in out/demo.npz, skeleton video in out/demo_overlay.mp4"
-	@echo "(the full camera -> counts -> MQTT loop lands with the edge-loop issue)"
+	$(PY) -m edge.demo $(if $(DEMO_CLIP),--clip "$(DEMO_CLIP)")
 
 clean:
 	rm -rf $(VENV) $(TRAIN_VENV) out .pytest_cache .ruff_cache

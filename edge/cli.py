@@ -10,9 +10,12 @@ from edge.commands import check_config as check_config_command
 from edge.commands import count as count_command
 from edge.commands import dance as dance_command
 from edge.commands import pose as pose_command
+from edge.commands import run as run_command
 from edge.errors import UserError
 
-COMMANDS = (pose_command, count_command, dance_command, check_config_command)
+COMMANDS = (
+    pose_command, count_command, dance_command, run_command, check_config_command,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""The edge program: the per-frame pipeline and the loop that runs it all day."""

@@ -1,0 +1,223 @@
+"""`dancepose run`: camera in, events out, all day, with nobody watching.
+
+The loop reads frames (the newest one from live sources), runs the pipeline, and hands
+every event to the publisher, which keeps it in the on-disk queue until the broker's
+PUBACK. Faults are reported, not fatal: a camera that disappears is reported in `status`
+and reopened with backoff; a broker that is down only delays delivery. The systemd
+watchdog is pinged only while frames flow, so a hung camera gets the service restarted.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from pathlib import Path
+
+from edge.app.pipeline import Pipeline
+from edge.app.stats import StageStats, cpu_temperature_c
+from edge.config import Config
+from edge.counting.classifier import TfliteVotes
+from edge.counting.pack import installed_packs, load_pack
+from edge.dance.classifier import DanceClassifier
+from edge.pose.estimator import create_estimator
+from edge.publish import topics
+from edge.publish.commands import (
+    CommandError,
+    EndSession,
+    ResetCount,
+    SetExercise,
+    SetMode,
+    StartSession,
+    parse_command,
+)
+from edge.publish.publisher import MqttPublisher
+from edge.publish.queue import EventQueue
+from edge.publish.settings import MqttSettings
+from edge.sources import open_source
+from edge.sources.frame import FrameSource, SourceError
+from edge.sources.latest import LatestFrame
+from edge.sources.picamera import PiCameraSource
+from edge.watchdog import WatchdogPinger, notify_ready, notify_status, notify_stopping
+
+log = logging.getLogger("dancepose")
+MAX_BACKOFF_S = 30.0
+DRAIN_TIMEOUT_S = 30.0  # a finished file job waits this long for the broker to take it all
+
+
+def open_configured_source(config: Config) -> FrameSource:
+    source = config.source
+    if source.kind == "picamera2":
+        return PiCameraSource(source.width, source.height, source.fps)
+    if source.kind == "camera":
+        return open_source(source.camera_index)
+    if source.kind == "url":
+        return open_source(str(source.url))
+    return open_source(str(source.path), loop=source.loop)
+
+
+def build_pipeline(config: Config) -> Pipeline:
+    pose = config.pose
+    estimator = create_estimator(
+        pose.backend, pose.threads, pose.detector_model, pose.landmark_model, pose.task
+    )
+    packs = [load_pack(folder) for folder in installed_packs(config.mode.packs_dir).values()]
+    dance_dir = Path(config.mode.dance_model_dir)
+    make_dance = (
+        (lambda fps: DanceClassifier(fps, dance_dir))
+        if (dance_dir / "metadata.json").is_file()
+        else None
+    )
+    return Pipeline.build(
+        estimator, packs, TfliteVotes, make_dance, config.mode.mode, config.mode.exercise
+    )
+
+
+class EdgeLoop:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.pipeline = build_pipeline(config)
+        self.queue = EventQueue(config.queue.path, config.queue.max_events)
+        self._commands: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self.publisher = MqttPublisher(
+            MqttSettings.from_config(config), self.queue, on_command=self._commands.put
+        )
+        self.session_id = topics.new_id()
+        self.stats = StageStats()
+        self.dropped_frames = 0
+        self._last_dance_publish = -1e9
+        self._stop = threading.Event()
+        self._watchdog = WatchdogPinger()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> int:
+        self.publisher.start()
+        notify_ready("starting")
+        backoff = 1.0
+        finished = False
+        try:
+            while not self._stop.is_set():
+                try:
+                    source = open_configured_source(self.config)
+                except SourceError as exc:
+                    backoff = self._fault(exc, backoff)
+                    continue
+                self.publisher.status("online")
+                notify_status(f"reading {source.description}")
+                backoff = 1.0
+                try:
+                    if self._run_source(source):
+                        finished = True  # a file that ended: the job is done
+                        break
+                except SourceError as exc:
+                    backoff = self._fault(exc, backoff)
+                finally:
+                    source.close()
+        finally:
+            self._publish_stats()
+            notify_stopping()
+            if finished and not self.publisher.flush(DRAIN_TIMEOUT_S):
+                log.warning(
+                    "%d event(s) not yet acknowledged by the broker; they stay queued in %s "
+                    "and go out on the next start",
+                    self.queue.depth(), self.config.queue.path,
+                )  # fmt: skip
+            self.publisher.close(timeout_s=10.0)
+            self.queue.close()
+        return 0
+
+    def _fault(self, exc: Exception, backoff: float) -> float:
+        message = f"{exc}; retrying in {backoff:.0f} s"
+        log.warning("source fault: %s", message)
+        self.publisher.status("fault", message)
+        notify_status(f"fault: {message}")
+        self._stop.wait(backoff)
+        return min(backoff * 2, MAX_BACKOFF_S)
+
+    def _run_source(self, source: FrameSource) -> bool:
+        """Process frames until the source ends (True) or stop() is called (False)."""
+        self.pipeline.start_stream(source.fps)
+        live = source.frame_count == 0 and not getattr(source, "loop", False)
+        reader = LatestFrame(source) if live else None
+        frames = None if reader is not None else source.frames()
+        try:
+            while not self._stop.is_set():
+                wait_start = time.perf_counter()
+                frame = reader.next_frame() if reader is not None else next(frames, None)
+                if frame is None:
+                    return True
+                capture_ms = 1000 * (time.perf_counter() - wait_start)
+                self._process(frame, capture_ms)
+                if reader is not None:
+                    self.dropped_frames = reader.dropped
+            return False
+        finally:
+            if reader is not None:
+                reader.close()
+
+    def _process(self, frame, capture_ms: float) -> None:
+        result = self.pipeline.process(frame)
+        publish_start = time.perf_counter()
+        for rep in result.reps:
+            self.publisher.publish_event(topics.REP, topics.rep_payload(rep, self.session_id))
+        for phase in result.phases:
+            payload = topics.state_payload(self.session_id, phase.exercise, phase.phase)
+            self.publisher.publish_event(topics.STATE, payload)
+        interval = self.config.mode.dance_publish_interval_s
+        if result.dance is not None and frame.timestamp_s - self._last_dance_publish >= interval:
+            self._last_dance_publish = frame.timestamp_s
+            payload = topics.dance_payload(result.dance, self.session_id)
+            self.publisher.publish_event(topics.DANCE, payload)
+        self._apply_commands()
+        publish_ms = 1000 * (time.perf_counter() - publish_start)
+        timings = {**result.timings_ms, "capture": capture_ms, "publish": publish_ms}
+        timings["total"] = sum(timings.values())
+        self.stats.add_frame(timings)
+        self._watchdog.alive()  # frames flow: tell systemd we are alive
+        if self.stats.due(self.config.stats.interval_s):
+            self._publish_stats()
+
+    def _publish_stats(self) -> None:
+        fps, latency, uptime = self.stats.take()
+        payload = topics.stats_payload(
+            uptime_s=uptime, fps=fps, latency_ms=latency, dropped_frames=self.dropped_frames,
+            queue_depth=self.queue.depth(), queue_dropped=self.queue.dropped,
+            cpu_temp_c=cpu_temperature_c(), mode=self.pipeline.mode,
+            exercise=self.pipeline.active or self.pipeline.exercise,
+        )  # fmt: skip
+        self.publisher.publish_event(topics.STATS, payload)
+
+    def _apply_commands(self) -> None:
+        while True:
+            try:
+                data = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                command = parse_command(data, set(self.pipeline.trackers) | {"auto"})
+            except CommandError as exc:
+                self.publisher.reply(False, error=str(exc), request_id=exc.request_id)
+                continue
+            try:
+                self._apply(command)
+            except ValueError as exc:
+                self.publisher.reply(False, error=str(exc), command=command)
+                continue
+            self.publisher.reply(True, command=command)
+
+    def _apply(self, command: object) -> None:
+        if isinstance(command, SetMode):
+            self.pipeline.set_mode(command.mode)
+        elif isinstance(command, SetExercise):
+            self.pipeline.set_exercise(command.exercise)
+        elif isinstance(command, ResetCount):
+            self.pipeline.reset_count()
+        elif isinstance(command, StartSession):
+            self.session_id = command.session_id or topics.new_id()
+            self.pipeline.reset_count()
+        elif isinstance(command, EndSession):
+            self.session_id = topics.new_id()
+            self.pipeline.reset_count()

@@ -1,0 +1,151 @@
+"""One frame through pose, rep counting and dance classification; no I/O here.
+
+The loop (edge/app/loop.py) feeds frames and publishes what comes out, so everything that
+decides a count can be tested without a camera or a broker.
+
+Live "auto" exercise: every installed pack tracks the person; the first pack to complete
+AUTO_LOCK_REPS reps becomes the session's exercise, its reps so far are published, and
+only its events from then on, until the count is reset or the exercise is set by command.
+One rep is not enough evidence: getting into position can look like one rep of another
+exercise (measured: the push-up pack "counts" a rep while a squatter sets up).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edge.counting.classifier import VoteClassifier
+from edge.counting.pack import ExercisePack
+from edge.counting.tracker import RepEvent, RepTracker
+from edge.dance.classifier import DanceClassifier, DanceEvent
+from edge.pose.estimator import PoseEstimator
+from edge.pose.result import PoseResult
+from edge.sources.frame import Frame
+
+MODES = ("count", "dance", "both")
+AUTO = "auto"
+AUTO_LOCK_REPS = 2
+
+
+@dataclass(frozen=True)
+class PhaseEvent:
+    exercise: str
+    phase: str  # the pack's counted state ("down") while held, else "other"
+    time_s: float
+
+
+@dataclass
+class FrameResult:
+    pose: PoseResult | None
+    reps: list[RepEvent] = field(default_factory=list)
+    phases: list[PhaseEvent] = field(default_factory=list)
+    dance: DanceEvent | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        estimator: PoseEstimator,
+        trackers: dict[str, RepTracker],
+        make_dance: Callable[[float], DanceClassifier] | None,
+        mode: str = "count",
+        exercise: str = AUTO,
+    ) -> None:
+        self.estimator = estimator
+        self.trackers = trackers
+        self._make_dance = make_dance
+        self.dance: DanceClassifier | None = None
+        self.fps = 30.0
+        self.mode = "count"
+        self.exercise = AUTO
+        self.active: str | None = None  # the exercise being counted (auto: once locked)
+        self._phases: dict[str, str] = {}
+        self._pending: dict[str, list[RepEvent]] = {}  # auto, before lock: reps per pack
+        self.set_mode(mode)
+        self.set_exercise(exercise)
+
+    @classmethod
+    def build(
+        cls, estimator: PoseEstimator, packs: list[ExercisePack],
+        make_classifier: Callable[[ExercisePack], VoteClassifier],
+        make_dance: Callable[[float], DanceClassifier] | None, mode: str, exercise: str,
+    ) -> Pipeline:  # fmt: skip
+        trackers = {p.name: RepTracker(p, make_classifier(p)) for p in packs}
+        return cls(estimator, trackers, make_dance, mode, exercise)
+
+    # --- commands -------------------------------------------------------------------
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        if mode in ("dance", "both") and self._make_dance is None:
+            raise ValueError("no dance model installed; set mode count or install models/dance")
+        self.mode = mode
+        if mode in ("dance", "both") and self.dance is None and self._make_dance is not None:
+            self.dance = self._make_dance(self.fps)
+
+    def start_stream(self, fps: float) -> None:
+        """A new source (or the same camera reopened): forget tracking and half-built
+        dance windows, which belong to frames that no longer follow on; counts stay."""
+        self.estimator.reset()
+        self.fps = fps
+        if self.dance is not None and self._make_dance is not None:
+            self.dance = self._make_dance(fps)
+
+    def set_exercise(self, exercise: str) -> None:
+        if exercise != AUTO and exercise not in self.trackers:
+            installed = ", ".join(sorted(self.trackers)) or "none"
+            raise ValueError(f"unknown exercise {exercise!r}; installed packs: {installed}")
+        self.exercise = exercise
+        self.reset_count()
+
+    def reset_count(self) -> None:
+        for tracker in self.trackers.values():
+            tracker.reset()
+        self.active = None if self.exercise == AUTO else self.exercise
+        self._phases.clear()
+        self._pending = {name: [] for name in self.trackers}
+
+    # --- frames ---------------------------------------------------------------------
+    def process(self, frame: Frame) -> FrameResult:
+        start = time.perf_counter()
+        pose = self.estimator.process(frame)
+        after_pose = time.perf_counter()
+        result = FrameResult(pose)
+        landmarks = None if pose is None else pose.landmarks
+        if self.mode in ("count", "both"):
+            self._count(landmarks, frame.timestamp_s, result)
+        after_count = time.perf_counter()
+        if self.dance is not None and self.mode in ("dance", "both"):
+            result.dance = self.dance.push(landmarks, frame.timestamp_s)
+        end = time.perf_counter()
+        result.timings_ms = {
+            "pose": 1000 * (after_pose - start),
+            "count": 1000 * (after_count - after_pose),
+            "dance": 1000 * (end - after_count),
+        }
+        return result
+
+    def _count(self, landmarks: np.ndarray | None, time_s: float, result: FrameResult) -> None:
+        if self.active is None:  # auto, not decided yet: every pack listens
+            for name, tracker in self.trackers.items():
+                event = tracker.update(landmarks, time_s)
+                if event is not None:
+                    self._pending[name].append(event)
+            ready = [n for n, reps in self._pending.items() if len(reps) >= AUTO_LOCK_REPS]
+            if not ready:
+                return
+            self.active = max(ready, key=lambda n: len(self._pending[n]))
+            result.reps.extend(self._pending[self.active])
+            return
+        tracker = self.trackers[self.active]
+        event = tracker.update(landmarks, time_s)
+        if event is not None:
+            result.reps.append(event)
+        if tracker.phase != self._phases.get(self.active, "other"):
+            self._phases[self.active] = tracker.phase
+            result.phases.append(PhaseEvent(self.active, tracker.phase, time_s))

@@ -1,0 +1,354 @@
+"""The MQTT topic API of one device, and a typed builder for every payload.
+
+Everything lives under <prefix>/<device_id>/ so that one broker can serve a fleet and a
+subscriber can take one kiosk (dancepose/kiosk-3/#) or all of them (dancepose/+/rep).
+docs/mqtt.md describes each topic; docs/schemas/<name>.schema.json is the contract the
+builders here are tested against, so a field renamed here without the schema fails a test.
+
+Builders take plain values (or anything shaped like RepEvent / DanceEvent) and return
+TypedDicts; `encode` turns one into compact UTF-8 JSON. Every event carries a fresh uuid4
+`id`: delivery is at-least-once, and the id is what subscribers de-duplicate on.
+Non-finite numbers are refused here (JSON has no NaN) rather than sent as invalid JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol, TypedDict
+
+DEFAULT_PREFIX = "dancepose"
+
+STATUS = "status"
+REP = "rep"
+STATE = "state"
+DANCE = "dance"
+STATS = "stats"
+CMD = "cmd"
+CMD_RESULT = "cmd/result"
+
+# Suffixes that go through the event queue (status is published directly, cmd is incoming).
+EVENT_TOPICS = (REP, STATE, DANCE, STATS, CMD_RESULT)
+# Retained events: the last stats message is what a dashboard shows when it (re)starts.
+RETAINED_EVENTS = frozenset({STATS})
+
+STATUS_STATES = ("online", "fault", "offline")
+LATENCY_STAGES = ("capture", "pose", "count", "dance", "publish", "total")
+MODES = ("count", "dance", "both")
+
+StatusState = Literal["online", "fault", "offline"]
+
+_LEVEL = re.compile(r"[^+#/\x00]+")
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names of one device. Levels may not hold wildcards or '/' (device_id is one
+    level; prefix may be several), or a subscription to <prefix>/+/rep would break."""
+
+    device_id: str
+    prefix: str = DEFAULT_PREFIX
+
+    def __post_init__(self) -> None:
+        if not _LEVEL.fullmatch(self.device_id):
+            raise ValueError(
+                f"device_id {self.device_id!r} must be one topic level (no '/', '+', '#')"
+            )
+        if not all(_LEVEL.fullmatch(level) for level in self.prefix.split("/")):
+            raise ValueError(
+                f"topic prefix {self.prefix!r} must be '/'-joined levels without '+' or '#'"
+            )
+
+    @property
+    def root(self) -> str:
+        return f"{self.prefix}/{self.device_id}"
+
+    def topic(self, suffix: str) -> str:
+        """The full topic for a suffix of the API ("rep", "cmd/result", ...)."""
+        if suffix not in (STATUS, CMD, *EVENT_TOPICS):
+            raise ValueError(f"unknown topic suffix {suffix!r}")
+        return f"{self.root}/{suffix}"
+
+    @property
+    def status(self) -> str:
+        return self.topic(STATUS)
+
+    @property
+    def rep(self) -> str:
+        return self.topic(REP)
+
+    @property
+    def state(self) -> str:
+        return self.topic(STATE)
+
+    @property
+    def dance(self) -> str:
+        return self.topic(DANCE)
+
+    @property
+    def stats(self) -> str:
+        return self.topic(STATS)
+
+    @property
+    def cmd(self) -> str:
+        return self.topic(CMD)
+
+    @property
+    def cmd_result(self) -> str:
+        return self.topic(CMD_RESULT)
+
+
+class StatusPayload(TypedDict):
+    state: StatusState
+    fault: str | None
+    time: str
+
+
+class RepPayload(TypedDict):
+    id: str
+    session_id: str
+    exercise: str
+    count: int
+    time: str
+    t_s: float
+    confidence: float
+
+
+class StatePayload(TypedDict):
+    id: str
+    session_id: str
+    exercise: str
+    phase: str
+    time: str
+
+
+class DancePayload(TypedDict):
+    id: str
+    session_id: str
+    time: str
+    t_s: float
+    genre: str
+    confidence: float
+    probabilities: dict[str, float]
+    motion_energy: float
+
+
+class LatencyMs(TypedDict):
+    capture: float | None
+    pose: float | None
+    count: float | None
+    dance: float | None
+    publish: float | None
+    total: float | None
+
+
+class StatsPayload(TypedDict):
+    time: str
+    uptime_s: float
+    fps: float
+    latency_ms: LatencyMs
+    dropped_frames: int
+    queue_depth: int
+    queue_dropped: int
+    cpu_temp_c: float | None
+    mode: str
+    exercise: str | None
+
+
+class CmdResultPayload(TypedDict):
+    id: str
+    ok: bool
+    error: str | None
+    command: dict[str, Any] | None
+    request_id: str | None
+    time: str
+
+
+class RepLike(Protocol):
+    """What rep_payload reads (edge.counting.tracker.RepEvent has it)."""
+
+    @property
+    def exercise(self) -> str: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def time_s(self) -> float: ...
+    @property
+    def confidence(self) -> float: ...
+
+
+class DanceLike(Protocol):
+    """What dance_payload reads (edge.dance.classifier.DanceEvent has it)."""
+
+    @property
+    def time_s(self) -> float: ...
+    @property
+    def genre(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def probabilities(self) -> Mapping[str, float]: ...
+    @property
+    def motion_energy(self) -> float: ...
+
+
+def iso_time(now: datetime | None = None) -> str:
+    """UTC, milliseconds, 'Z': sortable as text and parsed by every ISO 8601 reader."""
+    moment = datetime.now(UTC) if now is None else now.astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _finite(name: str, value: float, digits: int) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return round(number, digits)
+
+
+def _optional_finite(name: str, value: float | None, digits: int) -> float | None:
+    return None if value is None else _finite(name, value, digits)
+
+
+def status_payload(
+    state: StatusState, fault: str | None = None, *, now: datetime | None = None
+) -> StatusPayload:
+    """A fault message is required for 'fault' and refused otherwise, so a dashboard can
+    show `fault` whenever it is set without also checking `state`."""
+    if state not in STATUS_STATES:
+        raise ValueError(f"status state must be one of {', '.join(STATUS_STATES)}; got {state!r}")
+    if (state == "fault") != (fault is not None):
+        raise ValueError("a fault message goes with state 'fault' and only with it")
+    return {"state": state, "fault": fault, "time": iso_time(now)}
+
+
+def rep_payload(
+    event: RepLike, session_id: str, *, event_id: str | None = None, now: datetime | None = None
+) -> RepPayload:
+    return {
+        "id": event_id or new_id(),
+        "session_id": session_id,
+        "exercise": event.exercise,
+        "count": int(event.count),
+        "time": iso_time(now),
+        "t_s": _finite("t_s", event.time_s, 3),
+        "confidence": _finite("confidence", event.confidence, 4),
+    }
+
+
+def state_payload(
+    session_id: str,
+    exercise: str,
+    phase: str,
+    *,
+    event_id: str | None = None,
+    now: datetime | None = None,
+) -> StatePayload:
+    return {
+        "id": event_id or new_id(),
+        "session_id": session_id,
+        "exercise": exercise,
+        "phase": phase,
+        "time": iso_time(now),
+    }
+
+
+def dance_payload(
+    event: DanceLike,
+    session_id: str,
+    *,
+    event_id: str | None = None,
+    now: datetime | None = None,
+) -> DancePayload:
+    return {
+        "id": event_id or new_id(),
+        "session_id": session_id,
+        "time": iso_time(now),
+        "t_s": _finite("t_s", event.time_s, 3),
+        "genre": event.genre,
+        "confidence": _finite("confidence", event.confidence, 4),
+        "probabilities": {
+            str(code): _finite(f"probabilities[{code}]", p, 4)
+            for code, p in event.probabilities.items()
+        },
+        "motion_energy": _finite("motion_energy", event.motion_energy, 6),
+    }
+
+
+def stats_payload(
+    *,
+    uptime_s: float,
+    fps: float,
+    latency_ms: Mapping[str, float | None],
+    dropped_frames: int,
+    queue_depth: int,
+    queue_dropped: int,
+    cpu_temp_c: float | None,
+    mode: str,
+    exercise: str | None,
+    now: datetime | None = None,
+) -> StatsPayload:
+    """latency_ms: per pipeline stage, mean over the stats interval; a stage that had no
+    sample (dance in count mode, publish with no PUBACK yet) is None, not 0, so it cannot
+    be mistaken for a very fast stage."""
+    unknown = set(latency_ms) - set(LATENCY_STAGES)
+    if unknown:
+        raise ValueError(f"unknown latency stage(s) {sorted(unknown)}; known: {LATENCY_STAGES}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    latency: LatencyMs = {
+        "capture": _optional_finite("latency_ms.capture", latency_ms.get("capture"), 2),
+        "pose": _optional_finite("latency_ms.pose", latency_ms.get("pose"), 2),
+        "count": _optional_finite("latency_ms.count", latency_ms.get("count"), 2),
+        "dance": _optional_finite("latency_ms.dance", latency_ms.get("dance"), 2),
+        "publish": _optional_finite("latency_ms.publish", latency_ms.get("publish"), 2),
+        "total": _optional_finite("latency_ms.total", latency_ms.get("total"), 2),
+    }
+    return {
+        "time": iso_time(now),
+        "uptime_s": _finite("uptime_s", uptime_s, 1),
+        "fps": _finite("fps", fps, 2),
+        "latency_ms": latency,
+        "dropped_frames": int(dropped_frames),
+        "queue_depth": int(queue_depth),
+        "queue_dropped": int(queue_dropped),
+        "cpu_temp_c": _optional_finite("cpu_temp_c", cpu_temp_c, 1),
+        "mode": mode,
+        "exercise": exercise,
+    }
+
+
+def cmd_result_payload(
+    *,
+    ok: bool,
+    error: str | None = None,
+    command: Mapping[str, Any] | None = None,
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> CmdResultPayload:
+    """`command` is the command as understood (normalised), None when it could not be
+    parsed; `request_id` is echoed so a sender can match replies to what it sent."""
+    if ok == (error is not None):
+        raise ValueError("a reply has an error exactly when ok is false")
+    return {
+        "id": new_id(),
+        "ok": bool(ok),
+        "error": error,
+        "command": None if command is None else dict(command),
+        "request_id": request_id,
+        "time": iso_time(now),
+    }
+
+
+def encode(payload: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON; allow_nan=False turns a NaN that slipped through into an error
+    here instead of a message no standard JSON parser accepts."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()

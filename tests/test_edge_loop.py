@@ -1,0 +1,182 @@
+"""The edge program end to end against a real mosquitto the tests start: `dancepose run`
+on real clips, the subscriber's view, the last will, and no rep lost to a broker outage or
+to a restart of the program."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from edge.broker import PrivateBroker
+from tests.conftest import REPO, shared_path
+
+DEVICE = "kiosk-test"
+
+
+class Subscriber:
+    """A dashboard: persistent session (clean_session False), QoS 1, records everything."""
+
+    def __init__(self, broker: PrivateBroker, client_id: str = "test-dashboard") -> None:
+        self.messages: list[tuple[str, dict]] = []
+        self._lock = threading.Lock()
+        self._subscribed = threading.Event()
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False
+        )
+        self.client.on_connect = lambda c, *_: c.subscribe(f"dancepose/{DEVICE}/#", qos=1)
+        self.client.on_subscribe = lambda *_: self._subscribed.set()
+        self.client.on_message = self._on_message
+        self.client.reconnect_delay_set(0.2, 1)
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+        assert self._subscribed.wait(10)
+
+    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        if message.topic.endswith("/cmd"):
+            return  # our own commands, echoed back by the wildcard subscription
+        with self._lock:
+            self.messages.append((message.topic.rsplit("/", 1)[-1], json.loads(message.payload)))
+
+    def of(self, kind: str) -> list[dict]:
+        with self._lock:
+            return [payload for topic, payload in self.messages if topic == kind]
+
+    def wait_for(self, predicate, timeout_s: float = 60.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if predicate(self):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def write_config(tmp_path: Path, clip: Path, port: int, loop: bool = False) -> Path:
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        f'device_id = "{DEVICE}"\n'
+        f'[source]\nkind = "file"\npath = "{clip}"\nloop = {str(loop).lower()}\n'
+        '[mode]\nmode = "count"\nexercise = "squat"\n'
+        f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\nkeepalive = 5\n'
+        f'[stats]\ninterval_s = 1.0\n[queue]\npath = "{tmp_path / "events.sqlite"}"\n'
+    )
+    return config
+
+
+def start_program(config: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "edge.cli", "run", "--config", str(config)], cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+def unique_reps(subscriber: Subscriber) -> list[dict]:
+    """At-least-once delivery: de-duplicate by event id."""
+    return list({rep["id"]: rep for rep in subscriber.of("rep")}.values())
+
+
+def test_online_reps_and_last_will(tmp_path, model_paths):
+    clip = shared_path("data", "exercise_videos", "squat_side_3.mp4")  # 3 squats
+    with PrivateBroker() as broker:
+        viewer = Subscriber(broker)
+        program = start_program(write_config(tmp_path, clip, broker.port, loop=True))
+        try:
+            assert viewer.wait_for(lambda s: len(s.of("rep")) >= 4), program.stdout
+            assert viewer.of("status")[0]["state"] == "online"
+            program.send_signal(signal.SIGKILL)  # no goodbye: only the last will speaks
+            program.wait(10)
+            assert viewer.wait_for(lambda s: s.of("status")[-1]["state"] == "offline", 20)
+        finally:
+            program.kill()
+            viewer.close()
+    counts = [rep["count"] for rep in unique_reps(viewer)]
+    assert counts[:4] == [1, 2, 3, 4]  # one event per rep, consecutive counts
+    assert {r["exercise"] for r in viewer.of("rep")} == {"squat"}
+    assert viewer.of("stats") and "queue_depth" in viewer.of("stats")[0]
+
+
+def test_broker_outage_loses_no_rep(tmp_path, model_paths):
+    clip = shared_path("data", "exercise_videos", "goblet_squat_front_6.mp4")  # 6 squats
+    with PrivateBroker(persistent=True) as broker:
+        viewer = Subscriber(broker)
+        program = start_program(write_config(tmp_path, clip, broker.port))
+        try:
+            assert viewer.wait_for(lambda s: len(s.of("rep")) >= 1), "no first rep"
+            # Down mid-run. Terminated, not killed, so the broker keeps the dashboard's
+            # session; our program sees a dropped connection either way.
+            broker.stop(graceful=True)
+            time.sleep(2.0)
+            broker.start()
+            assert program.wait(120) == 0
+            assert viewer.wait_for(lambda s: len(unique_reps(s)) >= 6, 30), [
+                (t, p.get("count"), p.get("state"), p.get("phase")) for t, p in viewer.messages
+            ]
+        finally:
+            program.kill()
+            viewer.close()
+    counts = sorted(rep["count"] for rep in unique_reps(viewer))
+    assert counts == [1, 2, 3, 4, 5, 6]
+
+
+def test_events_queued_while_offline_survive_a_program_restart(tmp_path, model_paths):
+    squats = shared_path("data", "exercise_videos", "squat_side_3.mp4")
+    walking = shared_path("data", "dance_videos", "jacky_walk.mp4")  # counts no rep
+    with PrivateBroker(persistent=True) as broker:
+        viewer = Subscriber(broker)
+        broker.stop(graceful=True)  # down for the whole first run (dashboard session kept)
+        first = start_program(write_config(tmp_path, squats, broker.port))
+        time.sleep(8.0)  # the clip is processed; its reps wait in the on-disk queue
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        broker.start()
+        second = start_program(write_config(tmp_path, walking, broker.port))
+        try:
+            assert second.wait(120) == 0
+            assert viewer.wait_for(lambda s: len(unique_reps(s)) >= 3, 30), (
+                viewer.messages, second.stdout.read() if second.stdout else ""
+            )
+        finally:
+            second.kill()
+            viewer.close()
+    assert sorted(rep["count"] for rep in unique_reps(viewer)) == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "payload, error",
+    [(b"{not json", "JSON"), (b'{"action": "set_mode", "mode": "salsa"}', "mode"),
+     (b'{"action": "set_exercise", "exercise": "burpee"}', "burpee")],
+)  # fmt: skip
+def test_bad_commands_get_an_error_and_change_nothing(tmp_path, model_paths, payload, error):
+    clip = shared_path("data", "exercise_videos", "squat_side_3.mp4")
+    with PrivateBroker() as broker:
+        viewer = Subscriber(broker)
+        program = start_program(write_config(tmp_path, clip, broker.port, loop=True))
+        try:
+            assert viewer.wait_for(lambda s: s.of("status"), 30)
+            time.sleep(1.0)
+            viewer.client.publish(f"dancepose/{DEVICE}/cmd", payload, qos=1)
+            assert viewer.wait_for(lambda s: s.of("result"), 30)
+            reply = viewer.of("result")[0]
+            assert reply["ok"] is False and error.lower() in reply["error"].lower()
+            viewer.client.publish(
+                f"dancepose/{DEVICE}/cmd", b'{"action": "reset_count", "request_id": "r1"}', qos=1
+            )
+            assert viewer.wait_for(lambda s: len(s.of("result")) >= 2, 30)
+            assert viewer.of("result")[1]["ok"] is True
+            assert program.poll() is None  # still running
+        finally:
+            program.terminate()
+            program.wait(20)
+            viewer.close()
+    assert viewer.of("status")[-1]["state"] == "offline"  # a clean stop says goodbye

@@ -1,0 +1,839 @@
+"""edge.publish: payloads match docs/schemas, the queue is durable and bounded, commands are
+parsed totally, and the publisher delivers at-least-once through a real mosquitto that
+these tests start (and kill) themselves on free loopback ports.
+
+Broker restarts use mosquitto persistence and a persistent-session subscriber, so what is
+tested is the publisher's guarantee (every event reaches the broker at least once), not
+a race between our subscriber and the publisher to reconnect first after the restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import logging
+import math
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from edge.config import config_from_dict
+from edge.counting.tracker import RepEvent
+from edge.dance.classifier import DanceEvent
+from edge.publish import topics as tp
+from edge.publish.commands import (
+    ACTIONS,
+    MAX_COMMAND_BYTES,
+    Command,
+    CommandError,
+    EndSession,
+    ResetCount,
+    SetExercise,
+    SetMode,
+    StartSession,
+    parse_command,
+)
+from edge.publish.homeassistant import discovery_configs, discovery_messages
+from edge.publish.publisher import MqttPublisher
+from edge.publish.queue import EventQueue, QueueError
+from edge.publish.settings import PASSWORD_ENV, MqttSettings, load_password
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMAS = REPO / "docs" / "schemas"
+SCHEMA_NAMES = ("status", "rep", "state", "dance", "stats", "cmd", "cmd_result")
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+HOST = "127.0.0.1"
+
+
+def validator(name: str) -> Draft202012Validator:
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def assert_valid(name: str, payload: Any) -> None:
+    # Through JSON, as a subscriber sees it (tuples become lists, and so on).
+    decoded = json.loads(tp.encode(payload))
+    errors = [e.message for e in validator(name).iter_errors(decoded)]
+    assert not errors, (name, decoded, errors)
+    if "time" in decoded:
+        assert datetime.fromisoformat(decoded["time"]).utcoffset().total_seconds() == 0
+
+
+# -- payloads and schemas -------------------------------------------------------------------
+
+
+def test_schema_files_are_draft_2020_12() -> None:
+    assert sorted(p.name for p in SCHEMAS.glob("*.schema.json")) == sorted(
+        f"{n}.schema.json" for n in SCHEMA_NAMES
+    )
+    for name in SCHEMA_NAMES:
+        schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        Draft202012Validator.check_schema(schema)
+
+
+def test_builders_match_schemas() -> None:
+    rep = tp.rep_payload(RepEvent("squat", 3, 12.3456, 7.25), "s1")
+    assert_valid("rep", rep)
+    assert (rep["count"], rep["t_s"], rep["exercise"]) == (3, 12.346, "squat")
+    assert_valid("state", tp.state_payload("s1", "squat", "down"))
+    dance = DanceEvent(40.0, "gBR", 0.81, {"gBR": 0.81, "gPO": 0.19}, 0.034)
+    assert_valid("dance", tp.dance_payload(dance, "s1"))
+    assert_valid("dance", tp.dance_payload(DanceEvent(1.0, "none", 0.4, {"gBR": 0.4}, 0.0), "s"))
+    stats = tp.stats_payload(
+        uptime_s=61.5,
+        fps=14.9,
+        latency_ms={"capture": 2.0, "pose": 40.1, "count": 0.4, "publish": 3.2, "total": 45.0},
+        dropped_frames=4,
+        queue_depth=0,
+        queue_dropped=0,
+        cpu_temp_c=None,
+        mode="count",
+        exercise="squat",
+    )
+    assert_valid("stats", stats)
+    assert stats["latency_ms"]["dance"] is None  # no sample is null, not 0
+    for state, fault in (("online", None), ("fault", "camera lost"), ("offline", None)):
+        assert_valid("status", tp.status_payload(state, fault))
+    assert_valid("cmd_result", tp.cmd_result_payload(ok=True, command={"action": "end_session"}))
+    assert_valid(
+        "cmd_result", tp.cmd_result_payload(ok=False, error="bad", request_id="r1", command=None)
+    )
+    assert rep["id"] != tp.rep_payload(RepEvent("squat", 3, 1.0, 7.0), "s1")["id"]
+
+
+def test_builders_refuse_what_json_or_the_schema_cannot_hold() -> None:
+    with pytest.raises(ValueError, match="confidence"):
+        tp.rep_payload(RepEvent("squat", 1, 1.0, math.nan), "s")
+    with pytest.raises(ValueError, match="fault"):
+        tp.status_payload("fault")
+    with pytest.raises(ValueError, match="fault"):
+        tp.status_payload("online", "why")
+    with pytest.raises(ValueError, match="stage"):
+        tp.stats_payload(
+            uptime_s=1, fps=1, latency_ms={"gpu": 1.0}, dropped_frames=0, queue_depth=0,
+            queue_dropped=0, cpu_temp_c=None, mode="count", exercise=None,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="error"):
+        tp.cmd_result_payload(ok=False)
+    # The schema rejects what a builder never makes, e.g. an extra field or a fault on online.
+    assert not validator("status").is_valid(
+        {"state": "online", "fault": "x", "time": tp.iso_time()}
+    )
+    rep = json.loads(tp.encode(tp.rep_payload(RepEvent("squat", 1, 1.0, 1.0), "s")))
+    assert not validator("rep").is_valid({**rep, "extra": 1})
+
+
+def test_topics() -> None:
+    topics = tp.Topics("kiosk-3")
+    assert topics.status == "dancepose/kiosk-3/status"
+    assert topics.cmd_result == "dancepose/kiosk-3/cmd/result"
+    assert tp.Topics("k", "site/a").rep == "site/a/k/rep"
+    for device_id in ("a/b", "a+", "#", ""):
+        with pytest.raises(ValueError):
+            tp.Topics(device_id)
+    with pytest.raises(ValueError):
+        topics.topic("nope")
+
+
+def test_homeassistant_discovery_configs() -> None:
+    topics = tp.Topics("kiosk.3")
+    configs = discovery_configs(topics, sw_version="0.1.0")
+    assert sorted(configs) == [
+        f"homeassistant/sensor/kiosk_3/{o}/config"
+        for o in ("dance_genre", "exercise", "fps", "rep_count")
+    ]
+    for config in configs.values():
+        assert config["availability"] == [
+            {
+                "topic": "dancepose/kiosk.3/status",
+                "value_template": "{{ value_json.state }}",
+                "payload_available": "online",
+                "payload_not_available": "offline",
+            }
+        ]
+        assert config["state_topic"].startswith("dancepose/kiosk.3/")
+    rep_count = configs["homeassistant/sensor/kiosk_3/rep_count/config"]
+    assert (rep_count["state_topic"], rep_count["value_template"]) == (
+        "dancepose/kiosk.3/rep",
+        "{{ value_json.count }}",
+    )
+    assert all(json.loads(p) for _, p in discovery_messages(topics))
+
+
+# -- commands -------------------------------------------------------------------------------
+
+EXERCISES = {"squat", "pushup"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"action": "set_mode", "mode": "dance"}, SetMode("dance")),
+        (
+            {"action": "set_exercise", "exercise": "squat", "request_id": "r9"},
+            SetExercise("squat", "r9"),
+        ),
+        ({"action": "reset_count"}, ResetCount()),
+        ({"action": "start_session"}, StartSession()),
+        ({"action": "start_session", "session_id": "morning-1"}, StartSession("morning-1")),
+        ({"action": "end_session", "request_id": "x"}, EndSession("x")),
+    ],
+)  # fmt: skip
+def test_valid_commands(raw: dict[str, Any], expected: Command) -> None:
+    data = json.dumps(raw).encode()
+    assert validator("cmd").is_valid(raw)
+    assert parse_command(data, EXERCISES) == expected
+    assert expected.as_dict()["action"] == raw["action"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\xff\xfe", "not valid UTF-8"),
+        (b"{", "not valid JSON"),
+        (b"[1]", "must be a JSON object, got array"),
+        (b'{"action": "set_mode", "mode": NaN}', "NaN"),
+        (b'{"action": "reset_count", "action": "end_session"}', "duplicate key"),
+        (b"[" * 2000 + b"]" * 2000, "too deeply nested"),
+        (b" " * (MAX_COMMAND_BYTES + 1), "limit is 4096"),
+        (b'{"mode": "count"}', 'no "action"'),
+        (b'{"action": 3}', "action must be a string"),
+        (b'{"action": "jump"}', "unknown action 'jump'"),
+        (b'{"action": "set_mode", "mdoe": "count"}', "unknown field 'mdoe'"),
+        (b'{"action": "set_mode"}', 'missing field "mode"'),
+        (b'{"action": "set_mode", "mode": "party"}', "mode must be one of count, dance, both"),
+        (b'{"action": "set_exercise", "exercise": "yoga"}', "unknown exercise 'yoga'; installed"),
+        (b'{"action": "set_exercise", "exercise": 5}', "must be a string, got number"),
+        (b'{"action": "start_session", "session_id": "a\\nb"}', "printable"),
+        (b'{"action": "end_session", "request_id": ""}', "request_id"),
+        (b'{"action": "start_session", "session_id": null}', "must be a string, got null"),
+    ],
+)
+def test_invalid_commands_say_why(data: bytes, message: str) -> None:
+    with pytest.raises(CommandError) as info:
+        parse_command(data, EXERCISES)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_command_error_keeps_the_request_id() -> None:
+    with pytest.raises(CommandError) as info:
+        parse_command(b'{"action": "set_mode", "mode": "x", "request_id": "r1"}')
+    assert info.value.request_id == "r1"
+    ok = parse_command(b'{"action":"set_exercise","exercise":"yoga"}', lambda n: n == "yoga")
+    assert ok == SetExercise("yoga")
+    with pytest.raises(CommandError, match="not an installed"):
+        parse_command(b'{"action":"set_exercise","exercise":"squat"}', lambda n: n == "yoga")
+
+
+def _check_total(data: bytes) -> None:
+    """The property: a Command, or a CommandError whose reply can be sent and is valid."""
+    try:
+        command = parse_command(data, EXERCISES)
+    except CommandError as exc:
+        reply = tp.cmd_result_payload(ok=False, error=str(exc), request_id=exc.request_id)
+        assert validator("cmd_result").is_valid(json.loads(tp.encode(reply)))
+        return
+    assert isinstance(command, SetMode | SetExercise | ResetCount | StartSession | EndSession)
+    tp.encode(tp.cmd_result_payload(ok=True, command=command.as_dict()))
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+command_like = st.fixed_dictionaries(
+    {"action": st.sampled_from(ACTIONS) | st.text(max_size=12)},
+    optional={
+        "mode": st.sampled_from(("count", "dance", "both")) | json_values,
+        "exercise": st.sampled_from(sorted(EXERCISES)) | json_values,
+        "session_id": st.text(max_size=200) | json_values,
+        "request_id": st.text(max_size=200) | json_values,
+        "extra": json_values,
+    },
+)
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FUZZ
+@given(st.binary(max_size=MAX_COMMAND_BYTES + 64))
+def test_fuzz_arbitrary_bytes(data: bytes) -> None:
+    _check_total(data)
+
+
+@FUZZ
+@given(json_values)
+def test_fuzz_arbitrary_json(value: Any) -> None:
+    _check_total(json.dumps(value).encode())
+
+
+@FUZZ
+@given(command_like)
+def test_fuzz_command_shaped_json(value: dict[str, Any]) -> None:
+    data = json.dumps(value).encode()
+    _check_total(data)
+    try:
+        parse_command(data, EXERCISES)
+    except CommandError:
+        return
+    assert validator("cmd").is_valid(value)  # what the parser accepts, the schema accepts
+
+
+# -- queue ----------------------------------------------------------------------------------
+
+
+def test_queue_survives_reopen_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "q" / "events.sqlite"
+    with EventQueue(path) as queue:
+        ids = [queue.put("t/a", f"p{i}".encode(), qos=1, retain=i == 2) for i in range(4)]
+        assert queue.ack(ids[1]) and not queue.ack(ids[1])
+        assert queue.ack(ids[3])  # the newest row: its id must still never come back
+    with EventQueue(path) as queue:
+        rows = queue.peek(10)
+        assert [r.row_id for r in rows] == [ids[0], ids[2]]
+        assert [(r.topic, r.payload, r.retain) for r in rows] == [
+            ("t/a", b"p0", False),
+            ("t/a", b"p2", True),
+        ]
+        assert queue.depth() == 2
+        assert queue.put("t/b", "new") > ids[3]  # AUTOINCREMENT: no id reuse
+        assert queue.peek(5, after_id=ids[0])[0].row_id == ids[2]
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+
+
+def test_queue_full_drops_oldest_and_counts(tmp_path: Path) -> None:
+    path = tmp_path / "events.sqlite"
+    with EventQueue(path, max_events=5) as queue:
+        for i in range(8):
+            queue.put("t", str(i))
+        assert queue.depth() == 5
+        assert queue.dropped == 3
+        assert [r.payload for r in queue.peek(10)] == [b"3", b"4", b"5", b"6", b"7"]
+    with EventQueue(path, max_events=2) as queue:  # reopened smaller: trimmed at once
+        assert queue.dropped == 6
+        assert [r.payload for r in queue.peek(10)] == [b"6", b"7"]
+
+
+def test_queue_is_thread_safe(tmp_path: Path) -> None:
+    queue = EventQueue(tmp_path / "events.sqlite")
+    acked: list[int] = []
+    done = threading.Event()
+
+    def producer(k: int) -> None:
+        for i in range(200):
+            queue.put("t", f"{k}-{i}")
+
+    def acker() -> None:
+        while not done.is_set() or queue.depth():
+            for row in queue.peek(50):
+                if queue.ack(row.row_id):
+                    acked.append(row.row_id)
+
+    threads = [threading.Thread(target=producer, args=(k,)) for k in range(4)]
+    ack_thread = threading.Thread(target=acker)
+    ack_thread.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    ack_thread.join(timeout=30)
+    assert len(acked) == len(set(acked)) == 800
+    assert queue.depth() == 0
+    queue.close()
+
+
+def test_queue_unreadable_file_is_moved_aside(tmp_path: Path, caplog: Any) -> None:
+    path = tmp_path / "events.sqlite"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with EventQueue(path) as queue:
+        assert queue.depth() == 0
+        queue.put("t", "x")
+    assert len(list(tmp_path.glob("events.sqlite.corrupt-*"))) == 1
+    assert "unreadable" in caplog.text
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(QueueError):
+        EventQueue(blocker / "events.sqlite")
+
+
+# -- settings -------------------------------------------------------------------------------
+
+
+def test_settings_keep_the_password_out_of_repr(tmp_path: Path) -> None:
+    s = MqttSettings(device_id="d", username="u", password="hunter2")
+    assert "hunter2" not in repr(s)
+    assert s.effective_client_id == "dancepose-d"
+    secret = tmp_path / "pw"
+    secret.write_text("from-file\nignored\n")
+    assert load_password(secret, environ={}) == "from-file"
+    assert load_password(secret, environ={PASSWORD_ENV: "from-env"}) == "from-env"
+    assert load_password(None, environ={}) is None
+    with pytest.raises(ValueError):
+        MqttSettings(device_id="d", password="p")
+    config = config_from_dict(
+        {"device_id": "k1", "mqtt": {"host": "broker.lan", "username": "kiosk", "qos": 1}},
+        check_paths=False,
+    )
+    from_config = MqttSettings.from_config(config, environ={PASSWORD_ENV: "s3cret"})
+    assert (from_config.address, from_config.effective_client_id) == (
+        "broker.lan:1883",
+        "dancepose-k1",
+    )
+    assert from_config.password == "s3cret" and "s3cret" not in repr(from_config)
+    with pytest.raises(ValueError):
+        MqttSettings(device_id="d", tls_cert=Path("c.pem"))
+
+
+# -- a real broker --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    """A private mosquitto: temp config, free loopback port, killed at teardown."""
+
+    def __init__(self, folder: Path, *, persistence: bool = False) -> None:
+        if not Path(MOSQUITTO).exists():
+            message = f"mosquitto not found ({MOSQUITTO}); apt-get install mosquitto"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.persistence = persistence
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        conf = self.folder / "mosquitto.conf"
+        lines = [
+            f"listener {self.port} {HOST}",
+            "allow_anonymous true",
+            f"persistence {'true' if self.persistence else 'false'}",
+            f"persistence_location {self.folder}/",
+            # As root mosquitto drops to user 'mosquitto', which cannot write our temp dir.
+            f"user {getpass.getuser()}",
+            f"log_dest file {self.folder / 'mosquitto.log'}",
+        ]
+        conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.process = subprocess.Popen(
+            [MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mosquitto exited: {self.process.stderr.read().decode()}")
+            with contextlib.suppress(OSError), socket.create_connection((HOST, self.port), 0.2):
+                return
+            time.sleep(0.02)
+        raise RuntimeError(f"mosquitto did not listen on {self.port}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    b = Broker(tmp_path_factory.mktemp("mosquitto"))
+    b.start()
+    yield b
+    b.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[Broker]:
+    """A persistent broker of this test only, for tests that stop and restart it."""
+    b = Broker(tmp_path / "broker", persistence=True)
+    yield b
+    b.stop(signal.SIGKILL)
+
+
+class Subscriber:
+    """A paho subscriber that records (topic, payload, retain) and reconnects on its own."""
+
+    def __init__(
+        self, port: int, topics: list[str], *, client_id: str | None = None, clean: bool = True
+    ) -> None:
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self._cond = threading.Condition()
+        self._subscribed = threading.Event()
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"test-{uuid.uuid4().hex[:8]}",
+            clean_session=clean,
+        )
+        self.client.reconnect_delay_set(min_delay=1, max_delay=1)
+
+        def on_connect(client: mqtt.Client, *_: Any) -> None:
+            client.subscribe([(t, 1) for t in topics])
+
+        def on_subscribe(*_: Any) -> None:
+            self._subscribed.set()
+
+        def on_message(_c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+            with self._cond:
+                self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
+                self._cond.notify_all()
+
+        self.client.on_connect = on_connect
+        self.client.on_subscribe = on_subscribe
+        self.client.on_message = on_message
+        self.client.connect(HOST, port, keepalive=10)
+        self.client.loop_start()
+        assert self._subscribed.wait(10), "subscriber got no SUBACK"
+
+    def wait_for(self, predicate: Callable[[Subscriber], bool], timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate(self):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.1))
+        return True
+
+    def payloads(self, topic: str) -> list[dict[str, Any]]:
+        with self._cond:
+            return [json.loads(p) for t, p, _ in self.messages if t == topic and p]
+
+    def retained(self, topic: str) -> list[dict[str, Any]]:
+        with self._cond:
+            return [json.loads(p) for t, p, r in self.messages if t == topic and r and p]
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def clients() -> Iterator[list[Any]]:
+    """Publishers and subscribers made by a test, closed at teardown even on failure."""
+    made: list[Any] = []
+    yield made
+    for thing in reversed(made):
+        with contextlib.suppress(Exception):
+            thing.close()
+
+
+def make_publisher(
+    port: int, folder: Path, device_id: str = "dev1", **kwargs: Any
+) -> MqttPublisher:
+    settings = MqttSettings(device_id=device_id, host=HOST, port=port, keepalive=10)
+    publisher = MqttPublisher(settings, EventQueue(folder / "events.sqlite"), **kwargs)
+    publisher.start()
+    return publisher
+
+
+def rep_event(i: int, session: str = "s1") -> dict[str, Any]:
+    return dict(tp.rep_payload(RepEvent("squat", i, i * 1.5, 7.0), session))
+
+
+def test_status_retained_reps_in_order_and_discovery(
+    broker: Broker, tmp_path: Path, clients: list[Any]
+) -> None:
+    topics = tp.Topics("dev1")
+    publisher = make_publisher(
+        broker.port, tmp_path, retained_on_connect=discovery_messages(topics)
+    )
+    clients.append(publisher)
+    sub = Subscriber(broker.port, ["dancepose/dev1/#"])
+    clients.append(sub)
+    assert sub.wait_for(lambda s: any(p["state"] == "online" for p in s.payloads(topics.status)))
+    for i in range(1, 51):
+        publisher.publish_event("rep", rep_event(i))
+    assert sub.wait_for(lambda s: len(s.payloads(topics.rep)) >= 50)
+    reps = sub.payloads(topics.rep)
+    assert [r["count"] for r in reps] == list(range(1, 51))
+    for r in reps:
+        assert validator("rep").is_valid(r)
+    assert publisher.flush(5)
+    assert publisher.queue.depth() == 0
+    latency = publisher.take_latency()
+    assert latency.samples == 50 and latency.mean_ms is not None and latency.mean_ms >= 0
+    assert publisher.take_latency().samples == 0
+
+    late = Subscriber(broker.port, [topics.status, "homeassistant/#"])
+    clients.append(late)
+    assert late.wait_for(lambda s: len(s.retained(topics.status)) == 1 and len(s.messages) >= 5)
+    status = late.retained(topics.status)[0]
+    assert status["state"] == "online" and validator("status").is_valid(status)
+    assert len([t for t, _, r in late.messages if t.startswith("homeassistant/") and r]) == 4
+
+    publisher.status("fault", "camera lost")
+    assert sub.wait_for(lambda s: s.payloads(topics.status)[-1]["state"] == "fault")
+    assert sub.payloads(topics.status)[-1]["fault"] == "camera lost"
+    publisher.close()  # clean: says offline itself
+    assert sub.wait_for(lambda s: s.payloads(topics.status)[-1]["state"] == "offline")
+
+
+def test_command_round_trip(broker: Broker, tmp_path: Path, clients: list[Any]) -> None:
+    seen: list[Command] = []
+    holder: list[MqttPublisher] = []
+
+    def on_command(data: bytes) -> None:
+        publisher = holder[0]
+        try:
+            command = parse_command(data, EXERCISES)
+        except CommandError as exc:
+            publisher.reply(False, error=str(exc), request_id=exc.request_id)
+            return
+        seen.append(command)
+        publisher.reply(True, command=command)
+
+    publisher = make_publisher(broker.port, tmp_path, device_id="dev2", on_command=on_command)
+    holder.append(publisher)
+    clients.append(publisher)
+    topics = publisher.topics
+    sub = Subscriber(broker.port, [topics.cmd_result, topics.status])
+    clients.append(sub)
+    assert sub.wait_for(lambda s: any(p["state"] == "online" for p in s.payloads(topics.status)))
+
+    sub.client.publish(topics.cmd, b'{"action": "jump", "request_id": "r1"}', qos=1)
+    sub.client.publish(topics.cmd, b"\xff not json", qos=1)
+    sub.client.publish(topics.cmd, b'{"action":"set_mode","mode":"dance","request_id":"r2"}', qos=1)
+    assert sub.wait_for(lambda s: len(s.payloads(topics.cmd_result)) >= 3)
+    bad, garbage, good = sub.payloads(topics.cmd_result)
+    for reply in (bad, garbage, good):
+        assert validator("cmd_result").is_valid(reply)
+    assert (bad["ok"], bad["request_id"], bad["command"]) == (False, "r1", None)
+    assert "unknown action 'jump'" in bad["error"]
+    assert garbage["ok"] is False and "UTF-8" in garbage["error"]
+    assert good == {
+        **good,
+        "ok": True,
+        "error": None,
+        "request_id": "r2",
+        "command": {"action": "set_mode", "mode": "dance"},
+    }
+    assert seen == [SetMode("dance", "r2")]
+
+    # A retained command would replay on every reconnect: refused, not executed.
+    publisher.close()
+    retained = b'{"action":"reset_count"}'
+    sub.client.publish(topics.cmd, retained, qos=1, retain=True).wait_for_publish(5)
+    holder[0] = make_publisher(broker.port, tmp_path, device_id="dev2", on_command=on_command)
+    clients.append(holder[0])
+    assert sub.wait_for(
+        lambda s: any("retained" in (p["error"] or "") for p in s.payloads(topics.cmd_result))
+    )
+    assert seen == [SetMode("dance", "r2")]
+    sub.client.publish(topics.cmd, b"", qos=1, retain=True).wait_for_publish(5)
+
+
+LWT_SCRIPT = """
+import sys, time
+from pathlib import Path
+from edge.publish.publisher import MqttPublisher
+from edge.publish.queue import EventQueue
+from edge.publish.settings import MqttSettings
+
+settings = MqttSettings(device_id="doomed", host="127.0.0.1", port=int(sys.argv[1]), keepalive=10)
+MqttPublisher(settings, EventQueue(Path(sys.argv[2]) / "events.sqlite")).start()
+time.sleep(120)
+"""
+
+
+def test_lwt_offline_when_the_process_is_killed(
+    broker: Broker, tmp_path: Path, clients: list[Any]
+) -> None:
+    status = "dancepose/doomed/status"
+    sub = Subscriber(broker.port, [status])
+    clients.append(sub)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", LWT_SCRIPT, str(broker.port), str(tmp_path)], cwd=REPO, env=env
+    )
+    try:
+        assert sub.wait_for(lambda s: any(p["state"] == "online" for p in s.payloads(status)), 20)
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        assert sub.wait_for(lambda s: s.payloads(status)[-1]["state"] == "offline")
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    offline = sub.payloads(status)[-1]
+    assert validator("status").is_valid(offline) and offline["fault"] is None
+    late = Subscriber(broker.port, [status])
+    clients.append(late)
+    assert late.wait_for(lambda s: len(s.retained(status)) == 1)
+    assert late.retained(status)[0]["state"] == "offline"
+
+
+def test_queued_events_of_a_previous_run_are_sent(
+    broker: Broker, tmp_path: Path, clients: list[Any]
+) -> None:
+    topic = "dancepose/dev3/rep"
+    with EventQueue(tmp_path / "events.sqlite") as queue:  # a run that never reached a broker
+        for i in range(1, 6):
+            queue.put(topic, tp.encode(rep_event(i)))
+    sub = Subscriber(broker.port, [topic])
+    clients.append(sub)
+    publisher = make_publisher(broker.port, tmp_path, device_id="dev3")
+    clients.append(publisher)
+    assert sub.wait_for(lambda s: len(s.payloads(topic)) >= 5)
+    assert [p["count"] for p in sub.payloads(topic)] == [1, 2, 3, 4, 5]
+    assert publisher.flush(5) and publisher.queue.depth() == 0
+
+
+def persistent_subscriber(port: int, topics: list[str]) -> Subscriber:
+    return Subscriber(port, topics, client_id="test-durable", clean=False)
+
+
+def test_broker_down_at_start_then_up(
+    own_broker: Broker, tmp_path: Path, clients: list[Any], caplog: Any
+) -> None:
+    topic = "dancepose/dev4/rep"
+    own_broker.start()
+    persistent_subscriber(own_broker.port, [topic]).close()  # leaves a session behind
+    own_broker.stop()
+
+    caplog.set_level(logging.INFO, logger="edge.publish")
+    publisher = make_publisher(own_broker.port, tmp_path, device_id="dev4")
+    clients.append(publisher)
+    sent = [rep_event(i) for i in range(1, 31)]
+    for event in sent:
+        publisher.publish_event("rep", event)  # must not raise or block
+    deadline = time.monotonic() + 5
+    while "unreachable" not in caplog.text and time.monotonic() < deadline:
+        time.sleep(0.02)
+    lines = [r.getMessage() for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"MQTT broker {HOST}:{own_broker.port} unreachable (")
+    assert lines[0].endswith("); retrying with backoff")
+    assert not publisher.connected and publisher.queue.depth() == 30
+
+    own_broker.start()
+    assert publisher.flush(15), "queued events were not acknowledged after the broker came up"
+    sub = persistent_subscriber(own_broker.port, [topic])
+    clients.append(sub)
+    assert sub.wait_for(lambda s: len({p["id"] for p in s.payloads(topic)}) >= 30)
+    assert {p["id"] for p in sub.payloads(topic)} == {e["id"] for e in sent}
+    assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) == 1
+
+
+def test_broker_killed_mid_stream(own_broker: Broker, tmp_path: Path, clients: list[Any]) -> None:
+    topic = "dancepose/dev5/rep"
+    own_broker.start()
+    sub = persistent_subscriber(own_broker.port, [topic])
+    clients.append(sub)
+    publisher = make_publisher(own_broker.port, tmp_path, device_id="dev5")
+    clients.append(publisher)
+    deadline = time.monotonic() + 10
+    while not publisher.connected and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert publisher.connected
+
+    sent = [rep_event(i) for i in range(1, 401)]
+
+    def produce() -> None:
+        for event in sent:
+            publisher.publish_event("rep", event)
+            time.sleep(0.003)
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    assert sub.wait_for(lambda s: len(s.payloads(topic)) >= 50)  # really mid-stream
+    own_broker.stop()
+    time.sleep(0.5)  # events keep coming while the broker is away
+    own_broker.start()
+    producer.join()
+    assert publisher.flush(20), f"{publisher.queue.depth()} event(s) never acknowledged"
+    assert sub.wait_for(lambda s: len({p["id"] for p in s.payloads(topic)}) >= len(sent), 20)
+    received = sub.payloads(topic)
+    assert {p["id"] for p in received} == {e["id"] for e in sent}  # de-dup gives the exact set
+    assert len(received) >= len(sent)  # at least once; duplicates are allowed
+    assert publisher.queue.dropped == 0
+
+
+def test_broker_sigkilled_with_events_in_flight(
+    own_broker: Broker, tmp_path: Path, clients: list[Any]
+) -> None:
+    """The broker is frozen (SIGSTOP) so that a burst stays unacknowledged in flight, then
+    SIGKILLed: those events must be resent after the restart, the later ones sent from the
+    queue. The subscriber's session was saved by a clean restart first, so the restarted
+    broker queues for it whether or not it has reconnected yet."""
+    topic = "dancepose/dev7/rep"
+    own_broker.start()
+    persistent_subscriber(own_broker.port, [topic]).close()
+    own_broker.stop()  # SIGTERM: the session is saved to the persistence file
+    own_broker.start()
+    sub = persistent_subscriber(own_broker.port, [topic])
+    clients.append(sub)
+    publisher = make_publisher(own_broker.port, tmp_path, device_id="dev7")
+    clients.append(publisher)
+
+    sent = [rep_event(i) for i in range(1, 301)]
+    for event in sent[:100]:
+        publisher.publish_event("rep", event)
+    assert publisher.flush(10)
+    assert sub.wait_for(lambda s: len(s.payloads(topic)) >= 100)  # nothing left in the broker
+
+    assert own_broker.process is not None
+    own_broker.process.send_signal(signal.SIGSTOP)
+    for event in sent[100:200]:
+        publisher.publish_event("rep", event)
+    deadline = time.monotonic() + 5
+    while publisher.in_flight < 100 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert publisher.in_flight == 100  # sent, never acknowledged
+    own_broker.stop(signal.SIGKILL)
+    for event in sent[200:]:
+        publisher.publish_event("rep", event)
+    assert publisher.queue.depth() == 200
+
+    own_broker.start()
+    assert publisher.flush(15), f"{publisher.queue.depth()} event(s) never acknowledged"
+    assert sub.wait_for(lambda s: len({p["id"] for p in s.payloads(topic)}) >= len(sent), 15)
+    assert {p["id"] for p in sub.payloads(topic)} == {e["id"] for e in sent}
+    # New events waited for the resends (the pump holds back until the SUBACK), so even
+    # across the crash the first arrival of each rep is in order.
+    assert list(dict.fromkeys(p["count"] for p in sub.payloads(topic))) == list(range(1, 301))
+
+
+def test_close_with_the_broker_down_is_prompt(tmp_path: Path) -> None:
+    publisher = make_publisher(free_port(), tmp_path, device_id="dev6")
+    publisher.publish_event("state", tp.state_payload("s", "squat", "down"))
+    with pytest.raises(ValueError, match="not an event topic"):
+        publisher.publish_event("status", {"state": "online"})  # status is never queued
+    started = time.monotonic()
+    publisher.close(timeout_s=0.5)  # waits that long for a broker that might come back
+    assert time.monotonic() - started < 2
+    with EventQueue(tmp_path / "events.sqlite") as queue:
+        assert queue.depth() == 1  # kept for the next run
