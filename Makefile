@@ -11,7 +11,7 @@ MODEL_DIR   := models/blazepose
 SHARED_DATA := ../shared/data
 DEMO_CLIP   ?=
 
-.PHONY: help setup train-setup models packs dance-model test bench lint format demo clean
+.PHONY: help setup train-setup models packs dance-model test bench soak lint format demo clean
 
 help:
 	@echo "make setup   venv .venv with edge + dev + mediapipe extras, then the models"
@@ -61,6 +61,11 @@ test: setup train-setup
 bench: setup
 	$(PY) -m edge.bench.pose --out docs/bench/pose
 	$(PY) -m edge.bench.counting --out docs/bench/counting
+	$(PY) -m edge.bench.loop --out docs/bench/loop
+
+# Ten minutes on a looped clip: RSS at start and end (not part of CI).
+soak: setup
+	$(PY) -m edge.bench.loop --soak 10 --out docs/bench/soak
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check edge training tests

@@ -144,7 +144,8 @@ def test_events_queued_while_offline_survive_a_program_restart(tmp_path, model_p
         try:
             assert second.wait(120) == 0
             assert viewer.wait_for(lambda s: len(unique_reps(s)) >= 3, 30), (
-                viewer.messages, second.stdout.read() if second.stdout else ""
+                viewer.messages,
+                second.stdout.read() if second.stdout else "",
             )
         finally:
             second.kill()

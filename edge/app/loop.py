@@ -182,6 +182,8 @@ class EdgeLoop:
 
     def _publish_stats(self) -> None:
         fps, latency, uptime = self.stats.take()
+        # "publish" in stats is delivery: event put -> broker PUBACK, not the put itself.
+        latency["publish"] = self.publisher.take_latency().mean_ms
         payload = topics.stats_payload(
             uptime_s=uptime, fps=fps, latency_ms=latency, dropped_frames=self.dropped_frames,
             queue_depth=self.queue.depth(), queue_dropped=self.queue.dropped,
