@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,14 @@ def shared_path(*parts: str) -> Path:
             pytest.fail(message + "; CI must have it")
         pytest.skip(message + "; a fresh clone without it skips the real-data tests")
     return path
+
+
+def dancepose(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the real console entry point, as a user would, capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "edge.cli", *args], cwd=REPO, capture_output=True, text=True,
+        timeout=timeout,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="session")

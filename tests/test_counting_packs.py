@@ -5,42 +5,24 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from edge.bench.counting import keypoints
 from edge.counting.classifier import NumpyKnn, TfliteVotes
 from edge.counting.clip import count_track
 from edge.counting.pack import DEFAULT_PACKS_DIR, PackError, find_pack, installed_packs, load_pack
 from edge.features.embedding import mirror
 from edge.keypoints_io import KeypointTrack, save_npz
-from edge.pose.estimator import create_estimator
-from edge.sources import open_source
-from tests.conftest import REPO, shared_path
+from tests.conftest import dancepose, shared_path
 
 DEFAULT_PACKS = ("lunge", "pushup", "squat")
 
 
-def track_of(video) -> KeypointTrack:
-    estimator = create_estimator("litert", 2)
-    source = open_source(str(video))
-    results = [estimator.process(frame) for frame in source.frames()]
-    source.close()
-    return KeypointTrack.from_results(results, source.fps, source.width, source.height)
-
-
 @pytest.fixture(scope="module")
 def walking(model_paths) -> KeypointTrack:
-    return track_of(shared_path("data", "dance_videos", "jacky_walk.mp4"))
-
-
-def dancepose(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "edge.cli", *args], cwd=REPO, capture_output=True, text=True,
-        timeout=600,
-    )  # fmt: skip
+    return keypoints(shared_path("data", "dance_videos", "jacky_walk.mp4"))
 
 
 def test_default_packs_are_installed_small_and_documented():

@@ -4,8 +4,6 @@ dances, and one-line errors for short clips and missing models."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,7 +12,7 @@ from edge.dance.classifier import NONE, DanceClassifier
 from edge.dance.model import DanceModel, DanceModelError, load_metadata
 from edge.features.dance import frame_features, unit_features, windows
 from edge.keypoints_io import KeypointTrack, from_coco17, save_npz
-from tests.conftest import REPO, shared_path
+from tests.conftest import REPO, dancepose, shared_path
 
 
 def aist_track(genre_folder: str) -> KeypointTrack:
@@ -23,13 +21,6 @@ def aist_track(genre_folder: str) -> KeypointTrack:
     path = sorted((root / genre_folder / "nor_k_feat").glob("*.npy"))[0]
     pixels = np.load(path).reshape(-1, 17, 2) * scaler["scale"] + scaler["mean"]
     return from_coco17(pixels, fps=60.0, width=1920, height=1080, source=path.name)
-
-
-def dancepose(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "edge.cli", *args], cwd=REPO, capture_output=True, text=True,
-        timeout=300,
-    )  # fmt: skip
 
 
 def test_metadata_names_the_genres_and_the_window():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -11,14 +10,7 @@ import numpy as np
 import pytest
 
 from edge.pose.mediapipe_backend import MediaPipePoseEstimator, MediaPipeUnavailable
-from tests.conftest import REPO, shared_path
-
-
-def dancepose(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "edge.cli", *args], cwd=REPO, capture_output=True, text=True,
-        timeout=600,
-    )  # fmt: skip
+from tests.conftest import dancepose, shared_path
 
 
 def assert_one_clear_line(result: subprocess.CompletedProcess, *needles: str) -> None:
