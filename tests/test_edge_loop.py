@@ -181,3 +181,37 @@ def test_bad_commands_get_an_error_and_change_nothing(tmp_path, model_paths, pay
             program.wait(20)
             viewer.close()
     assert viewer.of("status")[-1]["state"] == "offline"  # a clean stop says goodbye
+
+
+def test_camera_gone_is_reported_and_the_loop_resumes_without_restart(tmp_path, model_paths):
+    from edge.app.loop import EdgeLoop
+    from edge.config import load_config
+    from edge.sources import SourceError, open_source
+
+    clip = shared_path("data", "exercise_videos", "squat_side_3.mp4")
+    attempts: list[float] = []
+
+    def unplugged_then_back(_config):
+        attempts.append(time.monotonic())
+        if len(attempts) <= 2:
+            raise SourceError("camera 0 could not be opened; is it plugged in and reachable?")
+        return open_source(str(clip))
+
+    with PrivateBroker() as broker:
+        viewer = Subscriber(broker)
+        loop = EdgeLoop(
+            load_config(write_config(tmp_path, clip, broker.port)), open_source=unplugged_then_back
+        )
+        runner = threading.Thread(target=loop.run)
+        runner.start()
+        try:
+            assert viewer.wait_for(lambda s: len(unique_reps(s)) >= 3, 60)
+        finally:
+            loop.stop()
+            runner.join(60)
+            viewer.close()
+    states = [status["state"] for status in viewer.of("status")]
+    faults = [status for status in viewer.of("status") if status["state"] == "fault"]
+    assert faults and "plugged in" in faults[0]["fault"]
+    assert "online" in states[states.index("fault") :]  # back online after the fault
+    assert attempts[2] - attempts[0] >= 2.5  # retried with backoff (1 s, then 2 s)

@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from edge.app.pipeline import Pipeline
@@ -32,9 +33,11 @@ from edge.publish.commands import (
     StartSession,
     parse_command,
 )
+from edge.publish.homeassistant import discovery_messages
 from edge.publish.publisher import MqttPublisher
 from edge.publish.queue import EventQueue
 from edge.publish.settings import MqttSettings
+from edge.publish.topics import Topics
 from edge.sources import open_source
 from edge.sources.frame import FrameSource, SourceError
 from edge.sources.latest import LatestFrame
@@ -75,13 +78,25 @@ def build_pipeline(config: Config) -> Pipeline:
 
 
 class EdgeLoop:
-    def __init__(self, config: Config) -> None:
+    def __init__(
+        self, config: Config,
+        open_source: Callable[[Config], FrameSource] = open_configured_source,
+    ) -> None:  # fmt: skip
+        """open_source: how to (re)open the configured source; the seam tests use to
+        unplug a camera."""
         self.config = config
+        self._open_source = open_source
         self.pipeline = build_pipeline(config)
         self.queue = EventQueue(config.queue.path, config.queue.max_events)
         self._commands: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        settings = MqttSettings.from_config(config)
+        discovery = (
+            discovery_messages(Topics(settings.device_id, settings.topic_prefix))
+            if config.mqtt.homeassistant_discovery
+            else []
+        )
         self.publisher = MqttPublisher(
-            MqttSettings.from_config(config), self.queue, on_command=self._commands.put
+            settings, self.queue, on_command=self._commands.put, retained_on_connect=discovery
         )
         self.session_id = topics.new_id()
         self.stats = StageStats()
@@ -101,7 +116,7 @@ class EdgeLoop:
         try:
             while not self._stop.is_set():
                 try:
-                    source = open_configured_source(self.config)
+                    source = self._open_source(self.config)
                 except SourceError as exc:
                     backoff = self._fault(exc, backoff)
                     continue
@@ -147,8 +162,10 @@ class EdgeLoop:
             while not self._stop.is_set():
                 wait_start = time.perf_counter()
                 frame = reader.next_frame() if reader is not None else next(frames, None)
+                if frame is None and reader is not None:
+                    raise SourceError(f"{source.description} stopped delivering frames")
                 if frame is None:
-                    return True
+                    return True  # a file's end: the job is done
                 capture_ms = 1000 * (time.perf_counter() - wait_start)
                 self._process(frame, capture_ms)
                 if reader is not None:
