@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,9 +107,15 @@ def load_npz(path: Path) -> KeypointTrack:
     path = Path(path)
     what = f"keypoints file {path}"
     try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise KeypointFileError(f"{what}: not a readable npz ({exc})") from exc
+        return _read_npz(path, what)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, KeypointFileError):
+            raise
+        raise KeypointFileError(f"{what}: not a readable npz ({exc}); write it again") from exc
+
+
+def _read_npz(path: Path, what: str) -> KeypointTrack:
+    data = np.load(path, allow_pickle=False)
     if not isinstance(data, np.lib.npyio.NpzFile):
         raise KeypointFileError(f"{what}: a single .npy array, not an npz archive")
     with data:
