@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("clips", nargs="+", type=Path)
     args = parser.parse_args(argv)
 
+    # What every configuration pays before its backend exists (Python, numpy, OpenCV):
+    # reported so the backends' own memory can be compared without it.
+    baseline_mib = int(Path("/proc/self/statm").read_text().split()[1]) * 4096 / 2**20
     estimator = create_estimator(args.backend, args.threads, landmark_model=args.landmark_model)
     clips: dict[str, dict[str, float]] = {}
     landmarks: dict[str, np.ndarray] = {}
@@ -59,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         landmarks[clip.name] = clip_landmarks[: len(times)]
     estimator.close()
     peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-    args.json.write_text(json.dumps({"clips": clips, "peak_rss_mib": peak_rss_mib}))
+    args.json.write_text(
+        json.dumps({"clips": clips, "peak_rss_mib": peak_rss_mib, "baseline_rss_mib": baseline_mib})
+    )
     np.savez_compressed(args.landmarks, **landmarks)
     return 0
 
