@@ -11,7 +11,7 @@ MODEL_DIR   := models/blazepose
 SHARED_DATA := ../shared/data
 DEMO_CLIP   ?=
 
-.PHONY: help setup train-setup models packs dance-model test bench soak lint format demo clean
+.PHONY: help setup train-setup mosquitto models packs dance-model test bench soak lint format demo clean
 
 help:
 	@echo "make setup   venv .venv with edge + dev + mediapipe extras, then the models"
@@ -41,6 +41,12 @@ $(TRAIN_STAMP): pyproject.toml
 
 train-setup: $(TRAIN_STAMP) models
 
+# A mosquitto binary (not a running broker): the demo and the tests start private ones.
+mosquitto:
+	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto; \
+	  else echo "make: mosquitto is needed (a private broker for the demo and tests): sudo apt-get install mosquitto"; exit 2; fi; }
+
 models: $(STAMP)
 	$(PY) -m edge.pose.model_files --dest $(MODEL_DIR)
 
@@ -54,7 +60,7 @@ dance-model: train-setup
 	$(TRAIN_PY) -m training.dance_model train --data $(SHARED_DATA)/aistpp_small --k 8 --out models/dance --bench docs/bench/dance.json
 
 # Edge and reference tests in .venv; the TensorFlow-side tests in .venv-train.
-test: setup train-setup
+test: setup train-setup mosquitto
 	$(PY) -m pytest -q --ignore=tests/training
 	$(TRAIN_PY) -m pytest -q tests/training
 
@@ -77,7 +83,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix edge training tests
 
 # The whole loop on a real clip with a private broker; prints what a subscriber receives.
-demo: setup
+demo: setup mosquitto
 	$(PY) -m edge.demo $(if $(DEMO_CLIP),--clip "$(DEMO_CLIP)")
 
 clean:

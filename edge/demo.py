@@ -65,7 +65,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from edge.app.loop import EdgeLoop
 
-    broker = None if args.mqtt_host else PrivateBroker().start()
+    try:
+        broker = None if args.mqtt_host else PrivateBroker().start()
+    except RuntimeError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 2
     host, port = (args.mqtt_host, args.mqtt_port) if broker is None else (broker.host, broker.port)
     print(f"demo: {args.clip.name} -> MQTT {host}:{port}", file=sys.stderr)
     config = load_config(DEMO_CONFIG, check_paths=False)
