@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import jsonschema
 import paho.mqtt.client as mqtt
 import pytest
 
@@ -102,6 +103,11 @@ def test_online_reps_and_last_will(tmp_path, model_paths):
             viewer.close()
     counts = [rep["count"] for rep in unique_reps(viewer)]
     assert counts[:4] == [1, 2, 3, 4]  # one event per rep, consecutive counts
+    schemas = {"status": "status", "rep": "rep", "state": "state", "stats": "stats"}
+    for kind, name in schemas.items():  # every real payload honours its documented schema
+        schema = json.loads((REPO / "docs" / "schemas" / f"{name}.schema.json").read_text())
+        for payload in viewer.of(kind):
+            jsonschema.validate(payload, schema)
     assert {r["exercise"] for r in viewer.of("rep")} == {"squat"}
     assert viewer.of("stats") and "queue_depth" in viewer.of("stats")[0]
 
