@@ -24,7 +24,7 @@ import numpy as np
 
 from edge.counting.pack import DEFAULT_PACKS_DIR, REPO, PackSpec, write_pack
 from edge.features.embedding import FAMILIES, EmbeddingOptions
-from edge.keypoints_io import KeypointTrack, read_pose_csv, write_pose_csv
+from edge.keypoints_io import read_pose_csv, write_pose_csv
 
 RECIPES = Path(__file__).with_name("pack_recipes.toml")
 DEFAULT_SAMPLES = REPO.parent / "shared" / "data" / "pose_samples"
@@ -168,10 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         landmarks, labels = np.concatenate(parts), np.concatenate(labels_list)
         provenance = {"built_by": "from-images", "date": built, "folder": str(args.folder)}
     else:
+        from edge.bench.counting import keypoints
         from edge.keypoints_io import load_keypoints
         from training.video_labels import label_from_track, samples_from_labels
 
-        track = load_keypoints(args.video) if args.video.suffix == ".npz" else _track_of(args.video)
+        track = load_keypoints(args.video) if args.video.suffix == ".npz" else keypoints(args.video)
         options = EmbeddingOptions(upright=args.upright, joints=tuple(args.joints))
         spec = replace(spec, embedding=options, visible_joints=options.joints)
         found = label_from_track(track.landmarks, track.fps, options, spec.min_visibility)
@@ -188,20 +189,6 @@ def main(argv: list[str] | None = None) -> int:
     print(report)
     print(f"wrote {folder}", file=sys.stderr)
     return 0
-
-
-def _track_of(video: Path) -> KeypointTrack:
-    from edge.commands.pose import estimate_track
-
-    args = argparse.Namespace(
-        video=str(video),
-        backend="litert",
-        threads=2,
-        detector_model=None,
-        landmark_model=None,
-        task=None,
-    )
-    return estimate_track(args)
 
 
 if __name__ == "__main__":

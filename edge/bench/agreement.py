@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edge.keypoints_io import KeypointTrack
 from edge.pose.estimator import PoseEstimator
-from edge.pose.result import PoseResult
 from edge.skeleton import torso_length
 from edge.sources import open_source
 
@@ -40,17 +40,10 @@ def run_on_clip(estimator: PoseEstimator, clip: Path) -> np.ndarray:
     estimator.reset()
     source = open_source(str(clip))
     try:
-        return landmarks_array([estimator.process(frame) for frame in source.frames()])
+        results = [estimator.process(frame) for frame in source.frames()]
     finally:
         source.close()
-
-
-def landmarks_array(results: list[PoseResult | None]) -> np.ndarray:
-    out = np.full((len(results), 33, 4), np.nan, np.float32)
-    for i, result in enumerate(results):
-        if result is not None:
-            out[i] = result.landmarks
-    return out
+    return KeypointTrack.from_results(results, source.fps, source.width, source.height).landmarks
 
 
 def compare(clip: str, candidate: np.ndarray, reference: np.ndarray) -> Agreement:
