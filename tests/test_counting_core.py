@@ -218,6 +218,33 @@ def test_counter_is_unmoved_by_values_inside_the_band(signal, inserts):
     assert a.count == b.count
 
 
+def test_counter_drops_a_visit_shorter_than_min_hold():
+    counter = RepCounter(6.0, 4.0, min_hold_s=0.5)
+    # 30 fps: in at 0.0 s, out at 0.3 s (a transition pose), then a 1 s bottom
+    signal = [(7.0, 0.0), (7.0, 0.2), (1.0, 0.3), (9.0, 1.0), (9.0, 1.5), (1.0, 2.0)]
+    completed = [t for v, t in signal if counter.update(v, t)]
+    assert completed == [2.0]
+    assert counter.count == 1 and counter.too_short == 1
+    with pytest.raises(ValueError, match="min_hold_s"):
+        RepCounter(min_hold_s=-1.0)
+
+
+@given(confidences, st.floats(0.0, 2.0))
+def test_counter_counts_only_visits_held_long_enough(signal, min_hold_s):
+    """At 30 fps: reps == visits (above enter, later below exit) lasting >= min_hold_s."""
+    counter = RepCounter(6.0, 4.0, min_hold_s)
+    counted = sum(counter.update(v, i / 30) for i, v in enumerate(signal))
+    visits, entered_at = [], None
+    for i, v in enumerate(signal):
+        if entered_at is None and v > 6.0:
+            entered_at = i
+        elif entered_at is not None and v < 4.0:
+            visits.append(i / 30 - entered_at / 30)  # as the counter subtracts times
+            entered_at = None
+    assert counted == counter.count == sum(held >= min_hold_s for held in visits)
+    assert counter.too_short == sum(held < min_hold_s for held in visits)
+
+
 @given(st.lists(st.floats(0.0, 10.0), min_size=1, max_size=30))
 def test_smoother_stays_within_the_window_range(values):
     smoother = EmaSmoother(window_size=10, alpha=0.2)

@@ -55,6 +55,7 @@ class PackSpec:
     ema_alpha: float = 0.2
     enter_threshold: float = 6.0
     exit_threshold: float = 4.0
+    min_hold_s: float = 0.0  # a shorter visit to count_class is a transition, not a rep
     model_variant: str = "knn-float32"
     provenance: dict[str, Any] = field(default_factory=dict)
 
@@ -89,6 +90,8 @@ class PackSpec:
             raise PackError(f"{where}: count_class {spec.count_class!r} not in class_names")
         if not spec.exit_threshold <= spec.enter_threshold:
             raise PackError(f"{where}: exit_threshold must not exceed enter_threshold")
+        if not spec.min_hold_s >= 0:
+            raise PackError(f"{where}: min_hold_s must be >= 0 seconds")
         spec.embedding.pair_indices()  # raises on unknown joint families
         return spec
 

@@ -23,7 +23,7 @@ class RepEvent:
     exercise: str
     count: int
     time_s: float
-    confidence: float  # smoothed votes for the rep's turning state when it entered
+    confidence: float  # peak smoothed votes for the rep's turning state while it was held
 
 
 class RepTracker:
@@ -44,7 +44,7 @@ class RepTracker:
             else None
         )
         self.smoother = EmaSmoother(spec.ema_window, spec.ema_alpha)
-        self.counter = RepCounter(spec.enter_threshold, spec.exit_threshold)
+        self.counter = RepCounter(spec.enter_threshold, spec.exit_threshold, spec.min_hold_s)
         self.confidence = 0.0
         self._peak = 0.0
 
@@ -75,13 +75,11 @@ class RepTracker:
             votes = votes / self._prior
             votes *= self._spec.knn.top_n_by_mean_distance / max(votes.sum(), 1e-9)
         self.confidence = float(self.smoother(votes)[self._count_index])
-        if self.counter.entered:
-            self._peak = max(self._peak, self.confidence)
-        if self.counter.update(self.confidence):
+        if self.counter.update(self.confidence, time_s):
             peak, self._peak = self._peak, 0.0
             return RepEvent(self.exercise, self.counter.count, time_s, peak)
-        if self.counter.entered:
-            self._peak = max(self._peak, self.confidence)
+        # the peak of the visit in progress; a visit too short to count leaves none behind
+        self._peak = max(self._peak, self.confidence) if self.counter.entered else 0.0
         return None
 
     def reset(self) -> None:
