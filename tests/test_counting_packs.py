@@ -83,3 +83,38 @@ def test_video_with_no_person_says_so(tmp_path, walking):
     save_npz(empty, tmp_path / "empty.npz")
     result = dancepose("count", str(tmp_path / "empty.npz"), "--exercise", "squat")
     assert result.returncode == 2 and "no person found" in result.stderr
+
+
+def test_default_packs_are_built_from_the_shared_photos():
+    """Provenance names the exact photos (a digest per state) that `make packs` ran the
+    pose model on, and the samples are the photos where a person was found."""
+    from training.packs import folder_digest
+
+    samples_dir = shared_path("data", "pose_samples")
+    for name in DEFAULT_PACKS:
+        pack = find_pack(name)
+        recorded = pack.spec.provenance["samples"]
+        for state, count in zip(pack.spec.class_names, pack.spec.sample_counts, strict=True):
+            photos = samples_dir / recorded[state]["folder"]
+            assert recorded[state]["sha256"] == folder_digest(photos)
+            assert recorded[state]["with_person"] == count <= recorded[state]["images"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"min_hold_s": -0.5}, "min_hold_s must be >= 0"),
+        ({"exit_threshold": 7.0}, "exit_threshold must not exceed enter_threshold"),
+        ({"count_class": "middle"}, "count_class 'middle' not in class_names"),
+        ({"holdtime": 1}, "unknown keys ['holdtime']"),
+    ],
+)
+def test_malformed_pack_json_names_the_file_and_the_field(tmp_path, edit, message):
+    broken = tmp_path / "squat"
+    shutil.copytree(DEFAULT_PACKS_DIR / "squat", broken)
+    spec = json.loads((broken / "pack.json").read_text())
+    (broken / "pack.json").write_text(json.dumps({**spec, **edit}))
+    with pytest.raises(PackError) as failure:
+        load_pack(broken)
+    assert str(broken / "pack.json") in str(failure.value)
+    assert message in str(failure.value)

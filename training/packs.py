@@ -4,6 +4,7 @@
     python -m training.packs from-csv    NAME --up UP.csv --down DOWN.csv
     python -m training.packs from-images NAME DIR      (DIR/up/*.jpg, DIR/down/*.jpg)
     python -m training.packs from-video  NAME VIDEO|KEYPOINTS.npz
+    (each from-* also takes --min-hold S: the counter's minimum time in the down state)
 
 Runs in the training venv (TensorFlow converts the classifier). Each pack gets the
 quantized classifier when it agrees with the numpy k-NN on >= 99% of sample decisions.
@@ -30,6 +31,7 @@ RECIPES = Path(__file__).with_name("pack_recipes.toml")
 DEFAULT_SAMPLES = REPO.parent / "shared" / "data" / "pose_samples"
 REPORT = REPO / "docs" / "bench" / "packs.md"
 STATES = ("up", "down")
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 
 
 def sha256(path: Path) -> str:
@@ -62,21 +64,65 @@ def samples_from_csvs(csvs: dict[str, Path]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(parts), np.concatenate(labels)
 
 
+def samples_from_images(
+    folders: dict[str, Path],
+) -> tuple[np.ndarray, np.ndarray, dict[str, list[str]]]:
+    """Landmarks of every image per state (our LiteRT BlazePose, as the edge runs it),
+    their labels, and the names of the images each state's samples came from."""
+    parts, labels, names = [], [], {}
+    for label, state in enumerate(STATES):
+        names[state], poses = landmarks_of_images(folders[state])
+        parts.append(poses)
+        labels.append(np.full(len(poses), label))
+    return np.concatenate(parts), np.concatenate(labels), names
+
+
+def image_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise SystemExit(f"image folder {folder} not found; give DIR/up and DIR/down folders")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def folder_digest(folder: Path) -> str:
+    """One sha256 over the names and bytes of a folder's images: which photos, exactly."""
+    digest = hashlib.sha256()
+    for path in image_files(folder):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def spec_from_recipe(name: str, recipe: dict[str, Any], provenance: dict[str, Any]) -> PackSpec:
-    fields = {k: v for k, v in recipe.items() if k != "samples"}
+    fields = {k: v for k, v in recipe.items() if k != "images"}
     return PackSpec.from_dict({"name": name, **fields, "provenance": provenance}, str(RECIPES))
 
 
 def build_defaults(samples_dir: Path, out_dir: Path) -> str:
+    """The default packs: our pose model on the labelled photos of `samples_dir`.
+
+    The photos, not the CSVs beside them: those were extracted by another MediaPipe build
+    and lack 13 of the 51 push-up "down" photos, 8 of them bottoms with the elbows tucked
+    in (upper arm within ~30 degrees of the torso), which no other sample shows in side
+    view; and our own landmarks are what the edge compares against (docs/counting.md).
+    """
     recipes = tomllib.loads(RECIPES.read_text())
     reports = []
     for name, recipe in recipes.items():
-        csvs = {state: samples_dir / recipe["samples"][state] for state in STATES}
-        landmarks, labels = samples_from_csvs(csvs)
+        folders = {state: samples_dir / recipe["images"][state] for state in STATES}
+        landmarks, labels, used = samples_from_images(folders)
         provenance = {
             "built_by": "make packs (python -m training.packs defaults)",
-            "samples": {s: {"file": p.name, "sha256": sha256(p)} for s, p in csvs.items()},
-            "origin": "BlazePose landmarks of real people, github JerryLiu8/GoogleSolution2021 "
+            "samples": {
+                state: {
+                    "folder": recipe["images"][state],
+                    "images": len(image_files(folder)),
+                    "with_person": len(used[state]),
+                    "sha256": folder_digest(folder),
+                }
+                for state, folder in folders.items()
+            },
+            "landmarks": "LiteRT BlazePose (edge/pose, full landmark model), one detection "
+            "per photo",
+            "origin": "photos of real people, github JerryLiu8/GoogleSolution2021 "
             "via ../shared/data/pose_samples (no licence stated)",
         }
         folder, report = build_pack(
@@ -96,9 +142,7 @@ def landmarks_of_images(folder: Path) -> tuple[list[str], np.ndarray]:
 
     estimator = create_estimator("litert")
     names, poses = [], []
-    for path in sorted(
-        p for p in folder.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"}
-    ):
+    for path in image_files(folder):
         image = cv2.imread(str(path))
         if image is None:
             print(f"skipped {path}: not a readable image", file=sys.stderr)
@@ -113,6 +157,13 @@ def landmarks_of_images(folder: Path) -> tuple[list[str], np.ndarray]:
     return names, np.array(poses, np.float32).reshape(-1, 33, 3)
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration in seconds (>= 0)")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -121,14 +172,20 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="how", required=True)
     defaults = sub.add_parser("defaults")
     defaults.add_argument("--samples", type=Path, default=DEFAULT_SAMPLES)
-    from_csv = sub.add_parser("from-csv")
+    # What every new pack may set: the counter's minimum hold (PackSpec.min_hold_s).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--min-hold", type=_seconds, default=0.0, metavar="S",
+        help="a visit to the down state shorter than S seconds is not a rep (default 0)",
+    )  # fmt: skip
+    from_csv = sub.add_parser("from-csv", parents=[common])
     from_csv.add_argument("name")
     from_csv.add_argument("--up", type=Path, required=True)
     from_csv.add_argument("--down", type=Path, required=True)
-    from_images = sub.add_parser("from-images")
+    from_images = sub.add_parser("from-images", parents=[common])
     from_images.add_argument("name")
     from_images.add_argument("folder", type=Path)
-    from_video = sub.add_parser("from-video")
+    from_video = sub.add_parser("from-video", parents=[common])
     from_video.add_argument("name")
     from_video.add_argument("video", type=Path)
     from_video.add_argument(
@@ -139,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     built = datetime.now(UTC).isoformat(timespec="seconds")
-    spec = PackSpec(name=getattr(args, "name", ""))
+    spec = PackSpec(name=getattr(args, "name", ""), min_hold_s=getattr(args, "min_hold", 0.0))
     if args.how == "defaults":
         REPORT.parent.mkdir(parents=True, exist_ok=True)
         REPORT.write_text(
@@ -159,13 +216,9 @@ def main(argv: list[str] | None = None) -> int:
             "down": str(args.down),
         }
     elif args.how == "from-images":
-        parts, labels_list = [], []
-        for label, state in enumerate(STATES):
-            names, poses = landmarks_of_images(args.folder / state)
-            write_pose_csv(args.folder / f"{state}.csv", names, poses)  # the MediaPipe CSVs
-            parts.append(poses)
-            labels_list.append(np.full(len(poses), label))
-        landmarks, labels = np.concatenate(parts), np.concatenate(labels_list)
+        landmarks, labels, names = samples_from_images({s: args.folder / s for s in STATES})
+        for label, state in enumerate(STATES):  # the MediaPipe-format CSVs, for reuse
+            write_pose_csv(args.folder / f"{state}.csv", names[state], landmarks[labels == label])
         provenance = {"built_by": "from-images", "date": built, "folder": str(args.folder)}
     else:
         from edge.bench.counting import keypoints
