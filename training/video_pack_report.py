@@ -17,8 +17,9 @@ from pathlib import Path
 
 from edge.bench.counting import LABELS, NEGATIVES, keypoints
 from edge.counting.clip import count_track
-from edge.counting.pack import REPO, PackSpec
+from edge.counting.pack import REPO, ExercisePack, PackSpec, load_pack
 from edge.features.embedding import EmbeddingOptions
+from edge.keypoints_io import KeypointTrack
 from training.packs import build_pack
 from training.video_labels import label_from_track, samples_from_labels
 
@@ -33,6 +34,14 @@ PAIRS = (
     ("jumping_jack", "jumping_jack_front_4.mp4", EmbeddingOptions(), ("jumping_jack_mixed.mp4",)),
     ("jumping_jack", "jumping_jack_mixed.mp4", EmbeddingOptions(), ("jumping_jack_front_4.mp4",)),
 )
+
+
+def counts(track: KeypointTrack, pack: ExercisePack, span: tuple[float, float | None]) -> str:
+    """The count and when each rep completed ("2 at 3.3, 6.4 s"), so a reader can tell a
+    right count from a lucky one."""
+    result = count_track(track, pack, None, *span)
+    times = ", ".join(f"{t:.1f}" for t in result.rep_times_s)
+    return f"{result.reps} at {times} s" if times else "0"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "Each pack is built from ONE clip (labels from its periodic motion, TFLite k-NN as "
         "`python -m training.packs from-video` makes it) and counts the other clips of the "
-        "same exercise inside their labelled spans. Written by "
-        "`python -m training.video_pack_report`.",
+        "same exercise inside their labelled spans, with the time each rep completed. "
+        "Written by `python -m training.video_pack_report`.",
         "",
         "| exercise | built from | joints, upright | samples up/down | counts itself | "
         "counts the others (true) | walking |",
@@ -72,13 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             points, states = samples_from_labels(src.landmarks, found)
             spec = PackSpec(name=exercise, embedding=options, visible_joints=options.joints)
             folder, _ = build_pack(exercise, points, states, spec, Path(tmp) / source)
-            from edge.counting.pack import load_pack
-
             pack = load_pack(folder)
             itself = count_track(src, pack, None, *span(source)).reps
             counted = ", ".join(
-                f"{o}: {count_track(track(o), pack, None, *span(o)).reps} ({labels[o]['reps']})"
-                for o in others
+                f"{o}: {counts(track(o), pack, span(o))} ({labels[o]['reps']})" for o in others
             )
             walking = count_track(track(NEGATIVES[0].name, NEGATIVES[0].parent), pack).reps
             lines.append(

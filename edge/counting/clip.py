@@ -19,6 +19,7 @@ class ClipCount:
     rep_times_s: list[float] = field(default_factory=list)
     frames_used: int = 0  # frames that reached the classifier
     confidence_swing: float = 0.0  # max - min smoothed confidence: did the states alternate?
+    too_short: int = 0  # visits to the down state left before the pack's min_hold_s
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -51,7 +52,7 @@ def count_track(
         if event is not None:
             rep_times.append(event.time_s)
     swing = float(np.ptp(confidences)) if confidences else 0.0
-    return ClipCount(pack.name, tracker.count, rep_times, used, swing)
+    return ClipCount(pack.name, tracker.count, rep_times, used, swing, tracker.counter.too_short)
 
 
 def count_auto(
