@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from edge.counting.pack import DEFAULT_PACKS_DIR, REPO, PackSpec, write_pack
+from edge.errors import UsageError, UserError
 from edge.features.embedding import FAMILIES, EmbeddingOptions
 from edge.keypoints_io import read_pose_csv, write_pose_csv
 
@@ -79,7 +80,7 @@ def samples_from_images(
 
 def image_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
-        raise SystemExit(f"image folder {folder} not found; give DIR/up and DIR/down folders")
+        raise UsageError(f"image folder {folder} not found; give DIR/up and DIR/down folders")
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
@@ -194,7 +195,15 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     from_video.add_argument("--upright", action="store_true", help="rotate the torso upright")
     args = parser.parse_args(argv)
+    try:
+        return build(args)
+    except UserError as exc:  # its message names the file and the fix: no traceback
+        print(f"training.packs {args.how}: error: {exc}", file=sys.stderr)
+        return 2
 
+
+def build(args: argparse.Namespace) -> int:
+    """Run the parsed subcommand: build the default packs, or one new pack."""
     built = datetime.now(UTC).isoformat(timespec="seconds")
     spec = PackSpec(name=getattr(args, "name", ""), min_hold_s=getattr(args, "min_hold", 0.0))
     if args.how == "defaults":
@@ -212,8 +221,10 @@ def main(argv: list[str] | None = None) -> int:
         provenance = {
             "built_by": "from-csv",
             "date": built,
-            "up": str(args.up),
-            "down": str(args.down),
+            "samples": {
+                state: {"file": str(path), "sha256": sha256(path)}
+                for state, path in (("up", args.up), ("down", args.down))
+            },
         }
     elif args.how == "from-images":
         landmarks, labels, names = samples_from_images({s: args.folder / s for s in STATES})

@@ -88,11 +88,14 @@ def test_from_video_pack_counts_its_own_clip(tmp_path, model_paths):
     assert count_track(load_npz(keypoints), pack).reps == 3
 
 
-def test_a_missing_photo_folder_is_one_line(tmp_path):
+def test_a_missing_photo_folder_or_csv_is_one_line(tmp_path):
     (tmp_path / "photos" / "up").mkdir(parents=True)
     result = build("--out", str(tmp_path / "packs"), "from-images", "x", str(tmp_path / "photos"))
-    assert result.returncode != 0
-    assert "photos/down not found" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "photos/down not found" in result.stderr
+    result = build("--out", str(tmp_path), "from-csv", "x", "--up", "no.csv", "--down", "no.csv")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "pose CSV no.csv: cannot read it" in result.stderr
 
 
 def test_a_negative_min_hold_is_refused(tmp_path):
