@@ -187,11 +187,13 @@ def reference_votes(
 
 
 def export_candidates(
-    landmarks: np.ndarray, labels: np.ndarray, spec: PackSpec
-) -> list[ExportCandidate]:
-    """Convert every variant and score it on each sample pose and its x-mirrored copy."""
+    landmarks: np.ndarray, labels: np.ndarray, spec: PackSpec,
+    more_queries: np.ndarray | None = None,
+) -> list[ExportCandidate]:  # fmt: skip
+    """Convert every variant and score it on each sample pose, on `more_queries` (other
+    poses of the exercise, e.g. landmark CSVs of the same photos), and their x-mirrors."""
     labels = np.asarray(labels, dtype=np.int64)
-    points = xyz(landmarks)
+    points = xyz(landmarks if more_queries is None else np.concatenate([landmarks, more_queries]))
     queries = np.concatenate([points, mirror(points)])
     expected = reference_votes(landmarks, labels, spec, queries)
     knn, dense = knn_function(landmarks, labels, spec), train_dense(landmarks, labels, spec)

@@ -40,14 +40,16 @@ def sha256(path: Path) -> str:
 
 
 def build_pack(
-    name: str, landmarks: np.ndarray, labels: np.ndarray, spec: PackSpec, out_dir: Path
-) -> tuple[Path, str]:
-    """Export, choose the variant, write the folder; returns (folder, report markdown)."""
+    name: str, landmarks: np.ndarray, labels: np.ndarray, spec: PackSpec, out_dir: Path,
+    more_queries: np.ndarray | None = None,
+) -> tuple[Path, str]:  # fmt: skip
+    """Export, choose the variant, write the folder; returns (folder, report markdown).
+    `more_queries`: poses beyond the samples to check the variants' agreement on."""
     from training.export_classifier import choose, export_candidates, render_report
 
     counts = tuple(int((labels == i).sum()) for i in range(len(spec.class_names)))
     spec = replace(spec, sample_counts=counts)
-    candidates = export_candidates(landmarks, labels, spec)
+    candidates = export_candidates(landmarks, labels, spec, more_queries)
     chosen = choose(candidates)
     spec = replace(spec, model_variant=chosen.variant)
     folder = out_dir / name
@@ -93,7 +95,7 @@ def folder_digest(folder: Path) -> str:
 
 
 def spec_from_recipe(name: str, recipe: dict[str, Any], provenance: dict[str, Any]) -> PackSpec:
-    fields = {k: v for k, v in recipe.items() if k != "images"}
+    fields = {k: v for k, v in recipe.items() if k not in ("images", "csv")}
     return PackSpec.from_dict({"name": name, **fields, "provenance": provenance}, str(RECIPES))
 
 
@@ -110,6 +112,9 @@ def build_defaults(samples_dir: Path, out_dir: Path) -> str:
     for name, recipe in recipes.items():
         folders = {state: samples_dir / recipe["images"][state] for state in STATES}
         landmarks, labels, used = samples_from_images(folders)
+        # the variants must also agree on the CSVs' landmarks of these photos
+        csvs = {state: samples_dir / recipe["csv"][state] for state in STATES}
+        csv_landmarks, _ = samples_from_csvs(csvs)
         provenance = {
             "built_by": "make packs (python -m training.packs defaults)",
             "samples": {
@@ -126,9 +131,8 @@ def build_defaults(samples_dir: Path, out_dir: Path) -> str:
             "origin": "photos of real people, github JerryLiu8/GoogleSolution2021 "
             "via ../shared/data/pose_samples (no licence stated)",
         }
-        folder, report = build_pack(
-            name, landmarks, labels, spec_from_recipe(name, recipe, provenance), out_dir
-        )
+        spec = spec_from_recipe(name, recipe, provenance)
+        folder, report = build_pack(name, landmarks, labels, spec, out_dir, csv_landmarks)
         reports.append(report)
         print(f"{folder}: {len(labels)} samples", file=sys.stderr)
     return "\n".join(reports)
@@ -212,8 +216,9 @@ def build(args: argparse.Namespace) -> int:
             "# Exercise pack classifiers: TFLite variants\n\n"
             "Per pack and variant: file size, median invoke time on this machine, and how "
             "often its decision (top class) and its votes equal the numpy k-NN's, over every "
-            "sample pose and its mirror image. Written by `make packs`.\n\n"
-            + build_defaults(args.samples, args.out)
+            "sample pose (our landmarks of the photos), every row of the pose_samples CSVs "
+            "(MediaPipe's landmarks of the same photos) and their mirror images. Written by "
+            "`make packs`.\n\n" + build_defaults(args.samples, args.out)
         )
         return 0
     if args.how == "from-csv":
