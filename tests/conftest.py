@@ -45,3 +45,19 @@ def model_paths():
         return resolve_models()
     except ModelFileError as exc:
         pytest.fail(f"{exc} (make test runs `make models` first)")
+
+
+@pytest.fixture(scope="session")
+def clip_track(model_paths):
+    """Keypoints of a real clip by our LiteRT pipeline (edge.bench.counting.keypoints),
+    computed once per test session: several tests count the same clips."""
+    from edge.bench.counting import keypoints
+
+    tracks: dict[Path, object] = {}
+
+    def track_of(video: Path):
+        if video not in tracks:
+            tracks[video] = keypoints(video)
+        return tracks[video]
+
+    return track_of

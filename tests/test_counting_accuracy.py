@@ -12,11 +12,11 @@ from edge.counting.pack import installed_packs
 from tests.conftest import shared_path
 
 
-def test_rep_counts_on_the_real_clips_meet_the_bar(model_paths):
+def test_rep_counts_on_the_real_clips_meet_the_bar(clip_track):
     labels = shared_path("data", "exercise_videos", "labels.csv")
     assert labels == LABELS
     with_pack = [r for r in labelled_clips() if r["exercise"] in installed_packs()]
-    scores = score_clips()
+    scores = score_clips(track_of=clip_track)
     table = "\n".join(f"{s.clip}: true {s.true_reps}, counted {s.counted}" for s in scores)
     assert len(scores) == len(with_pack) >= 5, table
     exact = sum(s.error == 0 for s in scores)

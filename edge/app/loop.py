@@ -21,6 +21,7 @@ from edge.app.stats import StageStats, cpu_temperature_c
 from edge.config import Config
 from edge.counting.classifier import TfliteVotes
 from edge.counting.pack import installed_packs, load_pack
+from edge.counting.tracker import RepEvent
 from edge.dance.classifier import DanceClassifier
 from edge.pose.estimator import create_estimator
 from edge.publish import topics
@@ -126,6 +127,7 @@ class EdgeLoop:
                 try:
                     if self._run_source(source):
                         finished = True  # a file that ended: the job is done
+                        self._publish_reps(self.pipeline.finish())
                         break
                 except SourceError as exc:
                     backoff = self._fault(exc, backoff)
@@ -178,8 +180,7 @@ class EdgeLoop:
     def _process(self, frame, capture_ms: float) -> None:
         result = self.pipeline.process(frame)
         publish_start = time.perf_counter()
-        for rep in result.reps:
-            self.publisher.publish_event(topics.REP, topics.rep_payload(rep, self.session_id))
+        self._publish_reps(result.reps)
         for phase in result.phases:
             payload = topics.state_payload(self.session_id, phase.exercise, phase.phase)
             self.publisher.publish_event(topics.STATE, payload)
@@ -196,6 +197,10 @@ class EdgeLoop:
         self._watchdog.alive()  # frames flow: tell systemd we are alive
         if self.stats.due(self.config.stats.interval_s):
             self._publish_stats()
+
+    def _publish_reps(self, reps: list[RepEvent]) -> None:
+        for rep in reps:
+            self.publisher.publish_event(topics.REP, topics.rep_payload(rep, self.session_id))
 
     def _publish_stats(self) -> None:
         fps, latency, uptime = self.stats.take()

@@ -3,11 +3,10 @@
 The loop (edge/app/loop.py) feeds frames and publishes what comes out, so everything that
 decides a count can be tested without a camera or a broker.
 
-Live "auto" exercise: every installed pack tracks the person; the first pack to complete
-AUTO_LOCK_REPS reps becomes the session's exercise, its reps so far are published, and
-only its events from then on, until the count is reset or the exercise is set by command.
-One rep is not enough evidence: getting into position can look like one rep of another
-exercise (measured: the push-up pack "counts" a rep while a squatter sets up).
+Live "auto" exercise: every installed pack tracks the person until edge/counting/auto.py
+picks one (the most decisive pack, once it has two reps); then its reps so far are
+published, and only its events from then on, until the count is reset or the exercise is
+set by command.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from edge.counting.auto import Standing, choose_exercise
 from edge.counting.classifier import VoteClassifier
 from edge.counting.pack import ExercisePack
 from edge.counting.tracker import RepEvent, RepTracker
@@ -28,7 +28,6 @@ from edge.sources.frame import Frame
 
 MODES = ("count", "dance", "both")
 AUTO = "auto"
-AUTO_LOCK_REPS = 2
 
 
 @dataclass(frozen=True)
@@ -130,17 +129,26 @@ class Pipeline:
         }
         return result
 
+    def finish(self) -> list[RepEvent]:
+        """The source has ended (a recorded file): an auto session still undecided settles
+        on what it saw, and its reps so far are returned to publish, not lost."""
+        if self.active is not None:
+            return []
+        self.active = choose_exercise(self._standings(), finished=True)
+        return list(self._pending[self.active]) if self.active is not None else []
+
+    def _standings(self) -> dict[str, Standing]:
+        return {name: Standing(t.count, t.decisiveness) for name, t in self.trackers.items()}
+
     def _count(self, landmarks: np.ndarray | None, time_s: float, result: FrameResult) -> None:
         if self.active is None:  # auto, not decided yet: every pack listens
             for name, tracker in self.trackers.items():
                 event = tracker.update(landmarks, time_s)
                 if event is not None:
                     self._pending[name].append(event)
-            ready = [n for n, reps in self._pending.items() if len(reps) >= AUTO_LOCK_REPS]
-            if not ready:
-                return
-            self.active = max(ready, key=lambda n: len(self._pending[n]))
-            result.reps.extend(self._pending[self.active])
+            self.active = choose_exercise(self._standings())
+            if self.active is not None:
+                result.reps.extend(self._pending[self.active])
             return
         tracker = self.trackers[self.active]
         event = tracker.update(landmarks, time_s)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from edge.counting.auto import Standing, choose_exercise
 from edge.counting.classifier import TfliteVotes, VoteClassifier
 from edge.counting.pack import ExercisePack
 from edge.counting.tracker import RepTracker
@@ -18,7 +19,7 @@ class ClipCount:
     reps: int
     rep_times_s: list[float] = field(default_factory=list)
     frames_used: int = 0  # frames that reached the classifier
-    confidence_swing: float = 0.0  # max - min smoothed confidence: did the states alternate?
+    decisiveness: float = 0.0  # RepTracker.decisiveness at the end of the clip
     too_short: int = 0  # visits to the down state left before the pack's min_hold_s
 
     def as_json(self) -> dict[str, object]:
@@ -41,29 +42,28 @@ def count_track(
         selected &= times >= start_s
     if end_s is not None:
         selected &= times <= end_s
-    rep_times, used, confidences = [], 0, []
+    rep_times, used = [], 0
     for index in np.flatnonzero(selected):
         landmarks = track.landmarks[index] if track.present[index] else None
-        usable = tracker.usable(landmarks)
+        used += tracker.usable(landmarks)
         event = tracker.update(landmarks, float(times[index]))
-        if usable:
-            used += 1
-            confidences.append(tracker.confidence)
         if event is not None:
             rep_times.append(event.time_s)
-    swing = float(np.ptp(confidences)) if confidences else 0.0
-    return ClipCount(pack.name, tracker.count, rep_times, used, swing, tracker.counter.too_short)
+    return ClipCount(
+        pack.name, tracker.count, rep_times, used, tracker.decisiveness, tracker.counter.too_short
+    )
 
 
 def count_auto(
     track: KeypointTrack, packs: list[ExercisePack], start_s: float | None = None,
     end_s: float | None = None,
 ) -> ClipCount:  # fmt: skip
-    """The exercise whose states actually alternate: most completed reps, then the widest
-    confidence swing. A pack whose state never changes (a standing person is always
-    'push-up down' to a push-up pack) completes no reps and loses."""
-    results = [count_track(track, pack, None, start_s, end_s) for pack in packs]
-    if not results:
-        return ClipCount("none", 0)
-    best = max(results, key=lambda r: (r.reps, r.confidence_swing))
-    return best if best.reps > 0 else ClipCount("none", 0, [], best.frames_used)
+    """The exercise whose states actually alternate, by the rule live sessions use
+    (edge/counting/auto.py): of the packs with the most reps (counting up to two), the
+    one whose votes were most decisive. No pack with a rep: "none"."""
+    results = {pack.name: count_track(track, pack, None, start_s, end_s) for pack in packs}
+    standings = {name: Standing(r.reps, r.decisiveness) for name, r in results.items()}
+    chosen = choose_exercise(standings, finished=True)
+    if chosen is None:
+        return ClipCount("none", 0, [], max((r.frames_used for r in results.values()), default=0))
+    return results[chosen]

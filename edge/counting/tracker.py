@@ -47,10 +47,19 @@ class RepTracker:
         self.counter = RepCounter(spec.enter_threshold, spec.exit_threshold, spec.min_hold_s)
         self.confidence = 0.0
         self._peak = 0.0
+        self._winning_share = 0.0  # sum over usable frames of max(votes) / sum(votes)
+        self._frames = 0
 
     @property
     def count(self) -> int:
         return self.counter.count
+
+    @property
+    def decisiveness(self) -> float:
+        """Mean share of the votes the winning class got, over the usable frames so far:
+        near 1 when the poses resemble the pack's samples, near 0.5 when the neighbours
+        split (edge/counting/auto.py picks the exercise by it)."""
+        return self._winning_share / self._frames if self._frames else 0.0
 
     @property
     def phase(self) -> str:
@@ -74,6 +83,8 @@ class RepTracker:
         if self._prior is not None:
             votes = votes / self._prior
             votes *= self._spec.knn.top_n_by_mean_distance / max(votes.sum(), 1e-9)
+        self._winning_share += float(votes.max() / max(votes.sum(), 1e-9))
+        self._frames += 1
         self.confidence = float(self.smoother(votes)[self._count_index])
         if self.counter.update(self.confidence, time_s):
             peak, self._peak = self._peak, 0.0
@@ -85,4 +96,5 @@ class RepTracker:
     def reset(self) -> None:
         self.smoother.reset()
         self.counter.reset()
-        self.confidence = self._peak = 0.0
+        self.confidence = self._peak = self._winning_share = 0.0
+        self._frames = 0
