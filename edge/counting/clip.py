@@ -42,16 +42,16 @@ def count_track(
         selected &= times >= start_s
     if end_s is not None:
         selected &= times <= end_s
-    rep_times, used = [], 0
+    rep_times = []
     for index in np.flatnonzero(selected):
         landmarks = track.landmarks[index] if track.present[index] else None
-        used += tracker.usable(landmarks)
         event = tracker.update(landmarks, float(times[index]))
         if event is not None:
             rep_times.append(event.time_s)
     return ClipCount(
-        pack.name, tracker.count, rep_times, used, tracker.decisiveness, tracker.counter.too_short
-    )
+        pack.name, tracker.count, rep_times, tracker.frames_used, tracker.decisiveness,
+        tracker.counter.too_short,
+    )  # fmt: skip
 
 
 def count_auto(

@@ -55,6 +55,11 @@ class RepTracker:
         return self.counter.count
 
     @property
+    def frames_used(self) -> int:
+        """Usable frames so far: the ones that reached the classifier."""
+        return self._frames
+
+    @property
     def decisiveness(self) -> float:
         """Mean share of the votes the winning class got, over the usable frames so far:
         near 1 when the poses resemble the pack's samples, near 0.5 when the neighbours
