@@ -449,15 +449,16 @@ class MqttPublisher:
             if pending is None:
                 self._early.add(mid)  # publish() has not returned this mid to _send yet
                 return
-            if pending.row_id is not None:
-                self._row_mids.pop(pending.row_id, None)
         self._delivered(pending)
 
     def _delivered(self, pending: _Pending) -> None:
         if pending.row_id is not None:
+            # Delete the row while it still counts as in flight: the pump skips in-flight
+            # rows, and would resend one it saw in the queue but no longer in flight.
             self.queue.ack(pending.row_id)
             now = time.monotonic()
             with self._lock:
+                self._row_mids.pop(pending.row_id, None)
                 put_at = self._put_times.pop(pending.row_id, None)
                 if put_at is not None:
                     ms = (now - put_at) * 1000.0
