@@ -22,12 +22,10 @@ from edge.counting.classifier import VoteClassifier
 from edge.counting.pack import ExercisePack
 from edge.counting.tracker import RepEvent, RepTracker
 from edge.dance.classifier import DanceClassifier, DanceEvent
+from edge.modes import AUTO, MODES
 from edge.pose.estimator import PoseEstimator
 from edge.pose.result import PoseResult
 from edge.sources.frame import Frame
-
-MODES = ("count", "dance", "both")
-AUTO = "auto"
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
+from edge.modes import MODES
+
 MAX_COMMAND_BYTES = 4096
-MODES = ("count", "dance", "both")
 MAX_ID_CHARS = 128
 MAX_EXERCISE_CHARS = 64
 

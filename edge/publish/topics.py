@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypedDict
 
+from edge.modes import MODES
+
 DEFAULT_PREFIX = "dancepose"
 
 STATUS = "status"
@@ -39,7 +41,6 @@ RETAINED_EVENTS = frozenset({STATS})
 
 STATUS_STATES = ("online", "fault", "offline")
 LATENCY_STAGES = ("capture", "pose", "count", "dance", "publish", "total")
-MODES = ("count", "dance", "both")
 
 StatusState = Literal["online", "fault", "offline"]
 
