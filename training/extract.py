@@ -26,10 +26,10 @@ from pathlib import Path
 import cv2
 
 from edge.errors import UsageError, UserError
-from edge.keypoints_io import KeypointTrack, load_npz, save_npz
+from edge.keypoints_io import load_npz, save_npz
 from edge.pose.estimator import BACKENDS, PoseEstimator, create_estimator
+from edge.pose.track import track_from_video
 from edge.progress import Progress
-from edge.sources.opencv_source import OpenCvSource
 from training.datasets.video_folder import VIDEO_SUFFIXES
 
 _estimator: PoseEstimator | None = None  # one per worker process, built by _init_worker
@@ -91,25 +91,14 @@ def _extract_one(video: Path, target: Path, stride: int) -> int:
     """Keypoints of one video into `target` (temp file, then rename); returns frames processed."""
     if _estimator is None:
         raise RuntimeError(_init_error or "worker has no estimator")
-    _estimator.reset()  # tracking state must not carry over from the previous clip
-    source = OpenCvSource(str(video))  # not open_source: a file named "0" is not a camera
-    results = []
-    try:
-        for frame in source.frames():
-            if frame.index % stride == 0:  # timestamps stay real, so smoothing sees true time
-                results.append(_estimator.process(frame))
-    finally:
-        source.close()
-    track = KeypointTrack.from_results(
-        results, source.fps / stride, source.width, source.height, str(video), _estimator.name
-    )
+    track = track_from_video(Path(video), _estimator, stride=stride)  # resets the estimator
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         save_npz(track, temporary)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
-    return len(results)
+    return track.num_frames
 
 
 def _is_cached(target: Path) -> bool:

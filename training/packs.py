@@ -237,11 +237,14 @@ def build(args: argparse.Namespace) -> int:
             write_pose_csv(args.folder / f"{state}.csv", names[state], landmarks[labels == label])
         provenance = {"built_by": "from-images", "date": built, "folder": str(args.folder)}
     else:
-        from edge.bench.counting import keypoints
         from edge.keypoints_io import load_keypoints
+        from edge.pose.track import track_from_video
         from training.video_labels import label_from_track, samples_from_labels
 
-        track = load_keypoints(args.video) if args.video.suffix == ".npz" else keypoints(args.video)
+        if args.video.suffix == ".npz":
+            track = load_keypoints(args.video)
+        else:
+            track = track_from_video(args.video)
         options = EmbeddingOptions(upright=args.upright, joints=tuple(args.joints))
         spec = replace(spec, embedding=options, visible_joints=options.joints)
         found = label_from_track(track.landmarks, track.fps, options, spec.min_visibility)

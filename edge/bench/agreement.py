@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.keypoints_io import KeypointTrack
 from edge.pose.estimator import PoseEstimator
+from edge.pose.track import track_from_video
 from edge.skeleton import torso_length
-from edge.sources import open_source
 
 MIN_VISIBILITY = 0.5
 
@@ -37,13 +36,7 @@ class Agreement:
 
 def run_on_clip(estimator: PoseEstimator, clip: Path) -> np.ndarray:
     """(T, 33, 4) landmarks from a freshly reset estimator; NaN rows where nobody was found."""
-    estimator.reset()
-    source = open_source(str(clip))
-    try:
-        results = [estimator.process(frame) for frame in source.frames()]
-    finally:
-        source.close()
-    return KeypointTrack.from_results(results, source.fps, source.width, source.height).landmarks
+    return track_from_video(clip, estimator).landmarks
 
 
 def compare(clip: str, candidate: np.ndarray, reference: np.ndarray) -> Agreement:

@@ -18,8 +18,7 @@ from pathlib import Path
 from edge.counting.clip import count_track
 from edge.counting.pack import DEFAULT_PACKS_DIR, installed_packs, load_pack
 from edge.keypoints_io import KeypointTrack
-from edge.pose.estimator import create_estimator
-from edge.sources import open_source
+from edge.pose.track import track_from_video
 
 REPO = Path(__file__).resolve().parents[2]
 LABELS = REPO.parent / "shared" / "data" / "exercise_videos" / "labels.csv"
@@ -41,11 +40,7 @@ class ClipScore:
 
 
 def keypoints(video: Path) -> KeypointTrack:
-    estimator = create_estimator("litert", 2)
-    source = open_source(str(video))
-    results = [estimator.process(frame) for frame in source.frames()]
-    source.close()
-    return KeypointTrack.from_results(results, source.fps, source.width, source.height)
+    return track_from_video(video)
 
 
 def labelled_clips(labels: Path = LABELS) -> list[dict[str, str]]:

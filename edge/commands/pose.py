@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -12,8 +13,9 @@ from edge.errors import UsageError
 from edge.keypoints_io import KeypointTrack, load_keypoints, save_npz
 from edge.overlay import draw_skeleton
 from edge.pose.estimator import BACKENDS, create_estimator
-from edge.progress import Progress
-from edge.sources import open_source
+from edge.pose.result import PoseResult
+from edge.pose.track import track_from_video
+from edge.sources import Frame, open_source
 
 
 def add_pose_model_options(parser: argparse.ArgumentParser) -> None:
@@ -36,43 +38,34 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def estimate_track(args: argparse.Namespace, overlay: Path | None = None) -> KeypointTrack:
     """Run the chosen backend over the whole source; optionally write an overlay video."""
+    # The models first: a missing model file is reported even when the video is wrong too.
     estimator = create_estimator(
         args.backend, args.threads, args.detector_model, args.landmark_model, args.task
     )
-    source = open_source(args.video)
     writer = None
-    if overlay is not None:
-        overlay.parent.mkdir(parents=True, exist_ok=True)
-        writer = cv2.VideoWriter(
-            str(overlay),
-            cv2.VideoWriter_fourcc(*"mp4v"),
-            source.fps,
-            (source.width, source.height),
-        )
-    progress = Progress(source.frame_count, f"pose {Path(str(args.video)).name}")
-    results = []
     try:
-        for frame in source.frames():
-            result = estimator.process(frame)
-            results.append(result)
+        source = open_source(args.video)
+        if overlay is not None:
+            overlay.parent.mkdir(parents=True, exist_ok=True)
+            fourcc = cv2.VideoWriter_fourcc(*"mp4v")
+            size = (source.width, source.height)
+            writer = cv2.VideoWriter(str(overlay), fourcc, source.fps, size)
+
+        def draw(frame: Frame, result: PoseResult | None) -> None:
             if writer is not None:
-                image = frame.image.copy()
-                writer.write(draw_skeleton(image, None if result is None else result.landmarks))
-            progress.update(len(results))
+                landmarks = None if result is None else result.landmarks
+                writer.write(draw_skeleton(frame.image.copy(), landmarks))
+
+        try:
+            label = f"pose {Path(str(args.video)).name}"
+            track = track_from_video(source, estimator, progress=label, on_frame=draw)
+        finally:
+            source.close()
     finally:
-        progress.close()
-        source.close()
         estimator.close()
         if writer is not None:
             writer.release()
-    return KeypointTrack.from_results(
-        results,
-        fps=source.fps,
-        width=source.width,
-        height=source.height,
-        source=str(args.video),
-        backend=args.backend,
-    )
+    return replace(track, source=str(args.video))
 
 
 def load_track(args: argparse.Namespace) -> KeypointTrack:
