@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import logging
 import sys
 
@@ -16,6 +17,17 @@ from edge.errors import UserError
 COMMANDS = (
     pose_command, count_command, dance_command, run_command, check_config_command,
 )  # fmt: skip
+# Our loggers log at INFO (-v: DEBUG); everyone else's only from WARNING up, so a library's
+# start-up INFO (matplotlib's font cache under mediapipe, ...) stays out of a command's output.
+OWN_LOGGERS = ("edge", "dancepose")
+
+
+def version() -> str:
+    """The installed distribution's version: pyproject.toml is its one source."""
+    try:
+        return importlib.metadata.version("dancepose")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed; run `pip install -e .`)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="BlazePose keypoints, rep counting and dance genres on the edge.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(subparsers)
@@ -33,9 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if args.verbose else logging.INFO)
     try:
         return int(args.run(args))
     except UserError as exc:

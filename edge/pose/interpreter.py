@@ -10,6 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from edge.pose.model_files import ModelFileError
+from edge.stderr_filter import dropping_lines
+
+# TFLite's INFO lines ("Created TensorFlow Lite XNNPACK delegate for CPU.", and
+# tflite-runtime's "Initialized TensorFlow Lite runtime.") say nothing a user acts on;
+# its WARNING and ERROR lines still show.
+TFLITE_CHATTER = (b"INFO: ",)
 
 
 def _interpreter_class() -> Any:
@@ -33,8 +39,9 @@ def load_interpreter(model_path: Path, num_threads: int) -> Any:
         raise ModelFileError(f"model {model_path} is missing; run `make models`")
     interpreter_class = _interpreter_class()
     try:
-        interpreter = interpreter_class(model_path=str(model_path), num_threads=num_threads)
-        interpreter.allocate_tensors()
+        with dropping_lines(TFLITE_CHATTER):
+            interpreter = interpreter_class(model_path=str(model_path), num_threads=num_threads)
+            interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelFileError(
