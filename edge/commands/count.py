@@ -1,4 +1,4 @@
-"""`dancepose count VIDEO|KEYPOINTS.npz --exercise NAME|auto`: reps in a recorded clip."""
+"""`dancepose count VIDEO|KEYPOINTS --exercise NAME|auto`: reps in a recorded clip."""
 
 from __future__ import annotations
 
@@ -6,15 +6,22 @@ import argparse
 import json
 from pathlib import Path
 
+from edge.commands.inputs import (
+    add_input_options,
+    check_overlay,
+    clip_duration_s,
+    write_clip_overlay,
+)
 from edge.commands.pose import add_pose_model_options, load_track
 from edge.counting.clip import count_auto, count_track
 from edge.counting.pack import DEFAULT_PACKS_DIR, find_pack, installed_packs, load_pack
 from edge.errors import UsageError
+from edge.overlay import count_caption
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("count", help="count exercise repetitions in a clip")
-    parser.add_argument("video", help="video file, or a keypoints .npz from `dancepose pose`")
+    add_input_options(parser)
     parser.add_argument("--exercise", default="auto", help="pack name, or auto (default)")
     parser.add_argument("--packs", type=Path, default=DEFAULT_PACKS_DIR, help="packs folder")
     parser.add_argument("--start", type=float, help="count from this time (s)")
@@ -24,7 +31,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def check_window(start_s: float | None, end_s: float | None, duration_s: float | None) -> None:
+    """--start/--end must select some of the clip (duration None: not known yet)."""
+    start = 0.0 if start_s is None else start_s
+    if start < 0:
+        raise UsageError(f"--start {start:g}: must be 0 or more (seconds into the clip)")
+    if end_s is not None and end_s <= start:
+        raise UsageError(f"--end {end_s:g} is not after the start ({start:g} s); give start < end")
+    if duration_s is not None and start >= duration_s:
+        raise UsageError(
+            f"--start {start:g} is past the end of the clip ({duration_s:.2f} s long); "
+            "give a start inside it"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
+    check_window(args.start, args.end, clip_duration_s(args.video))
+    check_overlay(args)
     if args.exercise == "auto":
         packs = [load_pack(folder) for folder in installed_packs(args.packs).values()]
         if not packs:
@@ -32,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         packs = [find_pack(args.exercise, args.packs)]
     track = load_track(args)
+    check_window(args.start, args.end, track.num_frames / track.fps)
     if not track.present.any():
         raise UsageError(
             f"no person found in {args.video} ({track.num_frames} frames); "
@@ -45,4 +69,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result.as_json()))
     else:
         print(f"{result.exercise}: {result.reps} reps")
+    if args.overlay is not None:
+        write_clip_overlay(
+            args, track, count_caption(track.times_s, result.exercise, result.rep_times_s)
+        )
     return 0

@@ -1,4 +1,4 @@
-"""`dancepose dance VIDEO|KEYPOINTS.npz`: the dance genre of every sliding window."""
+"""`dancepose dance VIDEO|KEYPOINTS`: the dance genre of every sliding window."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import argparse
 import json
 from pathlib import Path
 
+from edge.commands.inputs import add_input_options, check_overlay, write_clip_overlay
 from edge.commands.pose import add_pose_model_options, load_track
 from edge.dance.classifier import DanceClassifier
 from edge.dance.model import DEFAULT_DANCE_DIR, load_metadata
 from edge.errors import UsageError
+from edge.overlay import genre_caption
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("dance", help="classify the dance genre, window by window")
-    parser.add_argument("video", help="video file, or a keypoints .npz from `dancepose pose`")
+    add_input_options(parser)
     parser.add_argument("--model", type=Path, default=DEFAULT_DANCE_DIR, help="dance model dir")
     parser.add_argument("--json", action="store_true", help="one JSON object per window")
     add_pose_model_options(parser)
@@ -23,6 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     load_metadata(args.model)  # a missing model fails before minutes of pose estimation
+    check_overlay(args)
     track = load_track(args)
     classifier = DanceClassifier(fps=track.fps, folder=args.model)
     meta = classifier.model.metadata
@@ -34,11 +37,13 @@ def run(args: argparse.Namespace) -> int:
         )
     if not track.present.any():
         raise UsageError(f"no person found in {args.video}; nothing to classify")
+    windows: list[tuple[float, str, float]] = []
     for index, time_s in enumerate(track.times_s):
         landmarks = track.landmarks[index] if track.present[index] else None
         event = classifier.push(landmarks, float(time_s))
         if event is None:
             continue
+        windows.append((event.time_s, event.genre, event.confidence))
         if args.json:
             record = {
                 "time_s": round(event.time_s, 3),
@@ -52,4 +57,6 @@ def run(args: argparse.Namespace) -> int:
             ranked = sorted(event.probabilities.items(), key=lambda kv: -kv[1])[:3]
             top = "  ".join(f"{g} {p:.2f}" for g, p in ranked)
             print(f"{event.time_s:7.2f} s  {event.genre:5s}  {top}")
+    if args.overlay is not None:
+        write_clip_overlay(args, track, genre_caption(track.times_s, windows))
     return 0
