@@ -1,4 +1,5 @@
-"""Frame sources: where images come from (files, cameras; the Pi camera joins later)."""
+"""Frame sources: the Pi camera (edge.sources.picamera, imported only when chosen), OpenCV
+cameras, video files and streams."""
 
 from edge.sources.frame import Frame, FrameSource, SourceError
 from edge.sources.opencv_source import open_source
