@@ -7,16 +7,29 @@ STAMP       := $(VENV)/.installed
 TRAIN_VENV  := .venv-train
 TRAIN_PY    := $(TRAIN_VENV)/bin/python
 TRAIN_STAMP := $(TRAIN_VENV)/.installed
+# Locked installs: pyproject.toml declares the dependencies, `make lock` pins them (with
+# every wheel's sha256) into these files, and each venv installs exactly its lock.
+# The device: edge deps only, resolved for the Pi (linux aarch64, Python 3.11).
+EDGE_LOCK   := edge/requirements.txt
+# .venv: edge + mediapipe reference + dev tools (linux x86_64, Python 3.11).
+DEV_LOCK    := edge/requirements-dev.txt
+# .venv-train: TensorFlow side + dev tools (linux x86_64, Python 3.11).
+TRAIN_LOCK  := training/requirements.txt
+LOCK_PYTHON := 3.11
+# `make lock LOCK_ARGS=--upgrade` moves every pin to the newest allowed release;
+# without it the pins already in the lock files are kept where they still fit.
+LOCK_ARGS   ?=
 MODEL_DIR   := models/blazepose
 SHARED_DATA := ../shared/data
 DEMO_CLIP   ?=
 
-.PHONY: help setup train-setup mosquitto models packs dance-model test bench soak lint format demo clean
+.PHONY: help setup train-setup lock mosquitto models packs dance-model test bench soak lint format demo clean
 
 help:
 	@echo "make setup   venv .venv with edge + dev + mediapipe extras, then the models"
 	@echo "make models  fetch the BlazePose models from the mediapipe 0.10.18 wheel"
 	@echo "make train-setup  venv .venv-train with TensorFlow for the training/ tools"
+	@echo "make lock    re-pin edge/requirements*.txt and training/requirements.txt from pyproject.toml"
 	@echo "make packs   rebuild models/packs/ from ../shared/data/pose_samples"
 	@echo "make dance-model  evaluate and rebuild models/dance/ from ../shared/data/aistpp_small"
 	@echo "make test    the full test suite (sets up first)"
@@ -26,18 +39,38 @@ help:
 
 setup: $(STAMP) models
 
-# Re-install only when the dependency list changes.
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,mediapipe]'
-	touch $@
+# A venv is made anew whenever its lock changes and then holds exactly the lock: no resolver
+# at install time, every file hash-checked; then the project itself, editable, built without
+# isolation by the locked setuptools and wheel. $(1) venv, $(2) lock file.
+define install_locked
+	@$(PYTHON) -c 'import sys; v = "%d.%d" % sys.version_info[:2]; sys.exit(None if v == "$(LOCK_PYTHON)" else f"make: the locks are for Python $(LOCK_PYTHON) and $(PYTHON) is {v}: add PYTHON=python$(LOCK_PYTHON)")'
+	$(PYTHON) -m venv --clear $(1)
+	$(1)/bin/python -m pip install --quiet --no-deps --require-hashes -r $(2)
+	$(1)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(1)/.installed
+endef
 
-$(TRAIN_STAMP): pyproject.toml
-	$(PYTHON) -m venv $(TRAIN_VENV)
-	$(TRAIN_PY) -m pip install --quiet --upgrade pip
-	$(TRAIN_PY) -m pip install --quiet -e '.[train,dev]'
-	touch $@
+$(STAMP): $(DEV_LOCK)
+	$(call install_locked,$(VENV),$(DEV_LOCK))
+
+$(TRAIN_STAMP): $(TRAIN_LOCK)
+	$(call install_locked,$(TRAIN_VENV),$(TRAIN_LOCK))
+
+# Re-pin all three locks (uv, from .venv). The dev lock leaves out opencv-contrib-python, which
+# mediapipe asks for: the headless build is the one cv2. The device lock takes its shared pins
+# from the dev lock, so a Pi runs the versions the tests ran. setuptools and wheel (the
+# [build-system] requirements) are locked too, for the editable install.
+UV          ?= $(VENV)/bin/uv
+UV_COMPILE   = $(UV) pip compile --quiet --generate-hashes --python-version $(LOCK_PYTHON) \
+               --custom-compile-command 'make lock' $(LOCK_ARGS)
+BUILD_REQS   = $(PY) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")'
+lock: $(STAMP)
+	$(BUILD_REQS) | $(UV_COMPILE) pyproject.toml - --extra dev --extra mediapipe \
+	  --python-platform x86_64-manylinux_2_28 --no-emit-package opencv-contrib-python -o $(DEV_LOCK)
+	$(BUILD_REQS) | $(UV_COMPILE) pyproject.toml - \
+	  --python-platform aarch64-manylinux_2_28 -c $(DEV_LOCK) -o $(EDGE_LOCK)
+	$(BUILD_REQS) | $(UV_COMPILE) pyproject.toml - --extra train --extra dev \
+	  --python-platform x86_64-manylinux_2_28 -o $(TRAIN_LOCK)
 
 train-setup: $(TRAIN_STAMP) models
 
