@@ -1,10 +1,13 @@
 """The one TOML config file of a DancePose device, typed and validated when it is loaded.
 
 A kiosk is configured by one file (/etc/dancepose/dancepose.toml on a Pi, see
-firmware_config/). It is read once, at start, into frozen dataclasses, so that every
-mistake is found before the camera or the broker is touched, and reported as ONE line that
-names the key and the fix: under systemd the first journal line is often all an installer
-reads.
+firmware_config/). It is read once, at start, into frozen pydantic models, so that every
+mistake is found before the camera or the broker is touched. Each key is declared once,
+as one field (type, default, constraint, description); the key list (SCHEMA), the "did
+you mean" hints, the messages and to_toml() are derived from those fields.
+
+All the mistakes of a file are reported at once, one line each that names the dotted key
+and the fix: under systemd the first journal lines are often all an installer reads.
 
 Rules that are easy to get wrong and are therefore enforced here:
 
@@ -21,18 +24,31 @@ Rules that are easy to get wrong and are therefore enforced here:
 from __future__ import annotations
 
 import difflib
-import math
 import os
 import re
 import socket
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+import types
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
+import annotated_types
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
+
 from edge.errors import UserError
+from edge.modes import SPECIAL_EXERCISES, Mode, counts, dances
 
 REPO = Path(__file__).resolve().parents[1]
 # The same defaults as edge.counting.pack / edge.dance.model (not imported: they pull numpy
@@ -43,72 +59,193 @@ PASSWORD_ENV = "DANCEPOSE_MQTT_PASSWORD"
 STATE_DIRECTORY_ENV = "STATE_DIRECTORY"  # set by systemd for StateDirectory=
 QUEUE_FILE = "events.sqlite"
 
-SOURCE_KINDS = ("picamera2", "camera", "file", "url")
-POSE_BACKENDS = ("litert", "mediapipe")  # edge.pose.estimator.BACKENDS
-MODES = ("count", "dance", "both")
+SourceKind = Literal["picamera2", "camera", "file", "url"]
+SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
+PoseBackend = Literal["litert", "mediapipe"]  # edge.pose.estimator.BACKENDS
+POSE_BACKENDS: tuple[str, ...] = get_args(PoseBackend)
 URL_SCHEMES = ("rtsp", "rtsps", "http", "https")
 
-# Every key the file may hold, per table ("" = the top level). Also what unknown keys are
-# matched against for the "did you mean" hint.
-SCHEMA: dict[str, tuple[str, ...]] = {
-    "": ("device_id", "source", "pose", "mode", "mqtt", "stats", "queue"),
-    "source": ("kind", "camera_index", "path", "url", "loop", "width", "height", "fps"),
-    "pose": ("backend", "threads", "detector_model", "landmark_model", "task"),
-    "mode": ("mode", "exercise", "packs_dir", "dance_model_dir", "dance_publish_interval_s"),
-    "mqtt": (
-        "host", "port", "client_id", "topic_prefix", "qos", "keepalive", "username",
-        "password_file", "tls_ca", "tls_cert", "tls_key", "homeassistant_discovery",
-    ),
-    "stats": ("interval_s",),
-    "queue": ("path", "max_events"),
-}  # fmt: skip
-TABLES = tuple(name for name in SCHEMA if name)
-ALL_KEYS = tuple(
-    f"{table}.{key}" if table else key
-    for table, keys in SCHEMA.items()
-    for key in keys
-    if key not in TABLES or table
-)
-
-_DEVICE_ID = re.compile(r"[a-z0-9_-]{1,64}")
-_PACK_NAME = re.compile(r"[a-z0-9_-]{1,64}")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}")
-_HOST = re.compile(r"[A-Za-z0-9.:_-]{1,253}")
-_TOPIC_LEVEL = re.compile(r"[A-Za-z0-9_-]+")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ERROR = "config"  # the type of the errors our own checks raise (message is the text)
+_ISSUES = "config_issues"  # several at once, from a table's cross-key checks
 
-T = TypeVar("T")
+
+class Expect:
+    """Field metadata: what a value of this key looks like, for its error message, where
+    the type and constraints alone would not say it well (patterns)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 class ConfigError(UserError, ValueError):
-    """One mistake in the config file: one line that names the key (dotted) and the fix.
+    """The mistakes of one config file: one line each, naming the key (dotted) and the fix.
 
-    `key` is the dotted key (None for a file that is not TOML at all); `path` the file, when
-    the config came from one. str() is "PATH: message" then, else just the message.
+    `issues` holds (dotted key, message) pairs in file order; `key` and `message` are the
+    first key and all messages, one per line. The key is None for a file that is not TOML
+    at all. `path` is the file, when the config came from one: every line of str() then
+    starts "PATH: ".
     """
 
     def __init__(self, message: str, key: str | None = None, path: Path | None = None) -> None:
         super().__init__(message)
-        self.message, self.key, self.path = message, key, path
+        self.issues: list[tuple[str | None, str]] = [(key, message)]
+        self.path = path
+
+    @classmethod
+    def of(cls, issues: Sequence[tuple[str | None, str]]) -> ConfigError:
+        error = cls(issues[0][1], issues[0][0])
+        error.issues = list(issues)
+        return error
+
+    @property
+    def key(self) -> str | None:
+        return self.issues[0][0]
+
+    @property
+    def keys(self) -> list[str | None]:
+        return [key for key, _ in self.issues]
+
+    @property
+    def message(self) -> str:
+        return "\n".join(message for _, message in self.issues)
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path is not None else self.message
+        prefix = "" if self.path is None else f"{self.path}: "
+        return "\n".join(prefix + message for _, message in self.issues)
 
 
-@dataclass(frozen=True)
-class SourceConfig:
+# --- value types shared by several keys ----------------------------------------------------
+
+
+def _fail(text: str) -> PydanticCustomError:
+    return PydanticCustomError(_ERROR, text)
+
+
+def _context(info: ValidationInfo) -> tuple[Path | None, bool]:
+    """(base_dir, check_paths) from config_from_dict; code that builds a model itself
+    gives no context: its paths are taken as they are and not checked."""
+    context = info.context if isinstance(info.context, Mapping) else {}
+    return context.get("base_dir"), bool(context.get("check_paths", False))
+
+
+def _path(value: Any, info: ValidationInfo) -> Path:
+    """A path, made absolute against the config file's folder (a Path from code is kept)."""
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(f"expected a path (a quoted string), got {_show(value)}")
+    if "\0" in value:
+        raise _fail("a path cannot contain a NUL character")
+    path = Path(value)
+    if value.startswith("~"):
+        try:
+            path = path.expanduser()
+        except RuntimeError as exc:
+            raise _fail(f"cannot expand {value!r} ({exc}); give an absolute path") from exc
+    base_dir, _ = _context(info)
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    return Path(os.path.normpath(path)) if base_dir is not None else path
+
+
+def _file(value: Any, info: ValidationInfo) -> Path:
+    """A path that must name an existing file (checked when paths are checked)."""
+    path = _path(value, info)
+    problem = _missing(info, path, "file", given=True)
+    if problem:
+        raise _fail(problem)
+    return path
+
+
+def _url(value: Any) -> str:
+    ok = isinstance(value, str) and bool(value.strip())
+    try:
+        parts = urlsplit(value) if ok else None
+        ok = parts is not None and parts.scheme in URL_SCHEMES and bool(parts.hostname)
+        ok = ok and not any(c.isspace() for c in value)
+    except ValueError:
+        ok = False
+    if not ok:
+        shown = _redact_url(value) if isinstance(value, str) else value
+        raise _fail(
+            "expected an rtsp://, rtsps://, http:// or https:// URL with a host, "
+            f"got {_show(shown)}"
+        )
+    return str(value)
+
+
+def _no_scheme(value: Any) -> Any:
+    if isinstance(value, str) and "://" in value:
+        raise _fail(
+            "give only the host name or address, without a scheme (port and TLS are "
+            f"mqtt.port and mqtt.tls_ca), got {_show(value)}"
+        )
+    return value
+
+
+ConfigPath = Annotated[Path, BeforeValidator(_path)]
+ExistingFile = Annotated[Path, BeforeValidator(_file)]
+Url = Annotated[str, BeforeValidator(_url)]
+
+
+class _Table(BaseModel):
+    """What every table shares: unknown keys are errors, no type coercion (TOML has types:
+    "1883" is not a port, 1 is not true), and values never change after loading."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some values changed, validated again (dataclasses.replace, checked)."""
+        try:
+            return type(self).model_validate({**dict(self), **changes})
+        except ValidationError as exc:
+            raise ConfigError.of(_issues(exc, type(self))) from exc
+
+
+def _raise_issues(issues: list[tuple[str, str]]) -> None:
+    """Several cross-key mistakes of one table at once: (key within the table, message)."""
+    if issues:
+        raise PydanticCustomError(_ISSUES, "several mistakes", {"issues": issues})
+
+
+# --- the tables ----------------------------------------------------------------------------
+
+
+class SourceConfig(_Table):
     """Where frames come from. Only the keys of the chosen kind matter; others are ignored."""
 
-    kind: str = "picamera2"
-    camera_index: int = 0  # kind = "camera": /dev/video<N> through OpenCV
-    path: Path | None = None  # kind = "file"
-    url: str | None = None  # kind = "url": rtsp(s):// or http(s)://
-    loop: bool = False  # kind = "file": start again at the end (demos)
+    kind: SourceKind = Field(
+        "picamera2",
+        description="picamera2 (the Pi camera), camera (OpenCV /dev/video<N>), file or url",
+    )
+    camera_index: int = Field(0, ge=0, le=63, description='kind = "camera": /dev/video<N>')
+    path: ConfigPath | None = Field(None, description='kind = "file": the video file')
+    url: Url | None = Field(None, description='kind = "url": an rtsp(s):// or http(s):// URL')
+    loop: bool = Field(False, description='kind = "file": start again at the end (demos)')
     # Requests, not guarantees: the camera picks its nearest mode. BlazePose sees 256x256,
     # so 640x480 loses nothing and costs a Pi far less than 1280x720 to capture and resize.
-    width: int = 640
-    height: int = 480
-    fps: float = 30.0
+    width: int = Field(640, ge=32, le=8192, description="requested capture width, pixels")
+    height: int = Field(480, ge=32, le=8192, description="requested capture height, pixels")
+    fps: float = Field(30.0, gt=0, le=240, allow_inf_nan=False, description="requested rate")
+
+    @model_validator(mode="after")
+    def _what_the_kind_needs(self, info: ValidationInfo) -> Self:
+        issues = []
+        if self.kind == "file" and self.path is None:
+            issues.append(
+                ("path", 'required when source.kind = "file"; give the video file\'s path')
+            )
+        elif self.kind == "file" and self.path is not None:
+            problem = _missing(info, self.path, "file", given=True)
+            issues += [("path", problem)] if problem else []
+        if self.kind == "url" and self.url is None:
+            issues.append(
+                ("url", 'required when source.kind = "url"; give an rtsp:// or http:// URL')
+            )
+        _raise_issues(issues)
+        return self
 
     def spec(self) -> str | int:
         """What edge.sources.open_source takes for camera, file and url kinds."""
@@ -131,53 +268,123 @@ class SourceConfig:
         return f"url {_redact_url(str(self.url))}"
 
 
-@dataclass(frozen=True)
-class PoseConfig:
+class PoseConfig(_Table):
     """The pose backend; None model paths mean the `make models` defaults."""
 
-    backend: str = "litert"
-    threads: int = 2
-    detector_model: Path | None = None
-    landmark_model: Path | None = None
-    task: Path | None = None
+    backend: PoseBackend = Field("litert", description="litert (ours) or mediapipe (reference)")
+    threads: int = Field(2, ge=1, le=8, description="interpreter threads")
+    detector_model: ExistingFile | None = Field(None, description="pose_detection.tflite")
+    landmark_model: ExistingFile | None = Field(None, description="pose_landmark_*.tflite")
+    task: ExistingFile | None = Field(None, description="a MediaPipe .task bundle instead")
 
 
-@dataclass(frozen=True)
-class ModeConfig:
+_EXERCISE = (
+    f"{', '.join(SPECIAL_EXERCISES)} or a pack name (a folder under mode.packs_dir, like 'squat')"
+)
+
+
+class ModeConfig(_Table):
     """What the device does with the landmarks: count reps, name the dance genre, or both."""
 
-    mode: str = "count"
-    exercise: str = "auto"  # a pack name under packs_dir, or auto
-    packs_dir: Path = DEFAULT_PACKS_DIR
-    dance_model_dir: Path = DEFAULT_DANCE_DIR
-    dance_publish_interval_s: float = 1.0  # at most one genre message per interval
+    mode: Mode = Field("count", description="count reps, name the dance genre, or both")
+    exercise: Annotated[str, Expect(_EXERCISE)] = Field(
+        "auto", pattern=r"^[a-z0-9_-]{1,64}$", description="a pack name, auto or any"
+    )
+    packs_dir: ConfigPath = Field(DEFAULT_PACKS_DIR, description="the exercise packs' folder")
+    dance_model_dir: ConfigPath = Field(DEFAULT_DANCE_DIR, description="the dance model folder")
+    dance_publish_interval_s: float = Field(
+        1.0, ge=0, le=3600, allow_inf_nan=False, description="at most one genre message per"
+    )
+
+    @model_validator(mode="after")
+    def _folders_the_mode_needs(self, info: ValidationInfo) -> Self:
+        given = self.model_fields_set
+        issues = []
+        if self.counts:
+            fix = "; the packs come with DancePose (models/packs), `make packs` rebuilds them"
+            given_dir = "packs_dir" in given
+            missing = _missing(info, self.packs_dir, "folder", given_dir, "mode.packs_dir", fix)
+            if missing:
+                issues.append(("packs_dir", missing))
+            elif _context(info)[1] and self.exercise not in SPECIAL_EXERCISES:
+                issues += self._pack_missing()
+        if self.dances:
+            fix = '; run `make dance-model`, or set mode.mode = "count"'
+            given_dir = "dance_model_dir" in given
+            key = "mode.dance_model_dir"
+            missing = _missing(info, self.dance_model_dir, "folder", given_dir, key, fix)
+            if missing:
+                issues.append(("dance_model_dir", missing))
+        _raise_issues(issues)
+        return self
+
+    def _pack_missing(self) -> list[tuple[str, str]]:
+        """[] when exercise names an installed pack, else the issue that says which are."""
+        if (self.packs_dir / self.exercise / "pack.json").is_file():
+            return []
+        found = sorted(p.parent.name for p in self.packs_dir.glob("*/pack.json"))
+        return [(
+            "exercise",
+            f"no pack {self.exercise!r} in {self.packs_dir}; use "
+            f"{', '.join(SPECIAL_EXERCISES)} or one of "
+            + (", ".join(found) if found else "(none there: run `make packs`)"),
+        )]  # fmt: skip
 
     @property
     def counts(self) -> bool:
-        return self.mode in ("count", "both")
+        return counts(self.mode)
 
     @property
     def dances(self) -> bool:
-        return self.mode in ("dance", "both")
+        return dances(self.mode)
 
 
-@dataclass(frozen=True)
-class MqttConfig:
+class MqttConfig(_Table):
     """The broker. The password is not a field: read_password() fetches it when connecting,
     so it never sits in a repr, a log line or to_toml_dict()."""
 
-    host: str = "localhost"
-    port: int = 1883
-    client_id: str = ""  # "" in the file is not allowed; load_config fills dancepose-<id>
-    topic_prefix: str = "dancepose"
-    qos: int = 1
-    keepalive: int = 60
-    username: str | None = None
-    password_file: Path | None = None
-    tls_ca: Path | None = None
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
-    homeassistant_discovery: bool = False
+    host: Annotated[str, BeforeValidator(_no_scheme), Expect("a host name or IP address")] = Field(
+        "localhost", pattern=r"^[A-Za-z0-9.:_-]{1,253}$", description="the broker"
+    )
+    port: int = Field(1883, ge=1, le=65535, description="the broker's port; 8883 for TLS")
+    client_id: Annotated[str | None, Expect("letters, digits, '.', '-' or '_'")] = Field(
+        None, pattern=f"^{_CLIENT_ID.pattern}$", description="left out: dancepose-<device_id>"
+    )
+    topic_prefix: Annotated[
+        str, Expect("topic levels of letters, digits, '-' or '_' joined by '/' (no wildcards, "
+                    "no leading or trailing '/'), like 'dancepose'")
+    ] = Field("dancepose", pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$",
+              description="topics are <topic_prefix>/<device_id>/...")  # fmt: skip
+    # 0 = at most once; 1 = at least once, what the queue's delete-on-PUBACK relies on (the
+    # publisher's design covers 0 and 1; 2 adds a round trip and nothing the queue needs).
+    qos: int = Field(1, ge=0, le=1, description="0 = at most once, 1 = at least once")
+    keepalive: int = Field(60, ge=5, le=3600, description="seconds between keepalive pings")
+    username: Annotated[str | None, Expect("a user name (a quoted string)")] = Field(
+        None, pattern=r"\S", description="MQTT login; the password comes from env or file"
+    )
+    password_file: ExistingFile | None = Field(None, description="its first line: the password")
+    tls_ca: ExistingFile | None = Field(None, description="CA bundle; given: TLS is on")
+    tls_cert: ExistingFile | None = Field(None, description="client certificate (with tls_key)")
+    tls_key: ExistingFile | None = Field(None, description="client key (with tls_cert)")
+    homeassistant_discovery: bool = Field(False, description="publish HA discovery messages")
+
+    @model_validator(mode="after")
+    def _keys_that_go_together(self) -> Self:
+        issues = []
+        if self.password_file is not None and self.username is None:
+            issues.append((
+                "password_file",
+                "set mqtt.username too (MQTT sends a password only with a user name)",
+            ))  # fmt: skip
+        for given, missing in (("tls_cert", "tls_key"), ("tls_key", "tls_cert")):
+            if getattr(self, given) is not None and getattr(self, missing) is None:
+                issues.append((
+                    missing,
+                    f"required when mqtt.{given} is set; a client certificate and its key "
+                    "go together",
+                ))  # fmt: skip
+        _raise_issues(issues)
+        return self
 
     @property
     def tls(self) -> bool:
@@ -187,45 +394,115 @@ class MqttConfig:
 
     def read_password(self, environ: Mapping[str, str] | None = None) -> str | None:
         """$DANCEPOSE_MQTT_PASSWORD if set, else the first line of password_file, else None."""
-        env = os.environ if environ is None else environ
-        if env.get(PASSWORD_ENV):
-            return env[PASSWORD_ENV]
-        if self.password_file is None:
-            return None
-        try:
-            lines = self.password_file.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(
-                f"mqtt.password_file: cannot read {self.password_file} ({exc}); "
-                "it must be readable by the dancepose user",
-                "mqtt.password_file",
-            ) from exc
-        return lines[0] if lines else ""
+        return read_password(self.password_file, environ)
 
 
-@dataclass(frozen=True)
-class StatsConfig:
-    interval_s: float = 60.0  # how often the stats message (fps, latency, queue) is published
+def read_password(
+    password_file: Path | None, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """$DANCEPOSE_MQTT_PASSWORD if set, else the first line of password_file, else None.
+    The only two sources: a password in a config file or on a command line leaks."""
+    env = os.environ if environ is None else environ
+    if env.get(PASSWORD_ENV):
+        return env[PASSWORD_ENV]
+    if password_file is None:
+        return None
+    try:
+        lines = Path(password_file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"mqtt.password_file: cannot read {password_file} ({exc}); "
+            "it must be readable by the dancepose user",
+            "mqtt.password_file",
+        ) from exc
+    return lines[0] if lines else ""
 
 
-@dataclass(frozen=True)
-class QueueConfig:
+class StatsConfig(_Table):
+    interval_s: float = Field(
+        60.0, gt=0, le=86400, allow_inf_nan=False,
+        description="how often the stats message (fps, latency, queue) is published",
+    )  # fmt: skip
+
+
+def default_queue_path(environ: Mapping[str, str] | None = None) -> Path:
+    """$STATE_DIRECTORY/events.sqlite under systemd (StateDirectory=dancepose gives
+    /var/lib/dancepose, the one writable place under ProtectSystem=strict), else
+    ./state/events.sqlite for a developer's run."""
+    env = os.environ if environ is None else environ
+    state = env.get(STATE_DIRECTORY_ENV, "")
+    # systemd joins several StateDirectory= entries with ':'; ours is the first.
+    first = state.split(":")[0]
+    if first:
+        return Path(first) / QUEUE_FILE
+    return Path.cwd() / "state" / QUEUE_FILE
+
+
+class QueueConfig(_Table):
     """The on-device store-and-forward queue that holds events while the broker is away."""
 
-    path: Path = field(default_factory=lambda: default_queue_path())
-    max_events: int = 100_000  # oldest dropped beyond this (a full SD card helps nobody)
+    path: ConfigPath = Field(
+        default_factory=lambda: default_queue_path(),
+        description="$STATE_DIRECTORY/events.sqlite, else ./state/events.sqlite",
+    )
+    max_events: int = Field(
+        100_000, ge=1, le=100_000_000,
+        description="oldest dropped beyond this (a full SD card helps nobody)",
+    )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Config:
-    device_id: str
-    source: SourceConfig = field(default_factory=SourceConfig)
-    pose: PoseConfig = field(default_factory=PoseConfig)
-    mode: ModeConfig = field(default_factory=ModeConfig)
-    mqtt: MqttConfig = field(default_factory=MqttConfig)
-    stats: StatsConfig = field(default_factory=StatsConfig)
-    queue: QueueConfig = field(default_factory=QueueConfig)
-    config_path: Path | None = field(default=None, compare=False)
+def default_device_id() -> str:
+    """The host name made into a device id: one image flashed onto many kiosks then needs
+    no per-device edit, as long as provisioning sets distinct host names."""
+    name = socket.gethostname().split(".")[0].lower()
+    name = re.sub(r"[^a-z0-9_-]+", "-", name).strip("-")[:64]
+    return name or "dancepose"
+
+
+def default_client_id(device_id: str) -> str:
+    """mqtt.client_id when the file leaves it out."""
+    return f"dancepose-{device_id}"
+
+
+class Config(_Table):
+    device_id: Annotated[str, Expect("lowercase letters, digits, '-' or '_', like 'kiosk-01'")] = (
+        Field(pattern=r"^[a-z0-9_-]{1,64}$", description="left out: the host name")
+    )
+    source: SourceConfig = Field(default_factory=SourceConfig)
+    pose: PoseConfig = Field(default_factory=PoseConfig)
+    mode: ModeConfig = Field(default_factory=ModeConfig)
+    mqtt: MqttConfig = Field(default_factory=MqttConfig)
+    stats: StatsConfig = Field(default_factory=StatsConfig)
+    queue: QueueConfig = Field(default_factory=QueueConfig)
+    # Where it was read from: not a key of the file, and not part of equality.
+    config_path: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_from_the_host(cls, data: Any) -> Any:
+        """device_id defaults to the host name, and mqtt.client_id to dancepose-<device_id>
+        (only when that is valid: a bad device_id is reported once, as itself)."""
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        device_id = data.setdefault("device_id", default_device_id())
+        mqtt = data.get("mqtt", {})
+        client_id = default_client_id(device_id) if isinstance(device_id, str) else ""
+        if (
+            isinstance(mqtt, Mapping)
+            and "client_id" not in mqtt
+            and _CLIENT_ID.fullmatch(client_id)
+        ):
+            data["mqtt"] = {**mqtt, "client_id": client_id}
+        return data
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Config):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    def __hash__(self) -> int:
+        return hash(self.to_toml())
 
     @property
     def topic_root(self) -> str:
@@ -235,17 +512,7 @@ class Config:
     def to_toml_dict(self) -> dict[str, Any]:
         """The resolved config as TOML-ready tables (absolute paths, None left out), such that
         config_from_dict(c.to_toml_dict()) == c. No secret is in it: the password never is."""
-        out: dict[str, Any] = {"device_id": self.device_id}
-        for table in TABLES:
-            section = getattr(self, table)
-            values: dict[str, Any] = {}
-            for key in SCHEMA[table]:
-                value = getattr(section, key)
-                if value is None:
-                    continue
-                values[key] = str(value) if isinstance(value, Path) else value
-            out[table] = values
-        return out
+        return self.model_dump(mode="json", exclude_none=True)
 
     def to_toml(self) -> str:
         """to_toml_dict() written as TOML text (tomllib reads; the stdlib has no writer)."""
@@ -284,29 +551,30 @@ class Config:
         ]
 
 
-def default_queue_path(environ: Mapping[str, str] | None = None) -> Path:
-    """$STATE_DIRECTORY/events.sqlite under systemd (StateDirectory=dancepose gives
-    /var/lib/dancepose, the one writable place under ProtectSystem=strict), else
-    ./state/events.sqlite for a developer's run."""
-    env = os.environ if environ is None else environ
-    state = env.get(STATE_DIRECTORY_ENV, "")
-    # systemd joins several StateDirectory= entries with ':'; ours is the first.
-    first = state.split(":")[0]
-    if first:
-        return Path(first) / QUEUE_FILE
-    return Path.cwd() / "state" / QUEUE_FILE
+def _table_model(info: FieldInfo) -> type[_Table] | None:
+    annotation = info.annotation
+    is_table = isinstance(annotation, type) and issubclass(annotation, _Table)
+    return annotation if is_table else None  # type: ignore[return-value]
 
 
-def default_device_id() -> str:
-    """The host name made into a device id: one image flashed onto many kiosks then needs
-    no per-device edit, as long as provisioning sets distinct host names."""
-    name = socket.gethostname().split(".")[0].lower()
-    name = re.sub(r"[^a-z0-9_-]+", "-", name).strip("-")[:64]
-    return name or "dancepose"
+# Every key the file may hold, per table ("" = the top level): what unknown keys are matched
+# against for the "did you mean" hint. Derived from the models, never written out.
+TABLES: tuple[str, ...] = tuple(n for n, i in Config.model_fields.items() if _table_model(i))
+SCHEMA: dict[str, tuple[str, ...]] = {
+    "": tuple(name for name, info in Config.model_fields.items() if not info.exclude),
+    **{t: tuple(_table_model(Config.model_fields[t]).model_fields) for t in TABLES},  # type: ignore[union-attr]
+}
+ALL_KEYS = tuple(
+    f"{table}.{key}" if table else key
+    for table, keys in SCHEMA.items()
+    for key in keys
+    if key not in TABLES or table
+)
 
 
 def load_config(path: str | os.PathLike[str], check_paths: bool = True) -> Config:
-    """Read and validate one config file; ConfigError (one line, naming the key) if wrong.
+    """Read and validate one config file; ConfigError (a line per mistake, each naming its
+    key) if wrong.
 
     check_paths=False skips the checks that files and folders exist (checking a Pi's config
     elsewhere, tests); types, ranges and unknown keys are always checked.
@@ -339,405 +607,168 @@ def load_config(path: str | os.PathLike[str], check_paths: bool = True) -> Confi
     except ConfigError as exc:
         exc.path = config_path
         raise
-    return replace(config, config_path=config_path)
+    return config.model_copy(update={"config_path": config_path})
 
 
 def config_from_dict(
     data: Mapping[str, Any], base_dir: Path | None = None, check_paths: bool = True
 ) -> Config:
     """Validate parsed TOML; relative paths resolve against base_dir (default: cwd)."""
-    reader = _Reader(Path.cwd() if base_dir is None else base_dir, check_paths)
     if not isinstance(data, Mapping):
         raise ConfigError(f"expected TOML tables at the top, got {_show(data)}")
-    mqtt_table = data.get("mqtt")
-    if isinstance(mqtt_table, Mapping) and "password" in mqtt_table:
-        raise ConfigError(
+    context = {"base_dir": Path.cwd() if base_dir is None else base_dir, "check_paths": check_paths}
+    try:
+        return Config.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise ConfigError.of(_issues(exc)) from exc
+
+
+# --- from pydantic's errors to ours: a line per key ------------------------------------
+
+
+def _issues(error: ValidationError, root: type[BaseModel] = Config) -> list[tuple[str, str]]:
+    """(dotted key, "key: what is wrong and the fix") for every error, in file order."""
+    issues = []
+    for item in error.errors(include_url=False):
+        loc = tuple(str(part) for part in item["loc"])
+        if item["type"] == _ISSUES:
+            for name, text in item["ctx"]["issues"]:
+                key = _dotted((*loc, name))
+                issues.append((key, f"{key}: {text}"))
+        else:
+            key = _dotted(loc)
+            issues.append((key, _line(root, loc, key, item)))
+    return issues
+
+
+def _line(root: type[BaseModel], loc: tuple[str, ...], key: str, item: Any) -> str:
+    kind, value = item["type"], item.get("input")
+    if kind == "extra_forbidden":
+        return _unknown_key(loc, key) if root is Config else f"unknown key {key}"
+    if kind == _ERROR:
+        return f"{key}: {item['msg']}"
+    field = _field(root, loc)
+    if field is None:
+        return f"{key}: {item['msg']}"
+    if _table_model(field) is not None:
+        return f"{key}: expected a [{key}] table, got {_show(value)}"
+    base = _base_type(field.annotation)
+    if kind == "literal_error" and isinstance(value, str):
+        options = ", ".join(map(str, get_args(base)))
+        return f"{key}: unknown value {_show(value)}; use one of {options}"
+    return f"{key}: expected {_expected(field, base)}, got {_show(value)}"
+
+
+def _field(root: type[BaseModel], loc: tuple[str, ...]) -> FieldInfo | None:
+    model: Any = root
+    field = None
+    for part in loc:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        model = field.annotation
+    return field
+
+
+def _base_type(annotation: Any) -> Any:
+    """int for int, Path for `ConfigPath | None`: what a value of the key is."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            annotation = next(a for a in get_args(annotation) if a is not type(None))
+        else:
+            return annotation
+
+
+def _expected(field: FieldInfo, base: Any) -> str:
+    """What the key takes, in words, from its declaration."""
+    for item in field.metadata:
+        if isinstance(item, Expect):
+            return item.text
+    if base is bool:
+        return "true or false (no quotes)"
+    if get_origin(base) is Literal:
+        return f"one of {', '.join(map(str, get_args(base)))} (a quoted string)"
+    bounds: dict[str, Any] = {}
+    for item in field.metadata:
+        for name in ("gt", "ge", "le"):
+            if isinstance(item, getattr(annotated_types, name.capitalize())):
+                bounds[name] = getattr(item, name)
+    if base is int:
+        low, high = bounds["ge"], bounds["le"]
+        if high - low <= 2:
+            values = [str(v) for v in range(low, high + 1)]
+            return ", ".join(values[:-1]) + " or " + values[-1]
+        return f"an integer {low}-{high}"
+    if base is float:
+        sign, low = (">", bounds["gt"]) if "gt" in bounds else (">=", bounds["ge"])
+        return f"a number {sign} {low:g} and <= {bounds['le']:g}"
+    return "a quoted string"
+
+
+def _unknown_key(loc: tuple[str, ...], dotted: str) -> str:
+    """Unknown keys are errors (a typo would otherwise mean a silent default), with a hint."""
+    if loc == ("mqtt", "password"):
+        return (
             "mqtt.password: the password must not be in the config file; set it in the "
             f"environment variable {PASSWORD_ENV} (systemd: EnvironmentFile=/etc/dancepose/env) "
-            "or put it in a file named by mqtt.password_file",
-            "mqtt.password",
+            "or put it in a file named by mqtt.password_file"
         )
-    _check_keys(data, "")
-    tables: dict[str, Mapping[str, Any]] = {}
-    for table in TABLES:
-        value = data.get(table, {})
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{table}: expected a [{table}] table, got {_show(value)}", table)
-        _check_keys(value, table)
-        tables[table] = value
-
-    device_id = reader.get(
-        data,
-        "device_id",
-        _pattern(_DEVICE_ID, "lowercase letters, digits, '-' or '_', like 'kiosk-01'"),
-        None,
-    )
-    if device_id is None:
-        device_id = default_device_id()
-    return Config(
-        device_id=device_id,
-        source=_source(reader, tables["source"]),
-        pose=_pose(reader, tables["pose"]),
-        mode=_mode(reader, tables["mode"]),
-        mqtt=_mqtt(reader, tables["mqtt"], device_id),
-        stats=StatsConfig(
-            interval_s=reader.get(tables["stats"], "stats.interval_s", _number(0, 86400), 60.0)
-        ),
-        queue=QueueConfig(
-            path=reader.path(tables["queue"], "queue.path", default_queue_path(), must_exist=False),
-            max_events=reader.get(
-                tables["queue"], "queue.max_events", _integer(1, 100_000_000), 100_000
-            ),
-        ),
-    )
-
-
-# --- the tables ------------------------------------------------------------------------
-
-
-def _source(reader: _Reader, table: Mapping[str, Any]) -> SourceConfig:
-    kind = reader.get(table, "source.kind", _choice(SOURCE_KINDS), "picamera2")
-    path = reader.path(table, "source.path", None, must_exist=kind == "file", kind="file")
-    if kind == "file" and path is None:
-        raise ConfigError(
-            'source.path: required when source.kind = "file"; give the video file\'s path',
-            "source.path",
-        )
-    url = reader.get(table, "source.url", _url, None)
-    if kind == "url" and url is None:
-        raise ConfigError(
-            'source.url: required when source.kind = "url"; give an rtsp:// or http:// URL',
-            "source.url",
-        )
-    return SourceConfig(
-        kind=kind,
-        camera_index=reader.get(table, "source.camera_index", _integer(0, 63), 0),
-        path=path,
-        url=url,
-        loop=reader.get(table, "source.loop", _boolean, False),
-        width=reader.get(table, "source.width", _integer(32, 8192), 640),
-        height=reader.get(table, "source.height", _integer(32, 8192), 480),
-        fps=reader.get(table, "source.fps", _number(0, 240), 30.0),
-    )
-
-
-def _pose(reader: _Reader, table: Mapping[str, Any]) -> PoseConfig:
-    return PoseConfig(
-        backend=reader.get(table, "pose.backend", _choice(POSE_BACKENDS), "litert"),
-        threads=reader.get(table, "pose.threads", _integer(1, 8), 2),
-        detector_model=reader.path(table, "pose.detector_model", None, kind="file"),
-        landmark_model=reader.path(table, "pose.landmark_model", None, kind="file"),
-        task=reader.path(table, "pose.task", None, kind="file"),
-    )
-
-
-def _mode(reader: _Reader, table: Mapping[str, Any]) -> ModeConfig:
-    mode = reader.get(table, "mode.mode", _choice(MODES), "count")
-    counts, dances = mode in ("count", "both"), mode in ("dance", "both")
-    exercise = reader.get(table, "mode.exercise", _exercise, "auto")
-    packs_dir = reader.path(
-        table,
-        "mode.packs_dir",
-        DEFAULT_PACKS_DIR,
-        must_exist=counts,
-        kind="folder",
-        fix="; the packs come with DancePose (models/packs), `make packs` rebuilds them",
-    )
-    # packs_dir is known to exist here (checked above), so is_file() cannot raise.
-    checked = counts and reader.check_paths and exercise != "auto"
-    if checked and not (packs_dir / exercise / "pack.json").is_file():
-        found = sorted(p.parent.name for p in packs_dir.glob("*/pack.json"))
-        raise ConfigError(
-            f"mode.exercise: no pack {exercise!r} in {packs_dir}; use auto or one of "
-            + (", ".join(found) if found else "(none there: run `make packs`)"),
-            "mode.exercise",
-        )
-    dance_dir = reader.path(
-        table,
-        "mode.dance_model_dir",
-        DEFAULT_DANCE_DIR,
-        must_exist=dances,
-        kind="folder",
-        fix='; run `make dance-model`, or set mode.mode = "count"',
-    )
-    return ModeConfig(
-        mode=mode,
-        exercise=exercise,
-        packs_dir=packs_dir,
-        dance_model_dir=dance_dir,
-        dance_publish_interval_s=reader.get(
-            table, "mode.dance_publish_interval_s", _number(0, 3600, allow_zero=True), 1.0
-        ),
-    )
-
-
-def _mqtt(reader: _Reader, table: Mapping[str, Any], device_id: str) -> MqttConfig:
-    username = reader.get(table, "mqtt.username", _text("a user name"), None)
-    password_file = reader.path(table, "mqtt.password_file", None, kind="file")
-    if password_file is not None and username is None:
-        raise ConfigError(
-            "mqtt.password_file: set mqtt.username too (MQTT sends a password only with a "
-            "user name)",
-            "mqtt.password_file",
-        )
-    tls_cert = reader.path(table, "mqtt.tls_cert", None, kind="file")
-    tls_key = reader.path(table, "mqtt.tls_key", None, kind="file")
-    if (tls_cert is None) != (tls_key is None):
-        missing = "mqtt.tls_key" if tls_key is None else "mqtt.tls_cert"
-        raise ConfigError(
-            f"{missing}: required when {'mqtt.tls_cert' if tls_key is None else 'mqtt.tls_key'}"
-            " is set; a client certificate and its key go together",
-            missing,
-        )
-    return MqttConfig(
-        host=reader.get(table, "mqtt.host", _host, "localhost"),
-        port=reader.get(table, "mqtt.port", _integer(1, 65535), 1883),
-        client_id=reader.get(
-            table,
-            "mqtt.client_id",
-            _pattern(_CLIENT_ID, "letters, digits, '.', '-' or '_'"),
-            f"dancepose-{device_id}",
-        ),
-        topic_prefix=reader.get(table, "mqtt.topic_prefix", _topic_prefix, "dancepose"),
-        qos=reader.get(table, "mqtt.qos", _qos, 1),
-        keepalive=reader.get(table, "mqtt.keepalive", _integer(5, 3600), 60),
-        username=username,
-        password_file=password_file,
-        tls_ca=reader.path(table, "mqtt.tls_ca", None, kind="file"),
-        tls_cert=tls_cert,
-        tls_key=tls_key,
-        homeassistant_discovery=reader.get(table, "mqtt.homeassistant_discovery", _boolean, False),
-    )
-
-
-# --- reading and checking values -------------------------------------------------------
-
-Check = Callable[[str, Any], Any]  # (dotted key, raw value) -> parsed value, or ConfigError
-
-
-class _Reader:
-    """Fetches one key from a table, applying its check; knows where relative paths go."""
-
-    def __init__(self, base_dir: Path, check_paths: bool) -> None:
-        self.base_dir, self.check_paths = base_dir, check_paths
-
-    def get(self, table: Mapping[str, Any], key: str, check: Check, default: T) -> T:
-        name = key.rsplit(".", 1)[-1]
-        if name not in table:
-            return default
-        return check(key, table[name])
-
-    def path(
-        self,
-        table: Mapping[str, Any],
-        key: str,
-        default: T,
-        must_exist: bool = True,
-        kind: str = "file",
-        fix: str = "",
-    ) -> Path | T:
-        """A path, made absolute against the config's folder; checked to exist (a file or a
-        folder, per kind) when must_exist and the reader checks paths."""
-        name = key.rsplit(".", 1)[-1]
-        if name not in table:
-            path: Path | T = default
-        else:
-            raw = _text("a path")(key, table[name])
-            if "\0" in raw:
-                raise ConfigError(f"{key}: a path cannot contain a NUL character", key)
-            candidate = Path(raw)
-            if raw.startswith("~"):
-                try:
-                    candidate = candidate.expanduser()
-                except RuntimeError as exc:
-                    raise ConfigError(
-                        f"{key}: cannot expand {raw!r} ({exc}); give an absolute path", key
-                    ) from exc
-            if not candidate.is_absolute():
-                candidate = self.base_dir / candidate
-            path = Path(os.path.normpath(candidate))
-        if must_exist and self.check_paths and isinstance(path, Path):
-            self._exists(key, path, kind, name in table, fix)
-        return path
-
-    def _exists(self, key: str, path: Path, kind: str, given: bool, fix: str) -> None:
-        try:
-            ok = path.is_dir() if kind == "folder" else path.is_file()
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{key}: cannot check {path} ({exc})", key) from exc
-        if ok:
-            return
-        where = (
-            f" (relative paths are resolved against {self.base_dir})"
-            if given
-            else f" (the default; set {key} to another place)"
-        )
-        raise ConfigError(f"{key}: {kind} not found: {path}{where}{fix}", key)
-
-
-def _check_keys(table: Mapping[str, Any], name: str) -> None:
-    """Unknown keys are errors: a typo would otherwise mean a silent default."""
+    name, key = (loc[0], loc[1]) if len(loc) > 1 else ("", loc[0])
     allowed = SCHEMA[name]
-    for key in table:
-        if key in allowed:
-            continue
-        dotted = f"{name}.{_show_key(key)}" if name else _show_key(key)
-        hint = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-        suggestion = f"{name}.{hint[0]}" if hint and name else (hint[0] if hint else None)
-        if suggestion is None:
-            # The key may belong to another table (interval_s under [mqtt], port at the top).
-            elsewhere = {
-                k.rsplit(".", 1)[-1]: k for k in ALL_KEYS if k.rsplit(".", 1)[0] != (name or k)
-            }
-            close = difflib.get_close_matches(str(key), elsewhere, n=1, cutoff=0.8)
-            suggestion = elsewhere[close[0]] if close else None
-        if suggestion is not None:
-            raise ConfigError(f"unknown key {dotted} (did you mean {suggestion}?)", dotted)
-        if name:
-            takes = f"[{name}] takes " + ", ".join(allowed)
-        else:
-            takes = "the top level takes device_id and the tables " + ", ".join(
-                f"[{t}]" for t in TABLES
-            )
-        raise ConfigError(f"unknown key {dotted}; {takes}", dotted)
+    hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    suggestion = f"{name}.{hint[0]}" if hint and name else (hint[0] if hint else None)
+    if suggestion is None:
+        # The key may belong to another table (interval_s under [mqtt], port at the top).
+        elsewhere = {
+            k.rsplit(".", 1)[-1]: k for k in ALL_KEYS if k.rsplit(".", 1)[0] != (name or k)
+        }
+        close = difflib.get_close_matches(key, elsewhere, n=1, cutoff=0.8)
+        suggestion = elsewhere[close[0]] if close else None
+    if suggestion is not None:
+        return f"unknown key {dotted} (did you mean {suggestion}?)"
+    if name:
+        takes = f"[{name}] takes " + ", ".join(allowed)
+    else:
+        takes = "the top level takes device_id and the tables " + ", ".join(
+            f"[{t}]" for t in TABLES
+        )
+    return f"unknown key {dotted}; {takes}"
 
 
-def _integer(low: int, high: int) -> Check:
-    def check(key: str, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ConfigError(f"{key}: expected an integer {low}-{high}, got {_show(value)}", key)
-        return value
-
-    return check
-
-
-def _number(low: float, high: float, allow_zero: bool = False) -> Check:
-    """A number in (low, high] (or [low, high] with allow_zero): intervals and rates."""
-
-    def check(key: str, value: Any) -> float:
-        # Compare before any float(): a huge TOML integer would overflow the conversion.
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        ok = ok and not (isinstance(value, float) and math.isnan(value))
-        ok = ok and (low <= value if allow_zero else low < value) and value <= high
-        if not ok:
-            bound = ">=" if allow_zero else ">"
-            raise ConfigError(
-                f"{key}: expected a number {bound} {low:g} and <= {high:g}, got {_show(value)}",
-                key,
-            )
-        return float(value)
-
-    return check
-
-
-def _boolean(key: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{key}: expected true or false (no quotes), got {_show(value)}", key)
-    return value
-
-
-def _text(what: str) -> Callable[[str, Any], str]:
-    def check(key: str, value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"{key}: expected {what} (a quoted string), got {_show(value)}", key)
-        return value
-
-    return check
-
-
-def _choice(options: tuple[str, ...]) -> Check:
-    def check(key: str, value: Any) -> str:
-        if not isinstance(value, str):
-            raise ConfigError(
-                f"{key}: expected one of {', '.join(options)} (a quoted string), "
-                f"got {_show(value)}",
-                key,
-            )
-        if value not in options:
-            raise ConfigError(
-                f"{key}: unknown value {_show(value)}; use one of {', '.join(options)}", key
-            )
-        return value
-
-    return check
-
-
-def _pattern(regex: re.Pattern[str], what: str) -> Check:
-    def check(key: str, value: Any) -> str:
-        if not isinstance(value, str) or not regex.fullmatch(value):
-            raise ConfigError(f"{key}: expected {what}, got {_show(value)}", key)
-        return value
-
-    return check
-
-
-def _exercise(key: str, value: Any) -> str:
-    if isinstance(value, str) and (value == "auto" or _PACK_NAME.fullmatch(value)):
-        return value
-    raise ConfigError(
-        f"{key}: expected auto or a pack name (a folder under mode.packs_dir, like 'squat'), "
-        f"got {_show(value)}",
-        key,
-    )
-
-
-def _url(key: str, value: Any) -> str:
-    text = _text("a URL")(key, value)
+def _missing(
+    info: ValidationInfo, path: Path, kind: str, given: bool, key: str = "", fix: str = ""
+) -> str:
+    """Why `path` is not an existing file (or folder, per kind); "" when it is, or when
+    paths are not checked. `given`: set in the file (else it is the default of `key`)."""
+    base_dir, check_paths = _context(info)
+    if not check_paths:
+        return ""
     try:
-        parts = urlsplit(text)
-        ok = (
-            parts.scheme in URL_SCHEMES
-            and bool(parts.hostname)
-            and not any(c.isspace() for c in text)
-        )
-    except ValueError:
-        ok = False
-    if not ok:
-        raise ConfigError(
-            f"{key}: expected an rtsp://, rtsps://, http:// or https:// URL with a host, "
-            f"got {_show(_redact_url(text))}",
-            key,
-        )
-    return text
+        ok = path.is_dir() if kind == "folder" else path.is_file()
+    except (OSError, ValueError) as exc:
+        return f"cannot check {path} ({exc})"
+    if ok:
+        return ""
+    where = (
+        f" (relative paths are resolved against {base_dir})"
+        if given
+        else f" (the default; set {key} to another place)"
+    )
+    return f"{kind} not found: {path}{where}{fix}"
 
 
-def _host(key: str, value: Any) -> str:
-    if isinstance(value, str) and "://" in value:
-        raise ConfigError(
-            f"{key}: give only the host name or address, without a scheme (port and TLS are "
-            f"mqtt.port and mqtt.tls_ca), got {_show(value)}",
-            key,
-        )
-    if not isinstance(value, str) or not _HOST.fullmatch(value):
-        raise ConfigError(f"{key}: expected a host name or IP address, got {_show(value)}", key)
-    return value
-
-
-def _topic_prefix(key: str, value: Any) -> str:
-    ok = isinstance(value, str) and all(_TOPIC_LEVEL.fullmatch(level) for level in value.split("/"))
-    if not ok:
-        raise ConfigError(
-            f"{key}: expected topic levels of letters, digits, '-' or '_' joined by '/' (no "
-            f"wildcards, no leading or trailing '/'), like 'dancepose', got {_show(value)}",
-            key,
-        )
-    return value
-
-
-def _qos(key: str, value: Any) -> int:
-    if isinstance(value, bool) or value not in (0, 1) or not isinstance(value, int):
-        raise ConfigError(
-            f"{key}: expected 0 or 1 (1 = at least once, what the queue relies on), "
-            f"got {_show(value)}",
-            key,
-        )
-    return int(value)
+def _dotted(loc: Sequence[str]) -> str:
+    return ".".join(_show_key(part) for part in loc)
 
 
 def _show(value: Any, limit: int = 60) -> str:
-    """repr(), one line and short: the message must stay a single journal line."""
-    text = repr(value)
-    text = _one_line(text)
+    """repr(), one line and short: each message must stay a single journal line."""
+    text = _one_line(repr(value))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

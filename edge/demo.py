@@ -9,7 +9,6 @@ every message a subscriber receives.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import tempfile
@@ -77,12 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     viewer = subscribe(host, port, f"{config.topic_root}/#", lines)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            config = dataclasses.replace(
-                config,
-                source=dataclasses.replace(config.source, path=args.clip, loop=False),
-                mode=dataclasses.replace(config.mode, exercise=args.exercise),
-                mqtt=dataclasses.replace(config.mqtt, host=host, port=port),
-                queue=dataclasses.replace(config.queue, path=Path(tmp) / "events.sqlite"),
+            config = config.replace(
+                source=config.source.replace(path=args.clip, loop=False),
+                mode=config.mode.replace(exercise=args.exercise),
+                mqtt=config.mqtt.replace(host=host, port=port),
+                queue=config.queue.replace(path=Path(tmp) / "events.sqlite"),
             )
             EdgeLoop(config).run()
     finally:

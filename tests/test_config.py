@@ -1,5 +1,6 @@
-"""edge.config: the shipped files load, every mistake is one line naming its key, and no
-input (however odd) escapes as anything but ConfigError."""
+"""edge.config: the shipped files load, every mistake is one line naming its key, all the
+mistakes of a file are reported at once, and no input (however odd) escapes as anything
+but ConfigError."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from edge.config import (
     default_queue_path,
     load_config,
 )
+from edge.modes import SPECIAL_EXERCISES
 
 REPO = Path(__file__).resolve().parents[1]
 FIRMWARE = REPO / "firmware_config"
@@ -35,6 +37,15 @@ def write(tmp_path: Path, text: str, name: str = "dancepose.toml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def assert_each_line_names_a_key(exc: ConfigError) -> None:
+    """Several mistakes: one line each, each naming its own key, PATH-prefixed if any."""
+    lines = str(exc).splitlines()
+    assert len(lines) == len(exc.issues) and "\r" not in str(exc), str(exc)
+    prefix = "" if exc.path is None else f"{exc.path}: "
+    for line, (key, _) in zip(lines, exc.issues, strict=True):
+        assert key and line.startswith(prefix) and key in line, str(exc)
 
 
 def assert_one_line_error(exc: ConfigError, key: str | None) -> str:
@@ -231,7 +242,7 @@ ERROR_CASES = [
     ('[pose]\nlandmark_model = "x.tflite"', "pose.landmark_model", "file not found"),
     ('[pose]\ntask = "x.task"', "pose.task", "file not found"),
     ('[mode]\nmode = "dancing"', "mode.mode", "use one of count, dance, both"),
-    ('[mode]\nexercise = "Squat!"', "mode.exercise", "expected auto or a pack name"),
+    ('[mode]\nexercise = "Squat!"', "mode.exercise", "expected auto, any or a pack name"),
     ('[mode]\npacks_dir = "nowhere"', "mode.packs_dir", "folder not found"),
     ("[mode]\ndance_publish_interval_s = -1", "mode.dance_publish_interval_s", ">= 0"),
     ('[source]\nkind = "file"', "source.path", "required when source.kind"),
@@ -261,6 +272,71 @@ def test_errors_are_one_line_naming_the_key(
     assert expected in message
     assert message.startswith(f"{tmp_path / 'dancepose.toml'}: ")
     assert info.value.message == message.split(": ", 1)[1]
+
+
+def test_all_mistakes_of_a_file_are_reported_at_once(tmp_path: Path) -> None:
+    """One run of check-config shows every mistake, each on its own line with its key:
+    wrong types, ranges, unknown keys (with the hint) and cross-key rules together."""
+    text = (
+        'device_id = "Kiosk 1"\n'
+        '[source]\nkind = "file"\nfps = 0\n'
+        "[pose]\nthreads = 9\n"
+        '[mqtt]\nqos = 2\nhostname = "x"\npassword = "hunter2"\ntls_cert = "c.crt"\n'
+        "[stats]\ninterval = 3\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), check_paths=False)
+    expected = {
+        "device_id": "like 'kiosk-01', got 'Kiosk 1'",
+        "source.fps": "expected a number > 0",
+        "pose.threads": "expected an integer 1-8, got 9",
+        "mqtt.qos": "mqtt.qos: expected 0 or 1, got 2",
+        "mqtt.hostname": "(did you mean mqtt.host?)",
+        "mqtt.password": PASSWORD_ENV,
+        "stats.interval": "(did you mean stats.interval_s?)",
+    }
+    error = info.value
+    assert sorted(key for key in error.keys if key) == sorted(expected)
+    lines = str(error).splitlines()
+    assert len(lines) == len(expected) and "hunter2" not in str(error)
+    for key, needle in expected.items():
+        (line,) = [line for line in lines if f": {key}" in line or f"key {key}" in line]
+        assert line.startswith(f"{tmp_path / 'dancepose.toml'}: ") and needle in line, line
+    assert error.key == "device_id"  # the first, in file order
+
+
+def test_cross_key_rules_of_a_table_are_reported_together(tmp_path: Path) -> None:
+    text = '[mqtt]\npassword_file = "pw"\ntls_key = "c.key"\n'
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), check_paths=False)
+    assert info.value.keys == ["mqtt.password_file", "mqtt.tls_cert"]
+    assert_each_line_names_a_key(info.value)
+
+
+def test_check_config_prints_every_mistake(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, '[mqtt]\nport = "abc"\nkeepalive = 1\n')
+    assert run_check_config(str(path)) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: mqtt.port: expected an integer 1-65535, got 'abc'",
+        f"{path}: mqtt.keepalive: expected an integer 5-3600, got 1",
+    ]
+
+
+def test_special_exercises_need_no_pack(tmp_path: Path) -> None:
+    for name in SPECIAL_EXERCISES:
+        config = load_config(write(tmp_path, f'[mode]\nexercise = "{name}"\n'))
+        assert config.mode.exercise == name
+
+
+def test_replace_validates_again() -> None:
+    config = config_from_dict({"device_id": "k1"}, check_paths=False)
+    moved = config.replace(mqtt=config.mqtt.replace(host="broker.lan", port=8883))
+    assert (moved.mqtt.host, moved.mqtt.port, moved.device_id) == ("broker.lan", 8883, "k1")
+    assert config.mqtt.port == 1883  # frozen: the original is unchanged
+    with pytest.raises(ConfigError, match="port: expected an integer 1-65535, got 0"):
+        config.mqtt.replace(port=0)
 
 
 def test_password_in_the_file_is_refused(tmp_path: Path) -> None:
@@ -418,8 +494,7 @@ def test_random_dicts_raise_only_config_error(
     try:
         config = config_from_dict(data, base, check_paths=check_paths)
     except ConfigError as exc:
-        assert "\n" not in str(exc) and "\r" not in str(exc), str(exc)
-        assert exc.key, str(exc)
+        assert_each_line_names_a_key(exc)
         return
     assert isinstance(config, Config)
     # Whatever was accepted writes out as TOML that loads back to the same config.
@@ -436,7 +511,10 @@ def test_random_text_raises_only_config_error(
     try:
         load_config(path, check_paths=False)
     except ConfigError as exc:
-        assert "\n" not in str(exc), str(exc)
+        if exc.key is None:  # not TOML: one line, no key
+            assert "\n" not in str(exc), str(exc)
+        else:
+            assert_each_line_names_a_key(exc)
 
 
 VALID = st.fixed_dictionaries(

@@ -9,7 +9,6 @@ Runs `EdgeLoop` in this process on a real clip against a private mosquitto, in m
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import tempfile
 import threading
@@ -43,12 +42,11 @@ def rss_mib() -> float:
 
 def make_loop(broker: PrivateBroker, queue: Path, loop_clip: bool) -> EdgeLoop:
     config = load_config(REPO / "firmware_config" / "demo.toml", check_paths=False)
-    config = dataclasses.replace(
-        config,
-        source=dataclasses.replace(config.source, path=CLIP, loop=loop_clip),
-        mode=dataclasses.replace(config.mode, mode="both", exercise="squat"),
-        mqtt=dataclasses.replace(config.mqtt, host=broker.host, port=broker.port),
-        queue=dataclasses.replace(config.queue, path=queue),
+    config = config.replace(
+        source=config.source.replace(path=CLIP, loop=loop_clip),
+        mode=config.mode.replace(mode="both", exercise="squat"),
+        mqtt=config.mqtt.replace(host=broker.host, port=broker.port),
+        queue=config.queue.replace(path=queue),
     )
     return EdgeLoop(config)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import signal
 from pathlib import Path
 
@@ -25,13 +24,13 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     mqtt = config.mqtt
     if args.mqtt_host:
-        mqtt = dataclasses.replace(mqtt, host=args.mqtt_host)
+        mqtt = mqtt.replace(host=args.mqtt_host)
     if args.mqtt_port:
-        mqtt = dataclasses.replace(mqtt, port=args.mqtt_port)
+        mqtt = mqtt.replace(port=args.mqtt_port)
     queue = config.queue
     if args.queue:
-        queue = dataclasses.replace(queue, path=args.queue)
-    config = dataclasses.replace(config, mqtt=mqtt, queue=queue)
+        queue = queue.replace(path=args.queue)
+    config = config.replace(mqtt=mqtt, queue=queue)
     loop = EdgeLoop(config)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: loop.stop())

@@ -30,9 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from edge.config import QueueConfig
+
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_EVENTS = 10_000
+DEFAULT_MAX_EVENTS: int = QueueConfig.model_fields["max_events"].default  # queue.max_events
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
