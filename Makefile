@@ -56,17 +56,17 @@ $(STAMP): $(DEV_LOCK)
 $(TRAIN_STAMP): $(TRAIN_LOCK)
 	$(call install_locked,$(TRAIN_VENV),$(TRAIN_LOCK))
 
-# Re-pin all three locks (uv, from .venv). The dev lock leaves out opencv-contrib-python, which
-# mediapipe asks for: the headless build is the one cv2. The device lock takes its shared pins
-# from the dev lock, so a Pi runs the versions the tests ran. setuptools and wheel (the
-# [build-system] requirements) are locked too, for the editable install.
+# Re-pin all three locks (uv, from .venv; what uv leaves out or caps: [tool.uv] in
+# pyproject.toml). The device lock takes its shared pins from the dev lock, so a Pi runs the
+# versions the tests ran. setuptools and wheel (the [build-system] requirements) are locked
+# too, for the editable install.
 UV          ?= $(VENV)/bin/uv
 UV_COMPILE   = $(UV) pip compile --quiet --generate-hashes --python-version $(LOCK_PYTHON) \
                --custom-compile-command 'make lock' $(LOCK_ARGS)
 BUILD_REQS   = $(PY) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")'
 lock: $(STAMP)
 	$(BUILD_REQS) | $(UV_COMPILE) pyproject.toml - --extra dev --extra mediapipe \
-	  --python-platform x86_64-manylinux_2_28 --no-emit-package opencv-contrib-python -o $(DEV_LOCK)
+	  --python-platform x86_64-manylinux_2_28 -o $(DEV_LOCK)
 	$(BUILD_REQS) | $(UV_COMPILE) pyproject.toml - \
 	  --python-platform aarch64-manylinux_2_28 -c $(DEV_LOCK) -o $(EDGE_LOCK)
 	$(BUILD_REQS) | $(UV_COMPILE) pyproject.toml - --extra train --extra dev \
