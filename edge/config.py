@@ -748,10 +748,11 @@ def _missing(
     base_dir, check_paths = _context(info)
     if not check_paths:
         return ""
+    shown = str(path) if str(path).isprintable() else repr(str(path))  # one line, always
     try:
         ok = path.is_dir() if kind == "folder" else path.is_file()
     except (OSError, ValueError) as exc:
-        return f"cannot check {path} ({exc})"
+        return f"cannot check {shown} ({_one_line(str(exc))})"
     if ok:
         return ""
     where = (
@@ -759,7 +760,7 @@ def _missing(
         if given
         else f" (the default; set {key} to another place)"
     )
-    return f"{kind} not found: {path}{where}{fix}"
+    return f"{kind} not found: {shown}{where}{fix}"
 
 
 def _dotted(loc: Sequence[str]) -> str:

@@ -565,3 +565,10 @@ def test_env_is_untouched() -> None:
     before = dict(os.environ)
     load_config(FIRMWARE / "dancepose.toml")
     assert dict(os.environ) == before
+
+
+def test_a_path_with_a_newline_stays_on_its_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, '[source]\nkind = "file"\npath = "a\\nb.mp4"\n'))
+    message = assert_one_line_error(info.value, "source.path")
+    assert "file not found: " in message and "a\\nb.mp4" in message
