@@ -1,9 +1,9 @@
 """`dancepose check-config PATH`: validate a config file before the service trips on it.
 
-Run it after editing /etc/dancepose/dancepose.toml and before `systemctl restart`: a
-mistake is one line naming the key and the fix, exit status 2, instead of a unit that
-restarts every five seconds. --no-path-checks checks a Pi's config on another machine,
-where its camera clips, certificates and models are not.
+Run it after editing /etc/dancepose/dancepose.toml and before `systemctl restart`: every
+mistake of the file at once, a line each naming the key and the fix, exit status 2, instead
+of a unit that restarts every five seconds. --no-path-checks checks a Pi's config on
+another machine, where its camera clips, certificates and models are not.
 
 A camera is not opened here (the running service may hold it, and a Pi camera takes
 seconds to start): for source.kind = "camera" its /dev/video<N> must exist on Linux, and
