@@ -4,6 +4,7 @@ check-config can and cannot say about a camera."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tomllib
@@ -240,6 +241,25 @@ def test_dance_and_count_read_a_coco17_npy(aist_npy):
     assert len(windows) >= frames / 60 * 3 - 10  # one per 1/3 s once the window is full
     count = dancepose("count", str(aist_npy), "--fps", "60", "--start", "2", "--json")
     assert count.returncode == 0, count.stderr
+
+
+# BODY_25 index of each COCO-17 joint (nose, eyes, ears, shoulders, elbows, wrists, hips,
+# knees, ankles); OpenPose's neck, mid-hip and feet have no COCO counterpart.
+BODY25_OF_COCO = (0, 16, 15, 18, 17, 5, 2, 6, 3, 7, 4, 12, 9, 13, 10, 14, 11)
+
+
+def test_dance_reads_an_openpose_folder(aist_npy, tmp_path):
+    coco = np.load(aist_npy)[:300]  # 5 s at 60 fps
+    for index, pose in enumerate(coco):
+        body = np.zeros((25, 3), np.float32)  # x = y = c = 0: a joint OpenPose did not find
+        body[list(BODY25_OF_COCO), :2], body[list(BODY25_OF_COCO), 2] = pose, 0.9
+        people = [{"pose_keypoints_2d": body.ravel().tolist()}]
+        (tmp_path / f"clip_{index:012d}_keypoints.json").write_text(json.dumps({"people": people}))
+    needs_fps = dancepose("dance", str(tmp_path))
+    assert_one_clear_line(needs_fps, str(tmp_path), "OpenPose folder", "--fps")
+    dance = dancepose("dance", str(tmp_path), "--fps", "60", "--json")
+    assert dance.returncode == 0, dance.stderr
+    assert len(dance.stdout.splitlines()) >= 5 * 3 - 10
 
 
 def test_an_openpose_folder_without_files_is_one_line(tmp_path):
