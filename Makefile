@@ -59,18 +59,24 @@ $(TRAIN_STAMP): $(TRAIN_LOCK)
 # Re-pin all three locks (uv, from .venv; what uv leaves out or caps: [tool.uv] in
 # pyproject.toml). The device lock takes its shared pins from the dev lock, so a Pi runs the
 # versions the tests ran. setuptools and wheel (the [build-system] requirements) are locked
-# too, for the editable install.
+# too, for the editable install. A lock is rewritten only when it changes (its venv is then
+# made anew); uv reads the current pins from the copy it writes to and keeps them where they fit.
 UV          ?= $(VENV)/bin/uv
 UV_COMPILE   = $(UV) pip compile --quiet --generate-hashes --python-version $(LOCK_PYTHON) \
                --custom-compile-command 'make lock' $(LOCK_ARGS)
 BUILD_REQS   = $(PY) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")'
+# $(1) lock file, $(2) what to resolve for it.
+define compile_lock
+	@if [ -f $(1) ]; then cp $(1) $(1).new; fi
+	$(BUILD_REQS) | $(UV_COMPILE) pyproject.toml - $(2) -o $(1).new || { rm -f $(1).new; exit 1; }
+	@if cmp -s $(1).new $(1); then rm $(1).new; echo "make: $(1) unchanged"; \
+	else mv $(1).new $(1); echo "make: $(1) changed: commit it"; fi
+endef
+
 lock: $(STAMP)
-	$(BUILD_REQS) | $(UV_COMPILE) pyproject.toml - --extra dev --extra mediapipe \
-	  --python-platform x86_64-manylinux_2_28 -o $(DEV_LOCK)
-	$(BUILD_REQS) | $(UV_COMPILE) pyproject.toml - \
-	  --python-platform aarch64-manylinux_2_28 -c $(DEV_LOCK) -o $(EDGE_LOCK)
-	$(BUILD_REQS) | $(UV_COMPILE) pyproject.toml - --extra train --extra dev \
-	  --python-platform x86_64-manylinux_2_28 -o $(TRAIN_LOCK)
+	$(call compile_lock,$(DEV_LOCK),--extra dev --extra mediapipe --python-platform x86_64-manylinux_2_28)
+	$(call compile_lock,$(EDGE_LOCK),--python-platform aarch64-manylinux_2_28 -c $(DEV_LOCK))
+	$(call compile_lock,$(TRAIN_LOCK),--extra train --extra dev --python-platform x86_64-manylinux_2_28)
 
 train-setup: $(TRAIN_STAMP) models
 
