@@ -93,10 +93,10 @@ packs: train-setup
 	$(TRAIN_PY) -m training.packs defaults
 
 # The shipped dance model: all of ../shared/data/aistpp_small (3 genres, one dancer each).
-# The full 10-genre model: see `python -m training.dance_model train --help`.
+# The full 10-genre model: see `python -m training.dance train --help`.
 dance-model: train-setup
-	$(TRAIN_PY) -m training.dance_model evaluate --data $(SHARED_DATA)/aistpp_small --out docs/bench/dance.md
-	$(TRAIN_PY) -m training.dance_model train --data $(SHARED_DATA)/aistpp_small --k 8 --out models/dance --bench docs/bench/dance.json
+	$(TRAIN_PY) -m training.dance evaluate --data $(SHARED_DATA)/aistpp_small --out docs/bench/dance.md
+	$(TRAIN_PY) -m training.dance train --data $(SHARED_DATA)/aistpp_small --k 8 --out models/dance --bench docs/bench/dance.json
 
 # Edge and reference tests in .venv; the TensorFlow-side tests in .venv-train.
 test: setup train-setup mosquitto

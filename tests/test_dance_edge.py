@@ -1,16 +1,20 @@
 """The shipped dance model on the edge: streaming genre events, 'none' when nobody
-dances, and one-line errors for short clips and missing models."""
+dances, and one-line errors for short clips, missing models and mismatched metadata."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from edge.dance.classifier import NONE, DanceClassifier
-from edge.dance.model import DanceModel, DanceModelError, load_metadata
-from edge.features.dance import frame_features, unit_features, windows
+from edge.dance.metadata import FORMAT_VERSION, DanceMetadata, Genre
+from edge.dance.model import DEFAULT_DANCE_DIR, DanceModel, DanceModelError, load_metadata
+from edge.features.dance import FEATURE_VERSION, frame_features, unit_features, windows
 from edge.keypoints_io import KeypointTrack, from_coco17, save_npz
 from tests.conftest import REPO, dancepose, shared_path
 
@@ -25,7 +29,11 @@ def aist_track(genre_folder: str) -> KeypointTrack:
 
 def test_metadata_names_the_genres_and_the_window():
     meta = load_metadata()
-    assert set(meta.genres) == {"gHO", "gKR", "gMH"}
+    assert set(meta.codes) == {"gHO", "gKR", "gMH"}
+    assert (meta.name_of("gHO"), meta.name_of("gKR"), meta.name_of("gMH")) == (
+        "house", "krump", "middle hip-hop",
+    )  # fmt: skip
+    assert (meta.format_version, meta.feature_version) == (FORMAT_VERSION, FEATURE_VERSION)
     assert meta.units_per_window == 8 and meta.unit_s == pytest.approx(1 / 3)
     sizes = {p.name: p.stat().st_size for p in (REPO / "models" / "dance").glob("*.tflite")}
     assert sizes["dance_k8_int8.tflite"] <= sizes["dance_k8_float32.tflite"] / 3
@@ -48,7 +56,7 @@ def test_streaming_classifier_gives_one_event_per_unit_after_the_window_fills():
     batch = windows(unit_features(frame_features(track.landmarks, 60.0), 20), 8)
     model = DanceModel()
     assert np.allclose(
-        [events[0].probabilities[g] for g in meta.genres], model.probabilities(batch[0]), atol=1e-4
+        [events[0].probabilities[g] for g in meta.codes], model.probabilities(batch[0]), atol=1e-4
     )
     genres = [e.genre for e in events]
     assert genres.count("gKR") > len(genres) / 2, genres  # trained on this dancer: a sanity check
@@ -91,3 +99,71 @@ def test_a_missing_dance_model_names_the_folder(tmp_path):
         DanceModel(tmp_path)
     result = dancepose("dance", "x.npz", "--model", str(tmp_path))
     assert result.returncode == 2 and str(tmp_path) in result.stderr
+
+
+def test_metadata_round_trips_through_its_one_reader_and_writer(tmp_path):
+    meta = DanceMetadata(
+        genres=(Genre("gBR", "break"), Genre("gWA", "waack")), units_per_window=4,
+        unit_s=0.25, model_file="m.tflite", min_motion_energy=0.01, min_confidence=0.4,
+        training_data={"sequences": ["a", "b"]}, notes="n",
+    )  # fmt: skip
+    path = meta.write(tmp_path)
+    data = json.loads(path.read_text())
+    assert list(data)[:2] == ["format_version", "feature_version"]
+    assert data["genres"] == [{"code": "gBR", "name": "break"}, {"code": "gWA", "name": "waack"}]
+    assert DanceMetadata.read(tmp_path) == meta
+    assert meta.codes == ("gBR", "gWA") and meta.name_of("gWA") == "waack"
+
+
+def shipped_copy(tmp_path: Path, **changes: object) -> Path:
+    """models/dance/ copied, its metadata.json with some keys changed (None: deleted)."""
+    folder = tmp_path / "dance"
+    shutil.copytree(DEFAULT_DANCE_DIR, folder)
+    data = json.loads((folder / "metadata.json").read_text())
+    for key, value in changes.items():
+        if value is None:
+            del data[key]
+        else:
+            data[key] = value
+    (folder / "metadata.json").write_text(json.dumps(data))
+    return folder
+
+
+def test_a_model_built_for_other_features_is_refused_in_one_line(tmp_path):
+    folder = shipped_copy(tmp_path, feature_version=FEATURE_VERSION + 1)
+    with pytest.raises(DanceModelError) as error:
+        DanceModel(folder)
+    message = str(error.value)
+    assert str(folder / "metadata.json") in message and "\n" not in message
+    assert f"features version {FEATURE_VERSION + 1}" in message
+    assert f"computes version {FEATURE_VERSION}" in message and "make dance-model" in message
+    result = dancepose("dance", "x.npz", "--model", str(folder))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"features version {FEATURE_VERSION + 1}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"format_version": None}, "metadata format 1, this DancePose reads format 2"),
+        ({"format_version": 3}, "metadata format 3, this DancePose reads format 2"),
+        ({"feature_version": None}, "has no 'feature_version'"),
+        ({"feature_dims": 126}, "feature_dims is 126, edge.features.dance gives 252"),
+        ({"units_per_window": "8"}, "units_per_window must be int, got '8'"),
+        ({"min_confidence": None}, "has no 'min_confidence'"),
+        ({"genres": ["gHO", "gKR", "gMH"]}, 'genres must be a non-empty list of {"code"'),
+    ],
+)
+def test_malformed_metadata_names_the_file_the_key_and_the_fix(tmp_path, changes, expected):
+    folder = shipped_copy(tmp_path, **changes)
+    with pytest.raises(DanceModelError, match="make dance-model") as error:
+        load_metadata(folder)
+    assert expected in str(error.value) and str(folder / "metadata.json") in str(error.value)
+
+
+def test_metadata_that_disagrees_with_the_model_file_is_refused(tmp_path):
+    meta = load_metadata(shipped_copy(tmp_path))
+    folder = tmp_path / "dance"
+    dataclasses.replace(meta, genres=meta.genres[:2]).write(folder)
+    with pytest.raises(DanceModelError, match=r"output \(1, 3\), metadata names 2 genres"):
+        DanceModel(folder)

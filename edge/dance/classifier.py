@@ -41,13 +41,13 @@ class DanceClassifier:
         if energy < meta.min_motion_energy or confidence < meta.min_confidence:
             genre = NONE
         else:
-            genre = meta.genres[top]
+            genre = meta.codes[top]
         return DanceEvent(
             time_s=time_s,
             genre=genre,
             confidence=confidence,
             probabilities={
-                g: round(float(p), 4) for g, p in zip(meta.genres, probabilities, strict=True)
+                g: round(float(p), 4) for g, p in zip(meta.codes, probabilities, strict=True)
             },
             motion_energy=energy,
         )

@@ -46,6 +46,9 @@ POSE, VELOCITY, ACCELERATION = slice(0, 42), slice(42, 84), slice(84, 126)
 REFERENCE_FPS = 60.0  # differences are per 1/60 s: AIST++ and the AIST Dance DB rate
 DEFAULT_UNIT_S = 1.0 / 3.0
 DEFAULT_UNITS_PER_WINDOW = 6  # 2 s: one bar at 120 BPM, a fair wait for a live answer
+# Bump when what this module computes changes (segments, layout, pooling): a dance model
+# records the version it was trained on (edge/dance/metadata.py) and the edge refuses others.
+FEATURE_VERSION = 1
 
 
 def _index(name: str) -> tuple[int, int]:

@@ -17,9 +17,21 @@ pytest.importorskip("tensorflow", reason="training tests run in .venv-train")
 
 from ai_edge_litert.interpreter import Interpreter
 
+from edge.dance.metadata import FORMAT_VERSION, DanceMetadata
+from edge.features.dance import FEATURE_VERSION
 from edge.skeleton import COCO_17, JOINT
 from tests.conftest import shared_path
-from training import dance_model
+from training.dance import cli
+from training.dance.export import QUANTIZATIONS, run_tflite, to_tflite
+from training.dance.model import baseline, train_lstm
+from training.dance.windows import (
+    dataset,
+    genres_of,
+    load_sequences,
+    split_tail,
+    stack,
+    track_windows,
+)
 from training.datasets import aistpp
 
 K = 4
@@ -33,11 +45,11 @@ def sequences() -> list[aistpp.Sequence]:
 @pytest.fixture(scope="module")
 def exported(sequences: list[aistpp.Sequence]) -> dict:
     train, test = aistpp.hold_out_one_choreography_per_genre(sequences)
-    genres = dance_model.genres_of(sequences)
-    x_tr, y_tr, x_val, y_val = dance_model.split_tail(dance_model.dataset(train, K, genres), K)
-    x_test, y_test = dance_model.stack(dance_model.dataset(test, K, genres))
-    model = dance_model.train_lstm(x_tr, y_tr, x_val, y_val, K, len(genres), epochs=25)
-    flat = {q: dance_model.to_tflite(model, K, q, x_tr) for q in dance_model.QUANTIZATIONS}
+    genres = genres_of(sequences)
+    x_tr, y_tr, x_val, y_val = split_tail(dataset(train, K, genres), K)
+    x_test, y_test = stack(dataset(test, K, genres))
+    model = train_lstm(x_tr, y_tr, x_val, y_val, K, len(genres), epochs=25)
+    flat = {q: to_tflite(model, K, q, x_tr) for q in QUANTIZATIONS}
     return {"model": model, "flat": flat, "x_tr": x_tr, "y_tr": y_tr, "x_test": x_test,
             "y_test": y_test, "genres": genres}  # fmt: skip
 
@@ -55,14 +67,14 @@ def test_both_exports_load_and_run_in_litert(exported: dict, quantization: str) 
     (source,), (sink,) = interpreter.get_input_details(), interpreter.get_output_details()
     assert tuple(source["shape"]) == (1, K, 252) and source["dtype"] == np.float32
     assert tuple(sink["shape"]) == (1, 3) and sink["dtype"] == np.float32
-    probs, median_ms = dance_model.run_tflite(exported["flat"][quantization], exported["x_test"])
+    probs, median_ms = run_tflite(exported["flat"][quantization], exported["x_test"])
     assert probs.shape == (len(exported["x_test"]), 3)
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=0.02)
     assert 0 < median_ms < 50
 
 
 def test_float32_export_equals_keras(exported: dict) -> None:
-    probs, _ = dance_model.run_tflite(exported["flat"]["float32"], exported["x_test"][:40])
+    probs, _ = run_tflite(exported["flat"]["float32"], exported["x_test"][:40])
     keras_probs = exported["model"].predict(exported["x_test"][:40], verbose=0)
     np.testing.assert_allclose(probs, keras_probs, atol=1e-4)
 
@@ -83,8 +95,8 @@ def test_int8_weights_and_activations_are_integers(exported: dict) -> None:
 
 
 def test_int8_agrees_with_float32_on_most_windows(exported: dict) -> None:
-    f32, _ = dance_model.run_tflite(exported["flat"]["float32"], exported["x_test"])
-    int8, _ = dance_model.run_tflite(exported["flat"]["int8"], exported["x_test"])
+    f32, _ = run_tflite(exported["flat"]["float32"], exported["x_test"])
+    int8, _ = run_tflite(exported["flat"]["int8"], exported["x_test"])
     agreement = np.mean(f32.argmax(1) == int8.argmax(1))
     assert agreement >= 0.9, agreement
     assert np.mean(int8.argmax(1) == exported["y_test"]) > 0.5  # 3 genres: chance is 1/3
@@ -97,27 +109,27 @@ def test_a_clip_shorter_than_one_window_is_a_clear_error(sequences: list) -> Non
         present=track.present[:70],
     )  # fmt: skip
     with pytest.raises(ValueError, match=r"1.17 s \(3 units.*needs k=4 units \(1.33 s\)"):
-        dance_model.track_windows(short, K)
-    assert dance_model.track_windows(short, 3).shape == (1, 3, 252)
+        track_windows(short, K)
+    assert track_windows(short, 3).shape == (1, 3, 252)
 
 
 def test_bad_export_requests_are_refused(exported: dict) -> None:
     with pytest.raises(ValueError, match="quantization must be one of"):
-        dance_model.to_tflite(exported["model"], K, "float16")
+        to_tflite(exported["model"], K, "float16")
     with pytest.raises(ValueError, match="representative_windows"):
-        dance_model.to_tflite(exported["model"], K, "int8")
+        to_tflite(exported["model"], K, "int8")
 
 
 def test_baseline_trains_on_flattened_windows(exported: dict) -> None:
     x_tr, x_test = exported["x_tr"], exported["x_test"]
-    linear = dance_model.baseline(x_tr.reshape(len(x_tr), -1), exported["y_tr"])
+    linear = baseline(x_tr.reshape(len(x_tr), -1), exported["y_tr"])
     assert np.mean(linear.predict(x_tr.reshape(len(x_tr), -1)) == exported["y_tr"]) > 0.95
     assert np.mean(linear.predict(x_test.reshape(len(x_test), -1)) == exported["y_test"]) > 0.5
 
 
 def test_training_is_deterministic(exported: dict) -> None:
     x, y = exported["x_tr"][:96], exported["y_tr"][:96]
-    runs = [dance_model.train_lstm(x, y, x[:16], y[:16], K, 3, epochs=2, seed=3) for _ in "ab"]
+    runs = [train_lstm(x, y, x[:16], y[:16], K, 3, epochs=2, seed=3) for _ in "ab"]
     for a, b in zip(runs[0].get_weights(), runs[1].get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -129,17 +141,21 @@ def test_train_command_writes_what_the_edge_loads(tmp_path: Path) -> None:
     data = shared_path("data", "aistpp_small")
     bench = tmp_path / "absent.json"
     argv = ["train", "--data", str(data), "--k", "2", "--out", str(tmp_path), "--bench", str(bench)]
-    assert dance_model.main(argv) == 0
+    assert cli.main(argv) == 0
     assert {p.name for p in tmp_path.iterdir()} == {
         "dance_k2_int8.tflite", "dance_k2_float32.tflite", "metadata.json",
     }  # fmt: skip
-    meta = json.loads((tmp_path / "metadata.json").read_text())
-    assert meta["genres"] == ["gMH", "gHO", "gKR"] and meta["k"] == meta["units_per_window"] == 2
-    assert meta["genre_names"] == ["middle hip-hop", "house", "krump"]
-    assert meta["fps"] == 60.0 and meta["unit_s"] == pytest.approx(1 / 3)
-    assert len(meta["training_data"]["sequences"]) == 9
+    meta = DanceMetadata.read(tmp_path)  # the edge's reader: versions and types checked
+    assert meta.codes == ("gMH", "gHO", "gKR") and meta.units_per_window == 2
+    assert [g.name for g in meta.genres] == ["middle hip-hop", "house", "krump"]
+    assert (meta.format_version, meta.feature_version) == (FORMAT_VERSION, FEATURE_VERSION)
+    assert meta.fps == 60.0 and meta.unit_s == pytest.approx(1 / 3)
+    assert meta.model_file == "dance_k2_int8.tflite"
+    assert len(meta.training_data["sequences"]) == 9
+    raw = json.loads((tmp_path / "metadata.json").read_text())
+    assert raw["genres"][1] == {"code": "gHO", "name": "house"} and "k" not in raw
     model = DanceModel(tmp_path)
-    window = dance_model.track_windows(aistpp.load_small(data)[0].track, 2)[0]
+    window = track_windows(aistpp.load_small(data)[0].track, 2)[0]
     assert model.probabilities(window).sum() == pytest.approx(1.0, abs=0.02)
 
 
@@ -158,11 +174,11 @@ def test_the_release_layout_loads(tmp_path: Path, sequences: list[aistpp.Sequenc
     (tmp_path / "splits" / "crossmodal_train.txt").write_text(f"{names[0]}\n{names[1]}\n")
     (tmp_path / "splits" / "crossmodal_test.txt").write_text("")
     (tmp_path / "splits" / "ignore_list.txt").write_text(f"{names[1]}\n")
-    loaded = dance_model.load_sequences(tmp_path)
+    loaded = load_sequences(tmp_path)
     assert [(s.name, s.genre, s.dancer, s.choreography) for s in loaded] == [
         (names[0], "gHO", "d19", "ch01")
     ]
     np.testing.assert_allclose(
-        dance_model.track_windows(loaded[0].track, K),
-        dance_model.track_windows(sequences[0].track, K), atol=1e-5,
+        track_windows(loaded[0].track, K),
+        track_windows(sequences[0].track, K), atol=1e-5,
     )  # fmt: skip

@@ -1,0 +1,50 @@
+"""`python -m training.dance evaluate|train`: the command line of training.dance."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from training import dance
+from training.dance.evaluate import DEFAULT_K, KS, evaluate
+from training.dance.release import model_file, train_release
+from training.dance.report import plot_confusion, render
+from training.dance.windows import load_sequences
+from training.datasets import aistpp
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        "python -m training.dance", description=dance.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, what in (("evaluate", "score every K on a held-out split"), ("train", "ship one K")):
+        sub = commands.add_parser(name, help=what, description=dance.__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+        sub.add_argument("--data", required=True, help="aistpp_small or aist_plusplus_final dir")
+        sub.add_argument("--splits", type=Path, help="release split lists (default DATA/splits)")
+        sub.add_argument("--split", choices=("all", *aistpp.SPLITS), default="all",
+                         help="which release split lists to read (default: both)")  # fmt: skip
+    evaluate_, train = commands.choices["evaluate"], commands.choices["train"]
+    evaluate_.add_argument("--out", type=Path, default=Path("docs/bench/dance.md"),
+                           help="report; its .json and _confusion.png go beside it")  # fmt: skip
+    train.add_argument("--k", type=int, default=DEFAULT_K, choices=KS, help="units a window")
+    train.add_argument("--out", type=Path, default=Path("models/dance"), help="model dir")
+    train.add_argument("--bench", type=Path, default=Path("docs/bench/dance.json"),
+                       help="evaluate's .json: its scores for this K go into metadata")  # fmt: skip
+    args = parser.parse_args(argv)
+    sequences = load_sequences(Path(args.data), args.splits, args.split)
+    if args.command == "train":
+        train_release(sequences, args.k, args.out, args.data, args.bench)
+        files = ", ".join(model_file(args.k, q) for q in ("int8", "float32"))
+        print(f"wrote {args.out}/: {files} and metadata.json")
+        return 0
+    report = evaluate(sequences) | {"data": args.data}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(render(report, args.data))
+    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    plot_confusion(report, args.out.with_name(f"{args.out.stem}_confusion.png"))
+    print(f"wrote {args.out} and its .json and _confusion.png")
+    return 0

@@ -1,0 +1,93 @@
+"""AIST++ sequences -> (n, k, 252) windows: the numbers StreamingFeatures gives the Pi."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from edge.features import dance as features
+from edge.keypoints_io import KeypointTrack, from_coco17
+from training.datasets import GENRE_CODES, aistpp, genre_of, parse_name
+from training.datasets.aistpp import Sequence
+
+UNIT_S, DIMS = features.DEFAULT_UNIT_S, features.UNIT_DIMS
+VAL_FRACTION = 0.2
+
+Parts = list[tuple[np.ndarray, int]]  # per sequence: its windows and its genre index
+
+
+def track_windows(track: KeypointTrack, k: int) -> np.ndarray:
+    """A track -> (n, k, 252): the numbers StreamingFeatures gives the Pi on the same frames.
+
+    Too short for one window raises: zero windows would pass for "no answer" silently.
+    """
+    units = features.unit_features(
+        features.frame_features(track.landmarks, track.fps),
+        features.frames_per_unit(track.fps, UNIT_S),
+    )
+    if len(units) < k:
+        raise ValueError(
+            f"clip {track.source or '(unnamed)'} is {track.num_frames / track.fps:.2f} s "
+            f"({len(units)} units of {UNIT_S:.2f} s); a window needs k={k} units "
+            f"({k * UNIT_S:.2f} s): use a longer clip or a smaller k"
+        )
+    return features.windows(units, k)
+
+
+def dataset(sequences: list[Sequence], k: int, genres: tuple[str, ...]) -> Parts:
+    """Windows per sequence; sequences shorter than one window are skipped, and said so."""
+    parts = []
+    for seq in sequences:
+        try:
+            parts.append((track_windows(seq.track, k), genres.index(seq.genre)))
+        except ValueError as exc:
+            print(f"skipped: {exc}", file=sys.stderr)
+    return parts
+
+
+def stack(parts: Parts) -> tuple[np.ndarray, np.ndarray]:
+    if not parts or not sum(len(w) for w, _ in parts):
+        raise ValueError("no windows: every sequence is shorter than one window")
+    labels = [np.full(len(w), g, np.int64) for w, g in parts]
+    return np.concatenate([w for w, _ in parts]).astype(np.float32), np.concatenate(labels)
+
+
+def split_tail(parts: Parts, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(train x, y, val x, y): the last VAL_FRACTION of each sequence validates.
+
+    Early stopping needs windows the optimiser does not see, and the test choreography must
+    not be them. Up to k-1 windows before the cut are dropped so that few val windows share
+    units with train windows, keeping at least half of each sequence to train on.
+    """
+    train, val = [], []
+    for w, g in parts:
+        cut = len(w) - max(1, round(len(w) * VAL_FRACTION))
+        train.append((w[: max(cut - (k - 1), (cut + 1) // 2)], g))
+        val.append((w[cut:], g))
+    return *stack(train), *stack(val)
+
+
+def genres_of(sequences: list[Sequence]) -> tuple[str, ...]:
+    """Output order: AIST order of the genres present, never the order files were read in."""
+    return tuple(g for g in GENRE_CODES if g in {s.genre for s in sequences})
+
+
+def load_sequences(data: Path, splits: Path | None = None, split: str = "all") -> list[Sequence]:
+    """aistpp_small (<genre>_dance/nor_k_feat/*.npy) or the release (keypoints2d/*.pkl).
+
+    The release (~1,400 sequences) is about 2 GB of tracks in memory: fine for training.
+    """
+    data = Path(data)
+    if not (data / "keypoints2d").is_dir():
+        return aistpp.load_small(data)
+    split_dir = Path(splits) if splits else data / "splits"
+    sequences = []
+    for s in (s for s in aistpp.SPLITS if split in ("all", s)):
+        for name in aistpp.load_split(split_dir, s):
+            points = aistpp.load_keypoints2d(data / "keypoints2d" / f"{name}.pkl")
+            track = from_coco17(points, aistpp.FPS, aistpp.WIDTH, aistpp.HEIGHT, source=name)
+            t = parse_name(name)
+            sequences.append(Sequence(name, genre_of(name), t["dancer"], t["choreography"], track))
+    return sequences
