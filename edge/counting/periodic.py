@@ -1,0 +1,181 @@
+"""Pack-free counting (`--exercise any`): the body's dominant repeated movement, live.
+
+No pack, no labels: a rep is one cycle of whatever the body repeats, 0.25 to 6 s long.
+Frames become pose vectors on a fixed 30 Hz grid (edge/features/pose_vector.py); every
+HOP_S the last WINDOW_S of them are analysed afresh (edge/counting/cycles.py: the period,
+the movement, its cycles), and the count is reconciled with that window:
+
+    count = reps counted before the window + full cycles in the window now
+
+A count only grows. So counting starts once a window holds ONSET_CYCLES cycles that
+come at regular intervals (the first reps are then back-filled, each with its own start
+and end), a window whose cycles are irregular (getting into position) or that does not
+move enough (standing, walking in and out, swaying) adds nothing, and a count seen by
+windows over less than HOLD periods is not trusted yet: a window that has just grown by a
+few frames can see a cycle that the next one does not. Each rep is published within
+about half a period of its end.
+
+Partial reps: a cycle whose range is under PARTIAL_RATIO of the window's typical (median)
+cycle is reported (`partial`), not counted.
+
+The same class counts a recorded clip (`dancepose count --exercise any`, through
+edge/counting/clip.py) and a camera (`dancepose run`): one implementation.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.counting.cycles import MAX_PERIOD_S, MIN_PERIOD_S, Analysis, Cycle, analyse
+from edge.features.pose_vector import BREAK, RATE_HZ, PoseSampler
+
+ANY = "any"
+ONSET_CYCLES = 3
+WINDOW_S = ONSET_CYCLES * MAX_PERIOD_S  # three cycles of the slowest rep
+HOP_S = 0.1
+MIN_PERIODICITY = 0.3
+MAX_IRREGULARITY = 0.5  # std / mean of the intervals between a window's cycles
+HOLD = 0.5  # periods a count must be seen for before it is published
+PARTIAL_RATIO = 0.25
+
+
+@dataclass(frozen=True)
+class PeriodicRep:
+    """One counted (or partial) cycle, in stream time."""
+
+    count: int  # reps counted so far, this one included (a partial one leaves it unchanged)
+    start_s: float
+    end_s: float
+    time_s: float  # when it became known: the stream time it is published at
+    confidence: float  # 0..1: how periodic the movement was when it was counted
+    period_s: float
+    partial: bool = False
+
+
+class PeriodicCounter:
+    """Counts the cycles of the dominant movement, frame by frame."""
+
+    exercise = ANY
+
+    def __init__(self, rate_hz: float = RATE_HZ) -> None:
+        self.rate_hz = rate_hz
+        self._sampler = PoseSampler(rate_hz)
+        size = int(WINDOW_S * rate_hz)
+        self._times: deque[float] = deque(maxlen=size)
+        self._samples: deque[np.ndarray] = deque(maxlen=size)
+        self._hop = max(1, round(HOP_S * rate_hz))
+        self._min_samples = int(2 * MIN_PERIOD_S * rate_hz * ONSET_CYCLES)
+        self.reset()
+
+    @property
+    def count(self) -> int:
+        return len(self._counted)
+
+    @property
+    def partial(self) -> int:
+        return len(self._partials)
+
+    @property
+    def period_s(self) -> float | None:
+        """The period of the movement being counted, None when there is none."""
+        return self._period if self._counting else None
+
+    @property
+    def phase(self) -> str:
+        """'counting' while the window holds a repeated movement, else 'other'."""
+        return "counting" if self._counting else "other"
+
+    def reset(self) -> None:
+        self._sampler.reset()
+        self._clear_window()
+        self._counted: list[float] = []  # peak times of the counted reps
+        self._partials: list[float] = []  # peak times of the partial reps
+        self._period = 0.0
+
+    def _clear_window(self) -> None:
+        self._times.clear()
+        self._samples.clear()
+        self._since_hop = 0
+        self._counting = False
+        self._seen: deque[tuple[float, int]] = deque()  # (time, count the window saw)
+
+    def update(self, landmarks: np.ndarray | None, time_s: float) -> list[PeriodicRep]:
+        """Feed one frame (None: nobody); the reps it completes, several at the onset."""
+        reps: list[PeriodicRep] = []
+        for t, vec in self._sampler.push(landmarks, time_s):
+            if t is BREAK or not np.isfinite(t):  # nobody for a while: start over
+                self._clear_window()
+                continue
+            self._times.append(t)
+            self._samples.append(vec)
+            self._since_hop += 1
+            if self._since_hop >= self._hop:
+                self._since_hop = 0
+                reps.extend(self._reconcile(time_s, hold=True))
+        return reps
+
+    def finish(self, time_s: float) -> list[PeriodicRep]:
+        """The stream has ended: what the last window holds is final, no need to wait."""
+        return self._reconcile(time_s, hold=False) if self._samples else []
+
+    # --- one analysis ---------------------------------------------------------------
+    def _analysis(self) -> tuple[Analysis, list[Cycle], list[Cycle], float] | None:
+        """The window's movement, its full and partial cycles, and where the window's
+        own cycles begin (reps peaking before that were counted by earlier windows)."""
+        if len(self._samples) < self._min_samples:
+            return None
+        times = np.fromiter(self._times, float, len(self._times))
+        found = analyse(np.stack(self._samples), times, self.rate_hz)
+        if found is None or found.periodicity < MIN_PERIODICITY:
+            return None
+        typical = float(np.median([c.prominence for c in found.cycles])) if found.cycles else 0
+        full = [c for c in found.cycles if c.prominence >= PARTIAL_RATIO * typical]
+        if len(full) < ONSET_CYCLES:
+            return None
+        gaps = np.diff([c.peak_s for c in full])
+        if gaps.std() > MAX_IRREGULARITY * gaps.mean():
+            return None
+        slid = len(self._samples) == self._samples.maxlen
+        first = float(times[0]) + 0.5 * found.period_s if slid else -np.inf
+        full = [c for c in full if c.peak_s >= first]
+        partial = [c for c in found.cycles if c.prominence < PARTIAL_RATIO * typical]
+        return found, full, [c for c in partial if c.peak_s >= first], first
+
+    def _reconcile(self, now: float, hold: bool) -> list[PeriodicRep]:
+        result = self._analysis()
+        self._counting = result is not None
+        if result is None:
+            self._seen.clear()
+            return []
+        found, full, partial, first = result
+        self._period = found.period_s
+        target = sum(t < first for t in self._counted) + len(full)
+        if hold:
+            self._seen.append((now, target))
+            while self._seen[0][0] < now - HOLD * found.period_s:
+                self._seen.popleft()
+            target = min(seen for _, seen in self._seen)
+        new_full = max(0, target - self.count)
+        new_partial = max(0, sum(t < first for t in self._partials) + len(partial) - self.partial)
+        reps = [
+            self._rep(c, now, found.periodicity, self._counted, partial=False)
+            for c in full[len(full) - new_full :]
+        ] if new_full else []  # fmt: skip
+        if new_partial:
+            reps += [
+                self._rep(c, now, found.periodicity, self._partials, partial=True)
+                for c in partial[len(partial) - new_partial :]
+            ]
+        return sorted(reps, key=lambda r: r.end_s)
+
+    def _rep(
+        self, cycle: Cycle, now: float, periodicity: float, into: list[float], partial: bool
+    ) -> PeriodicRep:
+        into.append(cycle.peak_s)
+        return PeriodicRep(
+            self.count, cycle.start_s, min(cycle.end_s, now), now,
+            float(np.clip(periodicity, 0.0, 1.0)), self._period, partial,
+        )  # fmt: skip

@@ -1,0 +1,105 @@
+"""One vector per moment of the body's pose, on a fixed-rate time grid: what pack-free
+counting (edge/counting/periodic.py) looks for repetition in.
+
+The 12 body joints (shoulders, elbows, wrists, hips, knees, ankles), x and y about the hip
+centre in torso lengths, plus the hip centre itself in torso lengths (hops and jumps move
+the whole body). A joint that is not visible keeps its last place, so a limb that leaves
+the frame adds no motion; with the hips out of view the centre follows the shoulders.
+Frames are resampled onto RATE_HZ by linear interpolation, so 15, 30 and 60 fps, and
+dropped frames, all look the same to what follows.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from edge.skeleton import JOINT
+
+RATE_HZ = 30.0
+MAX_GAP_S = 1.5  # nobody for longer than this: the stream breaks, the movement starts over
+MIN_VISIBILITY = 0.5
+MIN_JOINTS = 4  # fewer visible body joints: no vector for that frame
+
+BODY = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+BODY_INDEX = np.array([JOINT[f"{side}_{j}"] for j in BODY for side in ("left", "right")])
+SIZE = 2 * len(BODY_INDEX) + 2
+_HIPS = np.array([JOINT["left_hip"], JOINT["right_hip"]])
+_SHOULDERS = np.array([JOINT["left_shoulder"], JOINT["right_shoulder"]])
+
+BREAK = float("nan")  # the time of the marker sample PoseSampler.push emits at a break
+
+
+class PoseSampler:
+    """Landmarks (33, >=3) per frame -> (time, pose vector) samples every 1/rate_hz s."""
+
+    def __init__(self, rate_hz: float = RATE_HZ) -> None:
+        self.rate_hz = rate_hz
+        self.reset()
+
+    def reset(self) -> None:
+        self._last_t: float | None = None
+        self._last_vec: np.ndarray | None = None
+        self._next_grid = 0.0
+        self._joints = np.zeros((len(BODY_INDEX), 2))  # last seen, torso units about hips
+        self._scales: deque[float] = deque(maxlen=90)  # recent torso lengths, pixels
+        self._torso_seen = False
+        self._hip_offset = np.zeros(2)  # shoulder centre -> hip centre, torso units
+
+    def vector(self, landmarks: np.ndarray) -> np.ndarray | None:
+        """The frame's pose vector (SIZE,), or None when too little of the body is seen."""
+        points = np.asarray(landmarks, np.float64)
+        xy = points[:, :2]
+        visible = np.isfinite(xy).all(axis=1)
+        if points.shape[1] >= 4:
+            visible &= np.nan_to_num(points[:, 3], nan=0.0) >= MIN_VISIBILITY
+        hips, shoulders = bool(visible[_HIPS].all()), bool(visible[_SHOULDERS].all())
+        if hips and shoulders:  # the scale: torso length; shoulder width until one is seen
+            torso = float(np.linalg.norm(xy[_HIPS].mean(0) - xy[_SHOULDERS].mean(0)))
+            if torso > 1e-6:
+                if not self._torso_seen:
+                    self._scales.clear()
+                self._torso_seen = True
+                self._scales.append(torso)
+        elif shoulders and not self._torso_seen:
+            width = float(np.linalg.norm(xy[_SHOULDERS[0]] - xy[_SHOULDERS[1]]))
+            if width > 1e-6:
+                self._scales.append(width)
+        body = visible[BODY_INDEX]
+        if not self._scales or not (hips or shoulders) or body.sum() < MIN_JOINTS:
+            return None
+        scale = float(np.median(self._scales))
+        if hips:
+            centre = xy[_HIPS].mean(0)
+            if shoulders:
+                self._hip_offset = (centre - xy[_SHOULDERS].mean(0)) / scale
+        else:
+            centre = xy[_SHOULDERS].mean(0) + self._hip_offset * scale
+        self._joints[body] = (xy[BODY_INDEX][body] - centre) / scale
+        return np.concatenate([self._joints.ravel(), centre / scale])
+
+    def push(self, landmarks: np.ndarray | None, time_s: float) -> list[tuple[float, np.ndarray]]:
+        """Feed one frame; the grid samples it completes, oldest first (maybe none). After a
+        gap longer than MAX_GAP_S the first sample's time is BREAK (NaN): start over."""
+        if self._last_t is not None and time_s <= self._last_t:
+            return []  # a repeated or out-of-order timestamp
+        vec = None if landmarks is None else self.vector(landmarks)
+        if vec is None:
+            return []
+        out: list[tuple[float, np.ndarray]] = []
+        last_t, last_vec = self._last_t, self._last_vec
+        if last_t is None or last_vec is None or time_s - last_t > MAX_GAP_S:
+            if last_t is not None:
+                out.append((BREAK, vec))
+            self._next_grid, last_t, last_vec = time_s, None, None
+        while self._next_grid <= time_s + 1e-9:
+            if last_t is None or last_vec is None:
+                sample = vec
+            else:
+                w = (self._next_grid - last_t) / (time_s - last_t)
+                sample = last_vec + float(np.clip(w, 0.0, 1.0)) * (vec - last_vec)
+            out.append((self._next_grid, sample))
+            self._next_grid += 1.0 / self.rate_hz
+        self._last_t, self._last_vec = time_s, vec
+        return out
