@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from edge.config import config_from_dict
-from edge.counting.tracker import RepEvent
+from edge.counting.events import RepEvent
 from edge.dance.classifier import DanceEvent
 from edge.publish import topics as tp
 from edge.publish.commands import (
@@ -91,7 +91,7 @@ def test_schema_files_are_draft_2020_12() -> None:
 
 
 def test_builders_match_schemas() -> None:
-    rep = tp.rep_payload(RepEvent("squat", 3, 12.3456, 7.25), "s1")
+    rep = tp.rep_payload(RepEvent("squat", 3, 12.3456, 10.5, 12.3, 0.725, votes=7.25), "s1")
     assert_valid("rep", rep)
     assert (rep["count"], rep["t_s"], rep["exercise"]) == (3, 12.346, "squat")
     assert_valid("state", tp.state_payload("s1", "squat", "down"))
@@ -117,12 +117,14 @@ def test_builders_match_schemas() -> None:
     assert_valid(
         "cmd_result", tp.cmd_result_payload(ok=False, error="bad", request_id="r1", command=None)
     )
-    assert rep["id"] != tp.rep_payload(RepEvent("squat", 3, 1.0, 7.0), "s1")["id"]
+    assert (
+        rep["id"] != tp.rep_payload(RepEvent("squat", 3, 1.0, 0.0, 1.0, 0.7, votes=7.0), "s1")["id"]
+    )
 
 
 def test_builders_refuse_what_json_or_the_schema_cannot_hold() -> None:
     with pytest.raises(ValueError, match="confidence"):
-        tp.rep_payload(RepEvent("squat", 1, 1.0, math.nan), "s")
+        tp.rep_payload(RepEvent("squat", 1, 1.0, 0.0, 1.0, math.nan), "s")
     with pytest.raises(ValueError, match="fault"):
         tp.status_payload("fault")
     with pytest.raises(ValueError, match="fault"):
@@ -138,7 +140,7 @@ def test_builders_refuse_what_json_or_the_schema_cannot_hold() -> None:
     assert not validator("status").is_valid(
         {"state": "online", "fault": "x", "time": tp.iso_time()}
     )
-    rep = json.loads(tp.encode(tp.rep_payload(RepEvent("squat", 1, 1.0, 1.0), "s")))
+    rep = json.loads(tp.encode(tp.rep_payload(RepEvent("squat", 1, 1.0, 0.0, 1.0, 1.0), "s")))
     assert not validator("rep").is_valid({**rep, "extra": 1})
 
 
@@ -561,7 +563,11 @@ def make_publisher(
 
 
 def rep_event(i: int, session: str = "s1") -> dict[str, Any]:
-    return dict(tp.rep_payload(RepEvent("squat", i, i * 1.5, 7.0), session))
+    return dict(
+        tp.rep_payload(
+            RepEvent("squat", i, i * 1.5, i * 1.5 - 1.0, i * 1.5, 0.7, votes=7.0), session
+        )
+    )
 
 
 def test_status_retained_reps_in_order_and_discovery(

@@ -20,8 +20,8 @@ from edge.app.pipeline import Pipeline
 from edge.app.stats import StageStats, cpu_temperature_c
 from edge.config import Config
 from edge.counting.classifier import TfliteVotes
+from edge.counting.events import RepEvent
 from edge.counting.pack import installed_packs, load_pack
-from edge.counting.tracker import RepEvent
 from edge.dance.classifier import DanceClassifier
 from edge.pose.estimator import create_estimator
 from edge.publish import topics

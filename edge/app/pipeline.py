@@ -19,8 +19,9 @@ import numpy as np
 
 from edge.counting.auto import Standing, choose_exercise
 from edge.counting.classifier import VoteClassifier
+from edge.counting.events import RepEvent
 from edge.counting.pack import ExercisePack
-from edge.counting.tracker import RepEvent, RepTracker
+from edge.counting.tracker import RepTracker
 from edge.dance.classifier import DanceClassifier, DanceEvent
 from edge.modes import AUTO, MODES
 from edge.pose.estimator import PoseEstimator

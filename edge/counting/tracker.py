@@ -6,24 +6,15 @@ move the smoother or the counter: a half-visible body must not invent or erase a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from edge.counting.classifier import VoteClassifier
 from edge.counting.counter import RepCounter
+from edge.counting.events import RepEvent
 from edge.counting.pack import ExercisePack
 from edge.counting.smoothing import EmaSmoother
 from edge.features.embedding import SIZE_INDEX
 from edge.skeleton import JOINT
-
-
-@dataclass(frozen=True)
-class RepEvent:
-    exercise: str
-    count: int
-    time_s: float
-    confidence: float  # peak smoothed votes for the rep's turning state while it was held
 
 
 class RepTracker:
@@ -47,6 +38,7 @@ class RepTracker:
         self.counter = RepCounter(spec.enter_threshold, spec.exit_threshold, spec.min_hold_s)
         self.confidence = 0.0
         self._peak = 0.0
+        self._rising_since = 0.0  # last frame below the exit threshold: where a rep starts
         self._winning_share = 0.0  # sum over usable frames of max(votes) / sum(votes)
         self._frames = 0
 
@@ -93,7 +85,13 @@ class RepTracker:
         self.confidence = float(self.smoother(votes)[self._count_index])
         if self.counter.update(self.confidence, time_s):
             peak, self._peak = self._peak, 0.0
-            return RepEvent(self.exercise, self.counter.count, time_s, peak)
+            top_n = self._spec.knn.top_n_by_mean_distance
+            return RepEvent(
+                self.exercise, self.counter.count, time_s, self._rising_since, time_s,
+                min(1.0, peak / top_n), votes=peak,
+            )  # fmt: skip
+        if not self.counter.entered and self.confidence < self._spec.exit_threshold:
+            self._rising_since = time_s
         # the peak of the visit in progress; a visit too short to count leaves none behind
         self._peak = max(self._peak, self.confidence) if self.counter.entered else 0.0
         return None
@@ -101,5 +99,5 @@ class RepTracker:
     def reset(self) -> None:
         self.smoother.reset()
         self.counter.reset()
-        self.confidence = self._peak = self._winning_share = 0.0
+        self.confidence = self._peak = self._winning_share = self._rising_since = 0.0
         self._frames = 0

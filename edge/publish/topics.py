@@ -117,7 +117,11 @@ class RepPayload(TypedDict):
     count: int
     time: str
     t_s: float
+    start_s: float
+    end_s: float
     confidence: float
+    votes: float | None
+    partial: bool
 
 
 class StatePayload(TypedDict):
@@ -171,7 +175,7 @@ class CmdResultPayload(TypedDict):
 
 
 class RepLike(Protocol):
-    """What rep_payload reads (edge.counting.tracker.RepEvent has it)."""
+    """What rep_payload reads (edge.counting.events.RepEvent has it)."""
 
     @property
     def exercise(self) -> str: ...
@@ -180,7 +184,15 @@ class RepLike(Protocol):
     @property
     def time_s(self) -> float: ...
     @property
+    def start_s(self) -> float: ...
+    @property
+    def end_s(self) -> float: ...
+    @property
     def confidence(self) -> float: ...
+    @property
+    def votes(self) -> float | None: ...
+    @property
+    def partial(self) -> bool: ...
 
 
 class DanceLike(Protocol):
@@ -241,7 +253,11 @@ def rep_payload(
         "count": int(event.count),
         "time": iso_time(now),
         "t_s": _finite("t_s", event.time_s, 3),
-        "confidence": _finite("confidence", event.confidence, 4),
+        "start_s": _finite("start_s", event.start_s, 3),
+        "end_s": _finite("end_s", event.end_s, 3),
+        "confidence": _finite("confidence", min(max(event.confidence, 0.0), 1.0), 4),
+        "votes": _optional_finite("votes", event.votes, 3),
+        "partial": bool(event.partial),
     }
 
 
