@@ -1,4 +1,4 @@
-"""`dancepose count VIDEO|KEYPOINTS --exercise NAME|auto`: reps in a recorded clip."""
+"""`dancepose count VIDEO|KEYPOINTS --exercise NAME|auto|any`: reps in a recorded clip."""
 
 from __future__ import annotations
 
@@ -13,16 +13,21 @@ from edge.commands.inputs import (
     write_clip_overlay,
 )
 from edge.commands.pose import add_pose_model_options, load_track
-from edge.counting.clip import count_auto, count_track
-from edge.counting.pack import DEFAULT_PACKS_DIR, find_pack, installed_packs, load_pack
+from edge.counting.clip import count_any, count_auto, count_track
+from edge.counting.pack import DEFAULT_PACKS_DIR, installed_packs, load_pack
 from edge.errors import UsageError
+from edge.modes import ANY, AUTO, SPECIAL_EXERCISES
 from edge.overlay import count_caption
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("count", help="count exercise repetitions in a clip")
     add_input_options(parser)
-    parser.add_argument("--exercise", default="auto", help="pack name, or auto (default)")
+    parser.add_argument(
+        "--exercise", default=AUTO,
+        help=f"a pack's name, {ANY} (any repeated movement, no pack) or {AUTO} (default: the "
+        f"pack that matches, else {ANY})",
+    )  # fmt: skip
     parser.add_argument("--packs", type=Path, default=DEFAULT_PACKS_DIR, help="packs folder")
     parser.add_argument("--start", type=float, help="count from this time (s)")
     parser.add_argument("--end", type=float, help="count until this time (s)")
@@ -48,12 +53,18 @@ def check_window(start_s: float | None, end_s: float | None, duration_s: float |
 def run(args: argparse.Namespace) -> int:
     check_window(args.start, args.end, clip_duration_s(args.video))
     check_overlay(args)
-    if args.exercise == "auto":
-        packs = [load_pack(folder) for folder in installed_packs(args.packs).values()]
-        if not packs:
-            raise UsageError(f"no exercise packs in {args.packs}; run `make packs`")
+    installed = installed_packs(args.packs)
+    if args.exercise not in SPECIAL_EXERCISES and args.exercise not in installed:
+        choices = ", ".join([*installed, *SPECIAL_EXERCISES])
+        raise UsageError(
+            f"unknown exercise {args.exercise!r}; use one of: {choices} (packs in {args.packs})"
+        )
+    if args.exercise == AUTO:
+        packs = [load_pack(folder) for folder in installed.values()]
+    elif args.exercise == ANY:
+        packs = []
     else:
-        packs = [find_pack(args.exercise, args.packs)]
+        packs = [load_pack(installed[args.exercise])]
     track = load_track(args)
     check_window(args.start, args.end, track.num_frames / track.fps)
     if not track.present.any():
@@ -61,14 +72,19 @@ def run(args: argparse.Namespace) -> int:
             f"no person found in {args.video} ({track.num_frames} frames); "
             "check that one whole body is in view and lit"
         )
-    if args.exercise == "auto":
+    if args.exercise == AUTO:
         result = count_auto(track, packs, args.start, args.end)
+    elif args.exercise == ANY:
+        result = count_any(track, args.start, args.end)
     else:
         result = count_track(track, packs[0], None, args.start, args.end)
     if args.json:
         print(json.dumps(result.as_json()))
     else:
-        print(f"{result.exercise}: {result.reps} reps")
+        partial = f" ({result.partial} partial, not counted)" if result.partial else ""
+        print(f"{result.exercise}: {result.reps} reps{partial}")
+        if not result.reps and result.why_none:
+            print(f"0 reps: {result.why_none}")
     if args.overlay is not None:
         write_clip_overlay(
             args, track, count_caption(track.times_s, result.exercise, result.rep_times_s)

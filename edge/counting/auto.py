@@ -11,6 +11,12 @@ So: among packs that completed a rep, the most decisive one leads, and it is cho
 it has LOCK_REPS reps (one rep can be getting into position). If a less decisive pack
 reaches FORCE_REPS first, the leader's reps were no exercise, and the most decisive pack
 with LOCK_REPS reps is chosen: the session is not left undecided.
+
+Pack-free counting (`any`) is the fall-back: a pack whose votes were less than MATCH
+decisive only alternates on the motion, it does not describe it (the push-up pack on
+jumping jacks: 0.73; on real push-ups 0.84-0.86; the squat pack on squats 0.98-1.00). When
+no pack that matches has reps, the session counts with `any` once it has counted (live:
+FORCE_REPS reps), and a clip that ends with no such pack takes `any`'s count.
 """
 
 from __future__ import annotations
@@ -18,8 +24,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from edge.modes import ANY
+
 LOCK_REPS = 2
 FORCE_REPS = 4
+MATCH = 0.8  # decisiveness a pack needs for its exercise to be named
 
 
 @dataclass(frozen=True)
@@ -46,4 +55,18 @@ def choose_exercise(standings: Mapping[str, Standing], finished: bool = False) -
     if most >= FORCE_REPS:
         ready = {n: s for n, s in contenders.items() if s.reps >= LOCK_REPS}
         return max(ready, key=lambda n: (ready[n].decisiveness, ready[n].reps))
+    return None
+
+
+def choose_counter(
+    packs: Mapping[str, Standing], any_reps: int, finished: bool = False
+) -> str | None:
+    """A matching pack by choose_exercise's rule, else ANY once it has counted, else None."""
+    matching = {name: s for name, s in packs.items() if s.decisiveness >= MATCH}
+    chosen = choose_exercise(matching, finished)
+    if chosen is not None:
+        return chosen
+    ready = finished or any_reps >= FORCE_REPS
+    if any_reps > 0 and ready and not any(s.reps >= LOCK_REPS for s in matching.values()):
+        return ANY
     return None

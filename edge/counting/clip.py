@@ -1,33 +1,71 @@
-"""Count a whole recorded clip (a KeypointTrack), with one pack or by trying them all."""
+"""Count a whole recorded clip (a KeypointTrack): with one pack, pack-free (`any`), or by
+trying them all (`auto`). The frames go through the same classes, one by one, as a live
+camera's do (edge/app/pipeline.py), so a clip counts what `dancepose run` publishes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from edge.counting.auto import Standing, choose_exercise
+from edge.counting.auto import Standing, choose_counter
 from edge.counting.classifier import TfliteVotes, VoteClassifier
+from edge.counting.events import RepEvent
 from edge.counting.pack import ExercisePack
+from edge.counting.periodic import PeriodicCounter
 from edge.counting.tracker import RepTracker
 from edge.keypoints_io import KeypointTrack
+from edge.modes import ANY
 
 
 @dataclass(frozen=True)
 class ClipCount:
     exercise: str
     reps: int
-    rep_times_s: list[float] = field(default_factory=list)
-    frames_used: int = 0  # frames that reached the classifier
-    decisiveness: float = 0.0  # RepTracker.decisiveness at the end of the clip
+    events: list[RepEvent] = field(default_factory=list)  # counted and partial, in order
+    frames_used: int = 0  # frames that reached the counter
+    decisiveness: float = 0.0  # a pack's RepTracker.decisiveness at the end of the clip
     too_short: int = 0  # visits to the down state left before the pack's min_hold_s
+    why_none: str = ""  # when nothing was counted: why, in the user's words
+
+    @property
+    def rep_times_s(self) -> list[float]:
+        return [e.time_s for e in self.events if not e.partial]
+
+    @property
+    def partial(self) -> int:
+        return sum(e.partial for e in self.events)
 
     def as_json(self) -> dict[str, object]:
         return {
             "exercise": self.exercise,
             "reps": self.reps,
+            "partial": self.partial,
             "rep_times_s": [round(t, 3) for t in self.rep_times_s],
-        }
+            "events": [
+                {
+                    "count": e.count, "start_s": round(e.start_s, 3), "end_s": round(e.end_s, 3),
+                    "t_s": round(e.time_s, 3), "confidence": round(e.confidence, 4),
+                    "partial": e.partial,
+                }
+                for e in self.events
+            ],
+        }  # fmt: skip
+
+
+def _frames(
+    track: KeypointTrack, start_s: float | None, end_s: float | None
+) -> Iterator[tuple[np.ndarray | None, float]]:
+    """(landmarks or None, time) of the frames between start_s and end_s (inclusive)."""
+    times = track.times_s
+    selected = np.ones(track.num_frames, bool)
+    if start_s is not None:
+        selected &= times >= start_s
+    if end_s is not None:
+        selected &= times <= end_s
+    for index in np.flatnonzero(selected):
+        yield (track.landmarks[index] if track.present[index] else None), float(times[index])
 
 
 def count_track(
@@ -36,34 +74,50 @@ def count_track(
 ) -> ClipCount:  # fmt: skip
     """Reps of `pack`'s exercise in the frames between start_s and end_s (inclusive)."""
     tracker = RepTracker(pack, classifier or TfliteVotes(pack))
-    times = track.times_s
-    selected = np.ones(track.num_frames, bool)
-    if start_s is not None:
-        selected &= times >= start_s
-    if end_s is not None:
-        selected &= times <= end_s
-    rep_times = []
-    for index in np.flatnonzero(selected):
-        landmarks = track.landmarks[index] if track.present[index] else None
-        event = tracker.update(landmarks, float(times[index]))
+    events = []
+    for landmarks, time_s in _frames(track, start_s, end_s):
+        event = tracker.update(landmarks, time_s)
         if event is not None:
-            rep_times.append(event.time_s)
+            events.append(event)
+    why = "" if tracker.count else f"no {pack.name} rep: the poses never alternated as in its pack"
     return ClipCount(
-        pack.name, tracker.count, rep_times, tracker.frames_used, tracker.decisiveness,
-        tracker.counter.too_short,
+        pack.name, tracker.count, events, tracker.frames_used, tracker.decisiveness,
+        tracker.counter.too_short, why,
     )  # fmt: skip
+
+
+def count_any(
+    track: KeypointTrack, start_s: float | None = None, end_s: float | None = None
+) -> ClipCount:
+    """Pack-free: cycles of the body's dominant repeated movement (edge/counting/periodic.py)."""
+    counter = PeriodicCounter()
+    events: list[RepEvent] = []
+    frames = last = 0
+    for landmarks, time_s in _frames(track, start_s, end_s):
+        events += counter.update(landmarks, time_s)
+        frames += landmarks is not None
+        last = time_s
+    events += counter.finish(last)
+    why = ""
+    if not counter.count:
+        why = (
+            "no person in the frames counted" if not frames else
+            "no repeated movement: fewer than 3 regular cycles, or too little motion"
+        )  # fmt: skip
+    return ClipCount(ANY, counter.count, events, frames, why_none=why)
 
 
 def count_auto(
     track: KeypointTrack, packs: list[ExercisePack], start_s: float | None = None,
     end_s: float | None = None,
 ) -> ClipCount:  # fmt: skip
-    """The exercise whose states actually alternate, by the rule live sessions use
-    (edge/counting/auto.py): of the packs with the most reps (counting up to two), the
-    one whose votes were most decisive. No pack with a rep: "none"."""
+    """The exercise by the rule live sessions use (edge/counting/auto.py): the most decisive
+    matching pack whose states alternate, else `any` when it counted, else "none"."""
     results = {pack.name: count_track(track, pack, None, start_s, end_s) for pack in packs}
     standings = {name: Standing(r.reps, r.decisiveness) for name, r in results.items()}
-    chosen = choose_exercise(standings, finished=True)
+    results[ANY] = count_any(track, start_s, end_s)
+    chosen = choose_counter(standings, results[ANY].reps, finished=True)
     if chosen is None:
-        return ClipCount("none", 0, [], max((r.frames_used for r in results.values()), default=0))
+        frames = max((r.frames_used for r in results.values()), default=0)
+        return ClipCount("none", 0, [], frames, why_none=results[ANY].why_none)
     return results[chosen]

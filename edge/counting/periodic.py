@@ -25,14 +25,14 @@ edge/counting/clip.py) and a camera (`dancepose run`): one implementation.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 
 import numpy as np
 
 from edge.counting.cycles import MAX_PERIOD_S, MIN_PERIOD_S, Analysis, Cycle, analyse
+from edge.counting.events import RepEvent
 from edge.features.pose_vector import BREAK, RATE_HZ, PoseSampler
+from edge.modes import ANY
 
-ANY = "any"
 ONSET_CYCLES = 3
 WINDOW_S = ONSET_CYCLES * MAX_PERIOD_S  # three cycles of the slowest rep
 HOP_S = 0.1
@@ -40,19 +40,6 @@ MIN_PERIODICITY = 0.3
 MAX_IRREGULARITY = 0.5  # std / mean of the intervals between a window's cycles
 HOLD = 0.5  # periods a count must be seen for before it is published
 PARTIAL_RATIO = 0.25
-
-
-@dataclass(frozen=True)
-class PeriodicRep:
-    """One counted (or partial) cycle, in stream time."""
-
-    count: int  # reps counted so far, this one included (a partial one leaves it unchanged)
-    start_s: float
-    end_s: float
-    time_s: float  # when it became known: the stream time it is published at
-    confidence: float  # 0..1: how periodic the movement was when it was counted
-    period_s: float
-    partial: bool = False
 
 
 class PeriodicCounter:
@@ -102,9 +89,9 @@ class PeriodicCounter:
         self._counting = False
         self._seen: deque[tuple[float, int]] = deque()  # (time, count the window saw)
 
-    def update(self, landmarks: np.ndarray | None, time_s: float) -> list[PeriodicRep]:
+    def update(self, landmarks: np.ndarray | None, time_s: float) -> list[RepEvent]:
         """Feed one frame (None: nobody); the reps it completes, several at the onset."""
-        reps: list[PeriodicRep] = []
+        reps: list[RepEvent] = []
         for t, vec in self._sampler.push(landmarks, time_s):
             if t is BREAK or not np.isfinite(t):  # nobody for a while: start over
                 self._clear_window()
@@ -117,7 +104,7 @@ class PeriodicCounter:
                 reps.extend(self._reconcile(time_s, hold=True))
         return reps
 
-    def finish(self, time_s: float) -> list[PeriodicRep]:
+    def finish(self, time_s: float) -> list[RepEvent]:
         """The stream has ended: what the last window holds is final, no need to wait."""
         return self._reconcile(time_s, hold=False) if self._samples else []
 
@@ -144,7 +131,7 @@ class PeriodicCounter:
         partial = [c for c in found.cycles if c.prominence < PARTIAL_RATIO * typical]
         return found, full, [c for c in partial if c.peak_s >= first], first
 
-    def _reconcile(self, now: float, hold: bool) -> list[PeriodicRep]:
+    def _reconcile(self, now: float, hold: bool) -> list[RepEvent]:
         result = self._analysis()
         self._counting = result is not None
         if result is None:
@@ -173,9 +160,9 @@ class PeriodicCounter:
 
     def _rep(
         self, cycle: Cycle, now: float, periodicity: float, into: list[float], partial: bool
-    ) -> PeriodicRep:
+    ) -> RepEvent:
         into.append(cycle.peak_s)
-        return PeriodicRep(
-            self.count, cycle.start_s, min(cycle.end_s, now), now,
-            float(np.clip(periodicity, 0.0, 1.0)), self._period, partial,
+        return RepEvent(
+            ANY, self.count, now, cycle.start_s, min(cycle.end_s, now),
+            float(np.clip(periodicity, 0.0, 1.0)), partial=partial,
         )  # fmt: skip
