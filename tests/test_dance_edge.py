@@ -113,6 +113,8 @@ def test_metadata_round_trips_through_its_one_reader_and_writer(tmp_path):
     assert data["genres"] == [{"code": "gBR", "name": "break"}, {"code": "gWA", "name": "waack"}]
     assert DanceMetadata.read(tmp_path) == meta
     assert meta.codes == ("gBR", "gWA") and meta.name_of("gWA") == "waack"
+    with pytest.raises(KeyError, match="'gHO' is not one of"):
+        meta.name_of("gHO")
 
 
 def shipped_copy(tmp_path: Path, **changes: object) -> Path:

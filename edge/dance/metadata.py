@@ -60,7 +60,10 @@ class DanceMetadata:
 
     def name_of(self, code: str) -> str:
         """The human name of a genre code of this model ("gHO" -> "house")."""
-        return next(g.name for g in self.genres if g.code == code)
+        for genre in self.genres:
+            if genre.code == code:
+                return genre.name
+        raise KeyError(f"genre {code!r} is not one of this model's {self.codes}")
 
     def to_json(self) -> str:
         data = asdict(self)
