@@ -23,6 +23,7 @@ from edge.counting.classifier import TfliteVotes
 from edge.counting.events import RepEvent
 from edge.counting.pack import installed_packs, load_pack
 from edge.dance.classifier import DanceClassifier
+from edge.modes import SPECIAL_EXERCISES
 from edge.pose.estimator import create_estimator
 from edge.publish import topics
 from edge.publish.commands import (
@@ -221,7 +222,7 @@ class EdgeLoop:
             except queue.Empty:
                 return
             try:
-                command = parse_command(data, set(self.pipeline.trackers) | {"auto"})
+                command = parse_command(data, set(self.pipeline.trackers) | set(SPECIAL_EXERCISES))
             except CommandError as exc:
                 self.publisher.reply(False, error=str(exc), request_id=exc.request_id)
                 continue

@@ -3,10 +3,10 @@
 The loop (edge/app/loop.py) feeds frames and publishes what comes out, so everything that
 decides a count can be tested without a camera or a broker.
 
-Live "auto" exercise: every installed pack tracks the person until edge/counting/auto.py
-picks one (the most decisive pack, once it has two reps); then its reps so far are
-published, and only its events from then on, until the count is reset or the exercise is
-set by command.
+Live "auto" exercise: every installed pack, and pack-free counting ("any"), track the
+person until edge/counting/auto.py picks one (the most decisive matching pack once it has
+two reps, else "any" once it has counted); then its reps so far are published, and only
+its events from then on, until the count is reset or the exercise is set by command.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edge.counting.auto import Standing, choose_exercise
+from edge.counting.auto import Standing, choose_counter
 from edge.counting.classifier import VoteClassifier
 from edge.counting.events import RepEvent
 from edge.counting.pack import ExercisePack
+from edge.counting.periodic import PeriodicCounter
 from edge.counting.tracker import RepTracker
 from edge.dance.classifier import DanceClassifier, DanceEvent
-from edge.modes import AUTO, MODES
+from edge.modes import ANY, AUTO, MODES
 from edge.pose.estimator import PoseEstimator
 from edge.pose.result import PoseResult
 from edge.sources.frame import Frame
@@ -32,7 +33,7 @@ from edge.sources.frame import Frame
 @dataclass(frozen=True)
 class PhaseEvent:
     exercise: str
-    phase: str  # the pack's counted state ("down") while held, else "other"
+    phase: str  # a pack's counted state ("down") while held; any: "counting"; else "other"
     time_s: float
 
 
@@ -56,6 +57,8 @@ class Pipeline:
     ) -> None:
         self.estimator = estimator
         self.trackers = trackers
+        self.periodic = PeriodicCounter()  # "any": no pack, the body's repeated movement
+        self._last_time_s = 0.0
         self._make_dance = make_dance
         self.dance: DanceClassifier | None = None
         self.fps = 30.0
@@ -90,23 +93,25 @@ class Pipeline:
         """A new source (or the same camera reopened): forget tracking and half-built
         dance windows, which belong to frames that no longer follow on; counts stay."""
         self.estimator.reset()
+        self.periodic.new_stream()
         self.fps = fps
         if self.dance is not None and self._make_dance is not None:
             self.dance = self._make_dance(fps)
 
     def set_exercise(self, exercise: str) -> None:
-        if exercise != AUTO and exercise not in self.trackers:
-            installed = ", ".join(sorted(self.trackers)) or "none"
-            raise ValueError(f"unknown exercise {exercise!r}; installed packs: {installed}")
+        if exercise not in (AUTO, ANY) and exercise not in self.trackers:
+            choices = ", ".join([*sorted(self.trackers), AUTO, ANY])
+            raise ValueError(f"unknown exercise {exercise!r}; use one of: {choices}")
         self.exercise = exercise
         self.reset_count()
 
     def reset_count(self) -> None:
         for tracker in self.trackers.values():
             tracker.reset()
+        self.periodic.reset()
         self.active = None if self.exercise == AUTO else self.exercise
         self._phases.clear()
-        self._pending = {name: [] for name in self.trackers}
+        self._pending = {name: [] for name in [*self.trackers, ANY]}
 
     # --- frames ---------------------------------------------------------------------
     def process(self, frame: Frame) -> FrameResult:
@@ -129,30 +134,42 @@ class Pipeline:
         return result
 
     def finish(self) -> list[RepEvent]:
-        """The source has ended (a recorded file): an auto session still undecided settles
-        on what it saw, and its reps so far are returned to publish, not lost."""
+        """The source has ended (a recorded file): pack-free counting confirms what its last
+        window holds, and an auto session still undecided settles on what it saw; the reps
+        so far are returned to publish, not lost."""
+        tail = self.periodic.finish(self._last_time_s)
+        if self.active == ANY:
+            return tail
         if self.active is not None:
             return []
-        self.active = choose_exercise(self._standings(), finished=True)
+        self._pending[ANY].extend(tail)
+        self.active = choose_counter(self._standings(), self.periodic.count, finished=True)
         return list(self._pending[self.active]) if self.active is not None else []
 
     def _standings(self) -> dict[str, Standing]:
         return {name: Standing(t.count, t.decisiveness) for name, t in self.trackers.items()}
 
     def _count(self, landmarks: np.ndarray | None, time_s: float, result: FrameResult) -> None:
-        if self.active is None:  # auto, not decided yet: every pack listens
+        self._last_time_s = time_s
+        if self.active is None:  # auto, not decided yet: every pack and "any" listen
             for name, tracker in self.trackers.items():
                 event = tracker.update(landmarks, time_s)
                 if event is not None:
                     self._pending[name].append(event)
-            self.active = choose_exercise(self._standings())
+            self._pending[ANY].extend(self.periodic.update(landmarks, time_s))
+            self.active = choose_counter(self._standings(), self.periodic.count)
             if self.active is not None:
                 result.reps.extend(self._pending[self.active])
             return
-        tracker = self.trackers[self.active]
-        event = tracker.update(landmarks, time_s)
-        if event is not None:
-            result.reps.append(event)
-        if tracker.phase != self._phases.get(self.active, "other"):
-            self._phases[self.active] = tracker.phase
-            result.phases.append(PhaseEvent(self.active, tracker.phase, time_s))
+        if self.active == ANY:
+            result.reps.extend(self.periodic.update(landmarks, time_s))
+            phase = self.periodic.phase
+        else:
+            tracker = self.trackers[self.active]
+            event = tracker.update(landmarks, time_s)
+            if event is not None:
+                result.reps.append(event)
+            phase = tracker.phase
+        if phase != self._phases.get(self.active, "other"):
+            self._phases[self.active] = phase
+            result.phases.append(PhaseEvent(self.active, phase, time_s))

@@ -4,6 +4,7 @@ camera's do (edge/app/pipeline.py), so a clip counts what `dancepose run` publis
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -87,14 +88,20 @@ def count_track(
 
 
 def count_any(
-    track: KeypointTrack, start_s: float | None = None, end_s: float | None = None
-) -> ClipCount:
-    """Pack-free: cycles of the body's dominant repeated movement (edge/counting/periodic.py)."""
+    track: KeypointTrack, start_s: float | None = None, end_s: float | None = None,
+    frame_seconds: list[float] | None = None,
+) -> ClipCount:  # fmt: skip
+    """Pack-free: cycles of the body's dominant repeated movement (edge/counting/periodic.py).
+    `frame_seconds` collects the counter's own time per frame (the bench)."""
     counter = PeriodicCounter()
     events: list[RepEvent] = []
-    frames = last = 0
+    frames = 0
+    last = 0.0
     for landmarks, time_s in _frames(track, start_s, end_s):
+        began = time.perf_counter()
         events += counter.update(landmarks, time_s)
+        if frame_seconds is not None:
+            frame_seconds.append(time.perf_counter() - began)
         frames += landmarks is not None
         last = time_s
     events += counter.finish(last)

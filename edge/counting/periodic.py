@@ -35,7 +35,7 @@ from edge.modes import ANY
 
 ONSET_CYCLES = 3
 WINDOW_S = ONSET_CYCLES * MAX_PERIOD_S  # three cycles of the slowest rep
-HOP_S = 0.1
+HOP_S = 0.2
 MIN_PERIODICITY = 0.3
 MAX_IRREGULARITY = 0.5  # std / mean of the intervals between a window's cycles
 HOLD = 0.5  # periods a count must be seen for before it is published
@@ -59,11 +59,11 @@ class PeriodicCounter:
 
     @property
     def count(self) -> int:
-        return len(self._counted)
+        return self._base + len(self._counted)
 
     @property
     def partial(self) -> int:
-        return len(self._partials)
+        return self._base_partial + len(self._partials)
 
     @property
     def period_s(self) -> float | None:
@@ -76,11 +76,20 @@ class PeriodicCounter:
         return "counting" if self._counting else "other"
 
     def reset(self) -> None:
-        self._sampler.reset()
-        self._clear_window()
-        self._counted: list[float] = []  # peak times of the counted reps
+        self._base = self._base_partial = 0  # counted in earlier streams
+        self._counted: list[float] = []  # peak times of the reps counted in this stream
         self._partials: list[float] = []  # peak times of the partial reps
         self._period = 0.0
+        self.new_stream()
+
+    def new_stream(self) -> None:
+        """A new source (its clock starts over): forget the window, keep the counts."""
+        self._base += len(self._counted)
+        self._base_partial += len(self._partials)
+        self._counted.clear()
+        self._partials.clear()
+        self._sampler.reset()
+        self._clear_window()
 
     def _clear_window(self) -> None:
         self._times.clear()
@@ -145,8 +154,9 @@ class PeriodicCounter:
             while self._seen[0][0] < now - HOLD * found.period_s:
                 self._seen.popleft()
             target = min(seen for _, seen in self._seen)
-        new_full = max(0, target - self.count)
-        new_partial = max(0, sum(t < first for t in self._partials) + len(partial) - self.partial)
+        new_full = max(0, target - len(self._counted))
+        seen_partial = sum(t < first for t in self._partials) + len(partial)
+        new_partial = max(0, seen_partial - len(self._partials))
         reps = [
             self._rep(c, now, found.periodicity, self._counted, partial=False)
             for c in full[len(full) - new_full :]
