@@ -50,9 +50,12 @@ def model_paths():
 @pytest.fixture(scope="session")
 def clip_track(model_paths):
     """Keypoints of a real clip by our LiteRT pipeline (edge.bench.counting.keypoints),
-    computed once per test session: several tests count the same clips."""
-    from edge.bench.counting import keypoints
+    computed once per test session: several tests count the same clips. A developer may set
+    DANCEPOSE_KEYPOINT_CACHE to a folder to keep them between sessions (CI never does)."""
+    from edge.bench.counting import cached
 
+    cache = os.environ.get("DANCEPOSE_KEYPOINT_CACHE")
+    keypoints = cached(Path(cache) if cache else None)
     tracks: dict[Path, object] = {}
 
     def track_of(video: Path):

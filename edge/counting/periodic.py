@@ -34,7 +34,7 @@ from edge.features.pose_vector import BREAK, RATE_HZ, PoseSampler
 from edge.modes import ANY
 
 ONSET_CYCLES = 3
-WINDOW_S = ONSET_CYCLES * MAX_PERIOD_S  # three cycles of the slowest rep
+WINDOW_S = (ONSET_CYCLES + 1) * MAX_PERIOD_S  # three cycles of the slowest rep, and a margin
 HOP_S = 0.2
 MIN_PERIODICITY = 0.3
 MAX_IRREGULARITY = 0.5  # std / mean of the intervals between a window's cycles
@@ -137,8 +137,10 @@ class PeriodicCounter:
         slid = len(self._samples) == self._samples.maxlen
         first = float(times[0]) + 0.5 * found.period_s if slid else -np.inf
         full = [c for c in full if c.peak_s >= first]
+        # a partial rep lies between counted ones, not before the movement began
+        after = max(first, full[0].peak_s) if full else first
         partial = [c for c in found.cycles if c.prominence < PARTIAL_RATIO * typical]
-        return found, full, [c for c in partial if c.peak_s >= first], first
+        return found, full, [c for c in partial if c.peak_s > after], first
 
     def _reconcile(self, now: float, hold: bool) -> list[RepEvent]:
         result = self._analysis()

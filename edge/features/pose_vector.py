@@ -46,6 +46,7 @@ class PoseSampler:
         self._scales: deque[float] = deque(maxlen=90)  # recent torso lengths, pixels
         self._torso_seen = False
         self._hip_offset = np.zeros(2)  # shoulder centre -> hip centre, torso units
+        self._recent: deque[tuple[float, np.ndarray]] = deque()  # frames of the last grid step
 
     def vector(self, landmarks: np.ndarray) -> np.ndarray | None:
         """The frame's pose vector (SIZE,), or None when too little of the body is seen."""
@@ -87,12 +88,20 @@ class PoseSampler:
         vec = None if landmarks is None else self.vector(landmarks)
         if vec is None:
             return []
+        # frames faster than the grid are averaged over one grid step first (no aliasing of
+        # the estimator's jitter); at or below the grid's rate this is the frame itself
+        step = 1.0 / self.rate_hz
+        self._recent.append((time_s, vec))
+        while self._recent[0][0] <= time_s - step:
+            self._recent.popleft()
+        vec = np.mean([v for _, v in self._recent], axis=0)
         out: list[tuple[float, np.ndarray]] = []
         last_t, last_vec = self._last_t, self._last_vec
         if last_t is None or last_vec is None or time_s - last_t > MAX_GAP_S:
             if last_t is not None:
                 out.append((BREAK, vec))
             self._next_grid, last_t, last_vec = time_s, None, None
+            self._recent = deque([(time_s, vec)])
         while self._next_grid <= time_s + 1e-9:
             if last_t is None or last_vec is None:
                 sample = vec
@@ -100,6 +109,6 @@ class PoseSampler:
                 w = (self._next_grid - last_t) / (time_s - last_t)
                 sample = last_vec + float(np.clip(w, 0.0, 1.0)) * (vec - last_vec)
             out.append((self._next_grid, sample))
-            self._next_grid += 1.0 / self.rate_hz
+            self._next_grid += step
         self._last_t, self._last_vec = time_s, vec
         return out
