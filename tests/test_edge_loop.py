@@ -17,7 +17,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from edge.broker import PrivateBroker
-from tests.conftest import REPO, shared_path
+from tests.conftest import REPO, dancepose, shared_path
 
 DEVICE = "kiosk-test"
 
@@ -63,12 +63,14 @@ class Subscriber:
         self.client.disconnect()
 
 
-def write_config(tmp_path: Path, clip: Path, port: int, loop: bool = False) -> Path:
+def write_config(
+    tmp_path: Path, clip: Path, port: int, loop: bool = False, exercise: str = "squat"
+) -> Path:
     config = tmp_path / "kiosk.toml"
     config.write_text(
         f'device_id = "{DEVICE}"\n'
         f'[source]\nkind = "file"\npath = "{clip}"\nloop = {str(loop).lower()}\n'
-        '[mode]\nmode = "count"\nexercise = "squat"\n'
+        f'[mode]\nmode = "count"\nexercise = "{exercise}"\n'
         f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\nkeepalive = 5\n'
         f'[stats]\ninterval_s = 1.0\n[queue]\npath = "{tmp_path / "events.sqlite"}"\n'
     )
@@ -110,6 +112,32 @@ def test_online_reps_and_last_will(tmp_path, model_paths):
             jsonschema.validate(payload, schema)
     assert {r["exercise"] for r in viewer.of("rep")} == {"squat"}
     assert viewer.of("stats") and "queue_depth" in viewer.of("stats")[0]
+
+
+@pytest.mark.parametrize("exercise", ["any", "auto"])
+def test_run_on_a_file_publishes_exactly_the_reps_count_reports(tmp_path, model_paths, exercise):
+    """One counter class for `count` and `run`: the same clip gives the same reps, with the
+    same stream times, whether counted offline or published live (issue 10)."""
+    clip = shared_path("data", "quva", "videos", "000_rope_beach.mp4")  # 17 rope skips
+    counted = dancepose("count", str(clip), "--exercise", exercise, "--json")
+    assert counted.returncode == 0, counted.stderr
+    expected = json.loads(counted.stdout)
+    assert expected["reps"] >= 10
+    with PrivateBroker() as broker:
+        viewer = Subscriber(broker)
+        program = start_program(write_config(tmp_path, clip, broker.port, exercise=exercise))
+        try:
+            assert program.wait(300) == 0, program.stdout.read()
+            assert viewer.wait_for(lambda s: len(unique_reps(s)) >= expected["reps"], 20)
+        finally:
+            program.kill()
+            viewer.close()
+    published = sorted(unique_reps(viewer), key=lambda r: (r["partial"], r["count"], r["t_s"]))
+    reps = [r for r in published if not r["partial"]]
+    assert [r["count"] for r in reps] == list(range(1, expected["reps"] + 1))
+    assert {r["exercise"] for r in reps} == {expected["exercise"]}
+    assert [r["t_s"] for r in reps] == pytest.approx(expected["rep_times_s"], abs=1e-3)
+    assert len(published) - len(reps) == expected["partial"]
 
 
 def test_broker_outage_loses_no_rep(tmp_path, model_paths):
