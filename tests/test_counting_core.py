@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.counting.counter import RepCounter
+from edge.counting.counter import RepCounter, Step
 from edge.counting.knn import KnnPoseClassifier
-from edge.counting.smoothing import EmaSmoother
+from edge.counting.smoothing import EmaSmoother, seconds_from_frames
 from edge.features.embedding import EMBEDDING_PAIRS, SIZE_JOINTS, PoseEmbedder, mirror
 from edge.skeleton import BODY_25, COCO_17, JOINT, to_blazepose
 
@@ -155,27 +155,54 @@ def test_knn_classify_end_to_end_with_a_mirrored_sample():
 
 
 def test_smoother_weights_are_exact():
-    smoother = EmaSmoother(window_size=3, alpha=0.5)
-    out = [smoother(np.array([v, 10.0 - v]))[0] for v in (10.0, 0.0, 0.0, 0.0, 4.0)]
-    # weights newest-first: 1, 0.5, 0.25 over at most 3 frames, normalised
+    smoother = EmaSmoother(*seconds_from_frames(3, 0.5, fps=10.0))
+    values = (10.0, 0.0, 0.0, 0.0, 4.0)
+    out = [smoother(np.array([v, 10.0 - v]), i / 10)[0] for i, v in enumerate(values)]
+    # weights newest-first: 1, 0.5, 0.25 over the last 0.3 s (3 frames), normalised
     assert out == pytest.approx([10.0, 5.0 / 1.5, 2.5 / 1.75, 0.0, 4.0 / 1.75])
     smoother.reset()
-    assert smoother(np.array([3.0, 7.0])) == pytest.approx([3.0, 7.0])
+    assert smoother(np.array([3.0, 7.0]), 5.0) == pytest.approx([3.0, 7.0])
 
 
-def test_smoother_default_matches_reference_formula():
+def test_smoother_default_is_mediapipes_recipe_at_30_fps():
     smoother = EmaSmoother()
     seq = np.arange(15, dtype=float)
-    got = [smoother(np.array([v]))[0] for v in seq][-1]
+    got = [smoother(np.array([v]), i / 30)[0] for i, v in enumerate(seq)][-1]
     window = seq[::-1][:10]
     w = 0.8 ** np.arange(10)
     assert got == pytest.approx((window * w).sum() / w.sum())
 
 
+@pytest.mark.parametrize("fps", [15.0, 25.0, 60.0, 90.0])
+def test_smoother_follows_a_step_in_seconds_whatever_the_frame_rate(fps):
+    """Votes jump from 0 to 10 at t = 1 s: at every rate the smoothed value crosses the
+    counter's thresholds at nearly the same stream time (within a frame or so)."""
+
+    def crossing(rate: float, level: float) -> float:
+        smoother = EmaSmoother()
+        for i in range(int(3 * rate)):
+            t = i / rate
+            if smoother(np.array([10.0 if t >= 1.0 else 0.0]), t)[0] > level:
+                return t
+        raise AssertionError("never crossed")
+
+    for level in (4.0, 6.0):
+        assert abs(crossing(fps, level) - crossing(30.0, level)) <= 1.5 / min(fps, 30.0)
+
+
+def test_smoother_forgets_votes_older_than_its_window():
+    smoother = EmaSmoother(window_s=0.5, tau_s=10.0)
+    smoother(np.array([10.0]), 0.0)
+    assert smoother(np.array([0.0]), 0.4)[0] > 4.0  # both inside 0.5 s
+    assert smoother(np.array([0.0]), 0.6)[0] == pytest.approx(0.0)  # the 10 is 0.6 s old
+    with pytest.raises(ValueError, match="positive seconds"):
+        EmaSmoother(window_s=0.0)
+
+
 def test_counter_hysteresis_ignores_noise_near_thresholds():
     counter = RepCounter(enter_threshold=6.0, exit_threshold=4.0)
     signal = [0, 2, 5.9, 6.1, 5.5, 6.5, 4.5, 6.2, 4.1, 3.9, 4.2, 3.8, 5.0, 5.9, 0]
-    completed = [i for i, v in enumerate(signal) if counter.update(v)]
+    completed = [i for i, v in enumerate(signal) if counter.update(v) is Step.REP]
     assert completed == [9]  # one dip in, one rep; wobble on either side is ignored
     assert counter.count == 1
     for v in (9, 9, 1):
@@ -187,8 +214,8 @@ def test_counter_hysteresis_ignores_noise_near_thresholds():
 
 def test_counter_entering_frame_cannot_exit():
     counter = RepCounter()
-    assert not counter.update(7.0)
-    assert counter.update(0.0)
+    assert counter.update(7.0) is Step.NONE
+    assert counter.update(0.0) is Step.REP
 
 
 confidences = st.lists(st.floats(0.0, 10.0, allow_nan=False), max_size=200)
@@ -196,13 +223,26 @@ confidences = st.lists(st.floats(0.0, 10.0, allow_nan=False), max_size=200)
 
 @given(confidences)
 def test_counter_counts_exactly_the_down_to_up_transitions(signal):
-    """Reps == times the signal goes from above enter to below exit, band values ignored."""
+    """Every visit held equally deep: reps == times the signal goes from above enter to
+    below exit, band values ignored."""
+    signal = [9.0 if v > 6.0 else v for v in signal]
     counter = RepCounter(6.0, 4.0)
-    counted = sum(counter.update(v) for v in signal)
+    counted = sum(counter.update(v) is Step.REP for v in signal)
     levels = [1 if v > 6.0 else -1 for v in signal if v > 6.0 or v < 4.0]
     downs_then_ups = sum(a == 1 and b == -1 for a, b in itertools.pairwise(levels))
     assert counted == counter.count == downs_then_ups
     assert counted <= sum(v > 6.0 for v in signal)
+
+
+@given(confidences)
+def test_every_down_to_up_transition_is_a_rep_or_a_partial_rep(signal):
+    counter = RepCounter(6.0, 4.0)
+    steps = [counter.update(v) for v in signal]
+    levels = [1 if v > 6.0 else -1 for v in signal if v > 6.0 or v < 4.0]
+    downs_then_ups = sum(a == 1 and b == -1 for a, b in itertools.pairwise(levels))
+    assert steps.count(Step.REP) == counter.count <= downs_then_ups
+    assert counter.count + counter.partial >= downs_then_ups
+    assert steps.count(Step.PARTIAL) == counter.partial
 
 
 @given(confidences, st.lists(st.tuples(st.integers(0, 200), st.floats(4.0, 6.0)), max_size=50))
@@ -222,7 +262,7 @@ def test_counter_drops_a_visit_shorter_than_min_hold():
     counter = RepCounter(6.0, 4.0, min_hold_s=0.5)
     # 30 fps: in at 0.0 s, out at 0.3 s (a transition pose), then a 1 s bottom
     signal = [(7.0, 0.0), (7.0, 0.2), (1.0, 0.3), (9.0, 1.0), (9.0, 1.5), (1.0, 2.0)]
-    completed = [t for v, t in signal if counter.update(v, t)]
+    completed = [t for v, t in signal if counter.update(v, t) is Step.REP]
     assert completed == [2.0]
     assert counter.count == 1 and counter.too_short == 1
     with pytest.raises(ValueError, match="min_hold_s"):
@@ -232,8 +272,9 @@ def test_counter_drops_a_visit_shorter_than_min_hold():
 @given(confidences, st.floats(0.0, 2.0))
 def test_counter_counts_only_visits_held_long_enough(signal, min_hold_s):
     """At 30 fps: reps == visits (above enter, later below exit) lasting >= min_hold_s."""
+    signal = [9.0 if v > 6.0 else v for v in signal]  # every visit equally deep
     counter = RepCounter(6.0, 4.0, min_hold_s)
-    counted = sum(counter.update(v, i / 30) for i, v in enumerate(signal))
+    counted = sum(counter.update(v, i / 30) is Step.REP for i, v in enumerate(signal))
     visits, entered_at = [], None
     for i, v in enumerate(signal):
         if entered_at is None and v > 6.0:
@@ -245,10 +286,32 @@ def test_counter_counts_only_visits_held_long_enough(signal, min_hold_s):
     assert counter.too_short == sum(held < min_hold_s for held in visits)
 
 
-@given(st.lists(st.floats(0.0, 10.0), min_size=1, max_size=30))
-def test_smoother_stays_within_the_window_range(values):
-    smoother = EmaSmoother(window_size=10, alpha=0.2)
-    for t, v in enumerate(values):
-        out = smoother(np.array([v]))[0]
-        window = values[max(0, t - 9) : t + 1]
+@given(st.lists(st.floats(0.0, 10.0), min_size=1, max_size=30), st.floats(10.0, 120.0))
+def test_smoother_stays_within_the_window_range(values, fps):
+    smoother = EmaSmoother()
+    for i, v in enumerate(values):
+        out = smoother(np.array([v]), i / fps)[0]
+        window = [x for j, x in enumerate(values[: i + 1]) if (i - j) / fps < smoother.window_s]
         assert min(window) - 1e-9 <= out <= max(window) + 1e-9
+
+
+def test_a_cycle_that_stops_short_is_a_partial_rep_not_a_rep():
+    """30 fps votes for the down state: two full reps, then one that rises past the
+    midpoint of exit..enter but never enters, then one that barely enters (peak 6.5 where
+    the reps peaked at 9-10), then a full rep. A shallow cycle before any rep is not
+    reported: there is no typical rep yet to fall short of (getting into position)."""
+
+    def cycle(peak: float) -> list[float]:
+        return [1.0, 3.0, peak, peak, 3.0, 1.0]
+
+    signal = cycle(5.5) + cycle(9.0) + cycle(10.0) + cycle(5.5) + cycle(6.5) + cycle(9.5)
+    counter = RepCounter(6.0, 4.0)
+    steps = [counter.update(v, i / 30) for i, v in enumerate(signal)]
+    done = [(i // 6, step) for i, step in enumerate(steps) if step is not Step.NONE]
+    assert done == [(1, Step.REP), (2, Step.REP), (3, Step.PARTIAL), (4, Step.PARTIAL),
+                    (5, Step.REP)]  # fmt: skip
+    assert counter.count == 3 and counter.partial == 2
+    assert counter.typical_peak == pytest.approx(9.5)
+    # a wobble that stays below the midpoint is nothing at all
+    assert all(counter.update(v) is Step.NONE for v in cycle(4.9))
+    assert counter.partial == 2

@@ -56,7 +56,13 @@ def test_count_json_on_a_keypoints_file(tmp_path, walking):
     save_npz(walking, npz)
     result = dancepose("count", str(npz), "--exercise", "squat", "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"exercise": "squat", "reps": 0, "rep_times_s": []}
+    counted = json.loads(result.stdout)
+    assert {k: counted[k] for k in ("exercise", "reps", "partial", "rep_times_s")} == {
+        "exercise": "squat",
+        "reps": 0,
+        "partial": 0,
+        "rep_times_s": [],
+    }
 
 
 def test_unknown_exercise_lists_the_installed_packs():
@@ -107,6 +113,7 @@ def test_default_packs_are_built_from_the_shared_photos():
         ({"exit_threshold": 7.0}, "exit_threshold must not exceed enter_threshold"),
         ({"count_class": "middle"}, "count_class 'middle' not in class_names"),
         ({"holdtime": 1}, "unknown keys ['holdtime']"),
+        ({"ema_tau_s": 0.0}, "ema_window_s and ema_tau_s must be > 0"),
     ],
 )
 def test_malformed_pack_json_names_the_file_and_the_field(tmp_path, edit, message):
@@ -118,3 +125,20 @@ def test_malformed_pack_json_names_the_file_and_the_field(tmp_path, edit, messag
         load_pack(broken)
     assert str(broken / "pack.json") in str(failure.value)
     assert message in str(failure.value)
+
+
+def test_a_pack_with_the_smoothing_in_frames_still_loads(tmp_path):
+    """Packs written before the smoothing was in seconds carry ema_window (frames) and
+    ema_alpha: read at 30 fps, they smooth exactly as the seconds defaults do."""
+    old = tmp_path / "squat"
+    shutil.copytree(DEFAULT_PACKS_DIR / "squat", old)
+    spec = json.loads((old / "pack.json").read_text())
+    del spec["ema_window_s"], spec["ema_tau_s"]
+    (old / "pack.json").write_text(json.dumps({**spec, "ema_window": 10, "ema_alpha": 0.2}))
+    current = find_pack("squat").spec
+    loaded = load_pack(old).spec
+    assert loaded.ema_window_s == pytest.approx(current.ema_window_s)
+    assert loaded.ema_tau_s == pytest.approx(current.ema_tau_s)
+    (old / "pack.json").write_text(json.dumps({**spec, "ema_window": 10, "ema_tau_s": 0.1}))
+    with pytest.raises(PackError, match="either in seconds"):
+        load_pack(old)

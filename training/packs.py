@@ -177,11 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="how", required=True)
     defaults = sub.add_parser("defaults")
     defaults.add_argument("--samples", type=Path, default=DEFAULT_SAMPLES)
-    # What every new pack may set: the counter's minimum hold (PackSpec.min_hold_s).
+    # What every new pack may set: the counter's minimum hold (PackSpec.min_hold_s), opt-in.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--min-hold", type=_seconds, default=0.0, metavar="S",
-        help="a visit to the down state shorter than S seconds is not a rep (default 0)",
+        help="a visit to the down state shorter than S seconds is not a rep (default 0; "
+        "it also rejects every real rep faster than S)",
     )  # fmt: skip
     from_csv = sub.add_parser("from-csv", parents=[common])
     from_csv.add_argument("name")

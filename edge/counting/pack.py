@@ -19,12 +19,15 @@ from typing import Any
 
 import numpy as np
 
+from edge.counting.smoothing import DEFAULT_TAU_S, DEFAULT_WINDOW_S, seconds_from_frames
 from edge.errors import UserError
 from edge.features.embedding import FAMILIES, EmbeddingOptions
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_PACKS_DIR = REPO / "models" / "packs"
 PACK_FILE, MODEL_FILE, SAMPLES_FILE = "pack.json", "classifier.tflite", "samples.npz"
+# Packs written before the smoothing was in seconds give it in frames (read as 30 fps).
+LEGACY_FRAME_KEYS = {"ema_window": 10, "ema_alpha": 0.2}
 
 
 class PackError(UserError, ValueError):
@@ -51,11 +54,11 @@ class PackSpec:
     knn: KnnParams = field(default_factory=KnnParams)
     balance_classes: bool = False  # divide votes by each class's share of the samples
     sample_counts: tuple[int, ...] = ()  # samples per class, in class_names order
-    ema_window: int = 10
-    ema_alpha: float = 0.2
+    ema_window_s: float = DEFAULT_WINDOW_S  # votes younger than this are smoothed...
+    ema_tau_s: float = DEFAULT_TAU_S  # ...weighted exp(-age / tau)
     enter_threshold: float = 6.0
     exit_threshold: float = 4.0
-    min_hold_s: float = 0.0  # a shorter visit to count_class is a transition, not a rep
+    min_hold_s: float = 0.0  # opt-in: a shorter visit to count_class is not a rep
     model_variant: str = "knn-float32"
     provenance: dict[str, Any] = field(default_factory=dict)
 
@@ -67,11 +70,11 @@ class PackSpec:
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str) -> PackSpec:
         known = set(cls.__dataclass_fields__)
-        unknown = set(data) - known
+        unknown = set(data) - known - set(LEGACY_FRAME_KEYS)
         if unknown:
             raise PackError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(known)}")
         try:
-            values = dict(data)
+            values = _seconds_smoothing(dict(data), where)
             values["class_names"] = tuple(values.get("class_names", ("up", "down")))
             values["visible_joints"] = tuple(values.get("visible_joints", FAMILIES))
             values["sample_counts"] = tuple(values.get("sample_counts", ()))
@@ -92,8 +95,30 @@ class PackSpec:
             raise PackError(f"{where}: exit_threshold must not exceed enter_threshold")
         if not spec.min_hold_s >= 0:
             raise PackError(f"{where}: min_hold_s must be >= 0 seconds")
+        if not (spec.ema_window_s > 0 and spec.ema_tau_s > 0):
+            raise PackError(f"{where}: ema_window_s and ema_tau_s must be > 0 seconds")
         spec.embedding.pair_indices()  # raises on unknown joint families
         return spec
+
+
+def _seconds_smoothing(values: dict[str, Any], where: str) -> dict[str, Any]:
+    """An old pack's ema_window (frames) and ema_alpha, as ema_window_s and ema_tau_s."""
+    legacy = {key: values.pop(key) for key in LEGACY_FRAME_KEYS if key in values}
+    if not legacy:
+        return values
+    if {"ema_window_s", "ema_tau_s"} & set(values):
+        raise PackError(
+            f"{where}: give the smoothing either in seconds (ema_window_s, ema_tau_s) or in "
+            "frames (ema_window, ema_alpha), not both; delete the frame keys"
+        )
+    frames = {**LEGACY_FRAME_KEYS, **legacy}
+    try:
+        values["ema_window_s"], values["ema_tau_s"] = seconds_from_frames(
+            int(frames["ema_window"]), float(frames["ema_alpha"])
+        )
+    except (TypeError, ValueError) as exc:
+        raise PackError(f"{where}: ema_window/ema_alpha: {exc}") from exc
+    return values
 
 
 @dataclass(frozen=True)

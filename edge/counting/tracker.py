@@ -1,7 +1,10 @@
 """One exercise, frame by frame: landmarks -> votes -> smoothed confidence -> reps.
 
 Frames without a person, or where no body side shows the pack's joints clearly, do not
-move the smoother or the counter: a half-visible body must not invent or erase a rep.
+move the smoother or the counter: a half-visible body must not invent or erase a rep. The
+smoother's clock is the time spent on usable frames, so votes do not age while the body is
+hidden (as with MediaPipe's last-10-frames window), yet a second of votes is a second
+whatever the frame rate.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from edge.counting.classifier import VoteClassifier
-from edge.counting.counter import RepCounter
+from edge.counting.counter import RepCounter, Step
 from edge.counting.events import RepEvent
 from edge.counting.pack import ExercisePack
 from edge.counting.smoothing import EmaSmoother
@@ -34,17 +37,24 @@ class RepTracker:
             if spec.balance_classes and counts.size == len(spec.class_names) and counts.min() > 0
             else None
         )
-        self.smoother = EmaSmoother(spec.ema_window, spec.ema_alpha)
+        self.smoother = EmaSmoother(spec.ema_window_s, spec.ema_tau_s)
         self.counter = RepCounter(spec.enter_threshold, spec.exit_threshold, spec.min_hold_s)
         self.confidence = 0.0
-        self._peak = 0.0
+        self._peak = 0.0  # highest confidence since it was last below the exit threshold
         self._rising_since = 0.0  # last frame below the exit threshold: where a rep starts
+        self._usable_s = 0.0  # the smoother's clock: stream time on usable frames
+        self._last_time_s: float | None = None
         self._winning_share = 0.0  # sum over usable frames of max(votes) / sum(votes)
         self._frames = 0
 
     @property
     def count(self) -> int:
         return self.counter.count
+
+    @property
+    def partial(self) -> int:
+        """Partial reps reported so far (edge/counting/counter.py), not in `count`."""
+        return self.counter.partial
 
     @property
     def frames_used(self) -> int:
@@ -73,31 +83,36 @@ class RepTracker:
         )
 
     def update(self, landmarks: np.ndarray | None, time_s: float) -> RepEvent | None:
-        """Feed one frame; a RepEvent on the frame a rep completes."""
+        """Feed one frame; a RepEvent on the frame a rep (or a partial rep) completes."""
+        previous, self._last_time_s = self._last_time_s, time_s
         if not self.usable(landmarks):
             return None
+        if previous is not None:
+            self._usable_s += max(0.0, time_s - previous)
         votes = self._classifier.votes(landmarks)
         if self._prior is not None:
             votes = votes / self._prior
             votes *= self._spec.knn.top_n_by_mean_distance / max(votes.sum(), 1e-9)
         self._winning_share += float(votes.max() / max(votes.sum(), 1e-9))
         self._frames += 1
-        self.confidence = float(self.smoother(votes)[self._count_index])
-        if self.counter.update(self.confidence, time_s):
-            peak, self._peak = self._peak, 0.0
+        self.confidence = float(self.smoother(votes, self._usable_s)[self._count_index])
+        step = self.counter.update(self.confidence, time_s)
+        self._peak = max(self._peak, self.confidence)
+        event = None
+        if step is not Step.NONE:
             top_n = self._spec.knn.top_n_by_mean_distance
-            return RepEvent(
+            event = RepEvent(
                 self.exercise, self.counter.count, time_s, self._rising_since, time_s,
-                min(1.0, peak / top_n), votes=peak,
+                min(1.0, self._peak / top_n), votes=self._peak, partial=step is Step.PARTIAL,
             )  # fmt: skip
         if not self.counter.entered and self.confidence < self._spec.exit_threshold:
-            self._rising_since = time_s
-        # the peak of the visit in progress; a visit too short to count leaves none behind
-        self._peak = max(self._peak, self.confidence) if self.counter.entered else 0.0
-        return None
+            # a visit too short to count, or a dip that never rose, leaves no peak behind
+            self._rising_since, self._peak = time_s, 0.0
+        return event
 
     def reset(self) -> None:
         self.smoother.reset()
         self.counter.reset()
         self.confidence = self._peak = self._winning_share = self._rising_since = 0.0
+        self._usable_s, self._last_time_s = 0.0, None
         self._frames = 0
