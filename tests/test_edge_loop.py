@@ -17,6 +17,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from edge.broker import PrivateBroker
+from edge.publish.queue import EventQueue
 from tests.conftest import REPO, dancepose, shared_path
 
 DEVICE = "kiosk-test"
@@ -163,6 +164,18 @@ def test_broker_outage_loses_no_rep(tmp_path, model_paths):
     assert counts == [1, 2, 3, 4, 5, 6]
 
 
+def wait_for_queued_reps(path: Path, reps: int, timeout_s: float) -> bool:
+    """True once the program's on-disk queue holds `reps` rep events (read-only peek)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.exists():
+            with EventQueue(path) as queue:
+                if sum(e.topic.endswith("/rep") for e in queue.peek(1000)) >= reps:
+                    return True
+        time.sleep(0.2)
+    return False
+
+
 def test_events_queued_while_offline_survive_a_program_restart(tmp_path, model_paths):
     squats = shared_path("data", "exercise_videos", "squat_side_3.mp4")
     walking = shared_path("data", "dance_videos", "jacky_walk.mp4")  # counts no rep
@@ -170,7 +183,11 @@ def test_events_queued_while_offline_survive_a_program_restart(tmp_path, model_p
         viewer = Subscriber(broker)
         broker.stop(graceful=True)  # down for the whole first run (dashboard session kept)
         first = start_program(write_config(tmp_path, squats, broker.port))
-        time.sleep(8.0)  # the clip is processed; its reps wait in the on-disk queue
+        # wait (not a fixed sleep: a loaded machine is slower) until the clip's 3 reps wait
+        # in the on-disk queue, then kill the program before it could ever deliver them
+        assert wait_for_queued_reps(tmp_path / "events.sqlite", 3, timeout_s=180), (
+            first.stdout.read() if first.poll() is not None and first.stdout else "still running"
+        )
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         broker.start()
