@@ -94,3 +94,34 @@ def test_the_turn_away_from_the_wall_is_a_partial_rep(clip_track):
     assert result.reps == 2 and len(partial) == 1
     assert 7.2 <= partial[0].start_s < partial[0].end_s <= 8.2
     assert partial[0].count == 2 and 0.5 <= partial[0].confidence < 0.7
+
+
+class ScriptedVotes:
+    """A VoteClassifier replaying a fixed sequence of (up, down) votes, one per frame."""
+
+    def __init__(self, downs: list[float]) -> None:
+        self._downs = iter(downs)
+
+    def votes(self, landmarks: np.ndarray) -> np.ndarray:
+        down = next(self._downs)
+        return np.array([10.0 - down, down])
+
+
+def test_the_tracker_reports_a_partial_rep_with_its_times_and_keeps_the_count():
+    """Down votes at 30 fps: a full rep, a second, then a cycle that turns back at 5.5 of
+    10 (past the midpoint of exit 4 .. enter 6), then a full rep again."""
+    pack = load_pack(installed_packs()["squat"])
+    pose = np.concatenate([pack.load_samples()[0][0], np.ones((33, 1), np.float32)], axis=1)
+    cycle = [0.0] * 15 + [10.0] * 15
+    downs = cycle * 2 + [0.0] * 15 + [5.5] * 15 + cycle + [0.0] * 15
+    tracker = RepTracker(pack, ScriptedVotes(downs))
+    events = [e for i in range(len(downs)) if (e := tracker.update(pose, i / 30)) is not None]
+    assert [(e.count, e.partial) for e in events] == [(1, False), (2, False), (2, True),
+                                                      (3, False)]  # fmt: skip
+    assert tracker.count == 3 and tracker.partial == 1
+    partial = events[2]
+    # from the last frame below exit (smoothing lags the votes' rise at 2.5 s by ~0.1 s)
+    # to the first below it again after they fall at 3.0 s
+    assert 2.5 <= partial.start_s < 2.7 and 3.0 < partial.end_s == partial.time_s < 3.2
+    assert partial.votes == pytest.approx(5.5) and partial.confidence == pytest.approx(0.55)
+    assert events[1].confidence == pytest.approx(1.0)

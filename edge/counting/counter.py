@@ -77,6 +77,11 @@ class RepCounter:
         return self._too_short
 
     @property
+    def depth(self) -> float:
+        """The peak confidence of the cycle the latest REP or PARTIAL step completed."""
+        return self._depth
+
+    @property
     def typical_peak(self) -> float | None:
         """The session's typical rep, as its peak confidence; None before the first rep."""
         return statistics.median(self._peaks) if self._peaks else None
@@ -94,7 +99,7 @@ class RepCounter:
                 return Step.NONE
             reached, self._peak = self._peak, down_confidence  # a cycle ends below exit
             if self._count and reached >= self.partial_threshold:
-                return self._partial_rep()
+                return self._partial_rep(reached)
             return Step.NONE
         if down_confidence >= self.exit_threshold:
             return Step.NONE
@@ -103,20 +108,22 @@ class RepCounter:
         typical = self.typical_peak
         enter = self.enter_threshold
         if typical is not None and peak < enter + SHORT_OF_TYPICAL * (typical - enter):
-            return self._partial_rep()
+            return self._partial_rep(peak)
         if time_s - self._entered_at < self.min_hold_s:
             self._too_short += 1
             return Step.NONE
         self._count += 1
         self._peaks.append(peak)
+        self._depth = peak
         return Step.REP
 
-    def _partial_rep(self) -> Step:
+    def _partial_rep(self, depth: float) -> Step:
         self._partial += 1
+        self._depth = depth
         return Step.PARTIAL
 
     def reset(self) -> None:
         self._count = self._partial = self._too_short = 0
         self._entered = False
-        self._entered_at = self._peak = 0.0
+        self._entered_at = self._peak = self._depth = 0.0
         self._peaks: deque[float] = deque(maxlen=TYPICAL_REPS)

@@ -40,7 +40,6 @@ class RepTracker:
         self.smoother = EmaSmoother(spec.ema_window_s, spec.ema_tau_s)
         self.counter = RepCounter(spec.enter_threshold, spec.exit_threshold, spec.min_hold_s)
         self.confidence = 0.0
-        self._peak = 0.0  # highest confidence since it was last below the exit threshold
         self._rising_since = 0.0  # last frame below the exit threshold: where a rep starts
         self._usable_s = 0.0  # the smoother's clock: stream time on usable frames
         self._last_time_s: float | None = None
@@ -97,22 +96,20 @@ class RepTracker:
         self._frames += 1
         self.confidence = float(self.smoother(votes, self._usable_s)[self._count_index])
         step = self.counter.update(self.confidence, time_s)
-        self._peak = max(self._peak, self.confidence)
         event = None
         if step is not Step.NONE:
-            top_n = self._spec.knn.top_n_by_mean_distance
+            depth, top_n = self.counter.depth, self._spec.knn.top_n_by_mean_distance
             event = RepEvent(
                 self.exercise, self.counter.count, time_s, self._rising_since, time_s,
-                min(1.0, self._peak / top_n), votes=self._peak, partial=step is Step.PARTIAL,
+                min(1.0, depth / top_n), votes=depth, partial=step is Step.PARTIAL,
             )  # fmt: skip
         if not self.counter.entered and self.confidence < self._spec.exit_threshold:
-            # a visit too short to count, or a dip that never rose, leaves no peak behind
-            self._rising_since, self._peak = time_s, 0.0
+            self._rising_since = time_s
         return event
 
     def reset(self) -> None:
         self.smoother.reset()
         self.counter.reset()
-        self.confidence = self._peak = self._winning_share = self._rising_since = 0.0
+        self.confidence = self._winning_share = self._rising_since = 0.0
         self._usable_s, self._last_time_s = 0.0, None
         self._frames = 0
