@@ -8,10 +8,19 @@ from hypothesis import strategies as st
 
 from edge.app.pipeline import Pipeline
 from edge.bench.counting import labelled_clips
-from edge.counting.auto import FORCE_REPS, LOCK_REPS, Standing, choose_exercise
+from edge.counting.auto import (
+    FORCE_REPS,
+    LOCK_REPS,
+    MATCH,
+    Standing,
+    agrees,
+    choose_counter,
+    choose_exercise,
+)
 from edge.counting.classifier import TfliteVotes
 from edge.counting.clip import count_auto
 from edge.counting.pack import installed_packs, load_pack
+from edge.modes import ANY
 from edge.pose.estimator import create_estimator
 from edge.sources import open_source
 from tests.conftest import shared_path
@@ -88,3 +97,29 @@ def test_a_live_auto_session_on_squats_counts_squats(model_paths):
     reps += pipeline.finish()
     assert pipeline.active == "squat"
     assert [(r.exercise, r.count) for r in reps] == [("squat", 1), ("squat", 2), ("squat", 3)]
+
+
+def test_auto_names_a_matching_pack_and_otherwise_counts_with_any():
+    squats = {"squat": Standing(6, 0.98), "pushup": Standing(2, 0.63)}
+    assert choose_counter(squats, any_reps=6, finished=True) == "squat"
+    assert choose_counter(squats, any_reps=5) == "squat"  # one rep apart: the same movement
+    # the push-up pack alternates on jumping jacks (0.73 decisive): not a match
+    assert choose_counter({"pushup": Standing(7, 0.73)}, any_reps=4, finished=True) == ANY
+    # decisive, but it counts something else than the body's cycles (floor sit-ups)
+    assert choose_counter({"pushup": Standing(13, 0.88)}, any_reps=9, finished=True) == ANY
+    # live: before `any` has counted, a matching pack waits for FORCE_REPS
+    assert choose_counter({"squat": Standing(LOCK_REPS, 0.99)}, any_reps=0) is None
+    assert choose_counter({"squat": Standing(FORCE_REPS, 0.99)}, any_reps=0) == "squat"
+    assert choose_counter({"pushup": Standing(1, 0.7)}, any_reps=3) is None  # any: 4 first
+    assert choose_counter({"pushup": Standing(1, 0.7)}, any_reps=FORCE_REPS) == ANY
+    assert choose_counter({"squat": Standing(0, 0.99)}, any_reps=0, finished=True) is None
+
+
+@given(standings, st.integers(0, 12), st.booleans())
+def test_auto_never_names_a_pack_that_is_not_decisive(table, any_reps, finished):
+    chosen = choose_counter(table, any_reps, finished)
+    if chosen is not None and chosen != ANY:
+        assert table[chosen].decisiveness >= MATCH and table[chosen].reps >= 1
+        assert not any_reps or agrees(table[chosen].reps, any_reps)
+    if chosen == ANY:
+        assert any_reps >= 1

@@ -14,9 +14,10 @@ with LOCK_REPS reps is chosen: the session is not left undecided.
 
 Pack-free counting (`any`) is the fall-back: a pack whose votes were less than MATCH
 decisive only alternates on the motion, it does not describe it (the push-up pack on
-jumping jacks: 0.73; on real push-ups 0.84-0.86; the squat pack on squats 0.98-1.00). When
-no pack that matches has reps, the session counts with `any` once it has counted (live:
-FORCE_REPS reps), and a clip that ends with no such pack takes `any`'s count.
+jumping jacks: 0.73; on real push-ups 0.84-0.86; the squat pack on squats 0.98-1.00), and
+a pack whose count disagrees with `any`'s counts something else. When no pack matches, the
+session counts with `any` once it has counted (live: FORCE_REPS reps), and a clip that
+ends with no such pack takes `any`'s count (choose_counter).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from edge.modes import ANY
 LOCK_REPS = 2
 FORCE_REPS = 4
 MATCH = 0.8  # decisiveness a pack needs for its exercise to be named
+AGREE = 0.25  # a pack and `any` count one movement when this close
 
 
 @dataclass(frozen=True)
@@ -58,15 +60,30 @@ def choose_exercise(standings: Mapping[str, Standing], finished: bool = False) -
     return None
 
 
+def agrees(pack_reps: int, any_reps: int) -> bool:
+    """Two counts of one movement: within one rep, or AGREE of the larger."""
+    return abs(pack_reps - any_reps) <= max(1, AGREE * max(pack_reps, any_reps))
+
+
 def choose_counter(
     packs: Mapping[str, Standing], any_reps: int, finished: bool = False
 ) -> str | None:
-    """A matching pack by choose_exercise's rule, else ANY once it has counted, else None."""
-    matching = {name: s for name, s in packs.items() if s.decisiveness >= MATCH}
-    chosen = choose_exercise(matching, finished)
+    """A matching pack by choose_exercise's rule, else ANY once it has counted, else None.
+
+    A pack matches when its votes were MATCH decisive and, once pack-free counting has
+    counted the movement too, the two counts agree: a pack that counts half as many or
+    twice as many reps as the body's own cycles counts something else (the push-up pack
+    on floor sit-ups: 13 against 9). Until `any` has counted, a pack needs FORCE_REPS (or
+    the end of the clip) to be chosen alone."""
+
+    def credible(s: Standing) -> bool:
+        if s.decisiveness < MATCH:
+            return False
+        return agrees(s.reps, any_reps) if any_reps else finished or s.reps >= FORCE_REPS
+
+    chosen = choose_exercise({n: s for n, s in packs.items() if credible(s)}, finished)
     if chosen is not None:
         return chosen
-    ready = finished or any_reps >= FORCE_REPS
-    if any_reps > 0 and ready and not any(s.reps >= LOCK_REPS for s in matching.values()):
+    if any_reps > 0 and (finished or any_reps >= FORCE_REPS):
         return ANY
     return None
