@@ -37,7 +37,7 @@ class ClipScore:
     exercise: str
     true_reps: int
     counted: int
-    too_short: int  # visits to the down state shorter than the pack's min_hold_s
+    partial: int  # partial reps: reported, not counted
     seconds: float  # pose + counting, whole clip, this machine
 
     @property
@@ -82,7 +82,7 @@ def score_clips(
                 row["exercise"],
                 int(row["reps"]),
                 result.reps,
-                result.too_short,
+                result.partial,
                 seconds,
             )
         )
@@ -260,11 +260,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "## Packs on the clips they have a pack for",
         "",
-        "| clip | exercise | true | counted | error | too short |",
+        "| clip | exercise | true | counted | error | partial |",
         "|---|---|---:|---:|---:|---:|",
         *[
             f"| {s.clip} | {s.exercise} | {s.true_reps} | {s.counted} | {s.error:+d} "
-            f"| {s.too_short} |"
+            f"| {s.partial} |"
             for s in pack_scores
         ],
         "",
