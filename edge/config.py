@@ -24,6 +24,7 @@ Rules that are easy to get wrong and are therefore enforced here:
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 import socket
@@ -56,6 +57,8 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PACKS_DIR = REPO / "models" / "packs"
 DEFAULT_DANCE_DIR = REPO / "models" / "dance"
 PASSWORD_ENV = "DANCEPOSE_MQTT_PASSWORD"
+WEB_TOKEN_ENV = "DANCEPOSE_WEB_TOKEN"
+MIN_TOKEN_CHARS = 16
 STATE_DIRECTORY_ENV = "STATE_DIRECTORY"  # set by systemd for StateDirectory=
 QUEUE_FILE = "events.sqlite"
 
@@ -425,6 +428,84 @@ class StatsConfig(_Table):
     )  # fmt: skip
 
 
+def _listen(value: Any) -> str:
+    """HOST:PORT for the kiosk page: an IPv4 address, [an IPv6 address] or a host name, and
+    a port 0-65535 (0: any free port, logged at start)."""
+    fix = 'give HOST:PORT, like "127.0.0.1:8080", "0.0.0.0:8080" or "[::1]:8080"'
+    if not isinstance(value, str):
+        raise _fail(f"expected a quoted HOST:PORT, got {_show(value)}; {fix}")
+    host, sep, port = value.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise _fail(f"{_show(value)} has no valid IPv6 address in [...]; {fix}") from None
+    elif not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host):
+        raise _fail(f"{_show(value)} is not HOST:PORT; {fix}")
+    if not sep or not re.fullmatch(r"[0-9]{1,5}", port) or int(port) > 65535:
+        raise _fail(f"{_show(value)} has no port 0-65535 after the last ':'; {fix}")
+    return value
+
+
+class WebConfig(_Table):
+    """The kiosk page (edge/web, docs/http.md). The access token is not a field:
+    read_token() fetches it at start, so it never sits in a repr, a log line or to_toml()."""
+
+    enabled: bool = Field(True, description="serve the kiosk page; false: MQTT only")
+    listen: Annotated[str, BeforeValidator(_listen), Expect("HOST:PORT")] = Field(
+        "127.0.0.1:8080", description="where the page is served; not loopback: token required"
+    )
+    token_file: ExistingFile | None = Field(None, description="its first line: the token")
+    preview_fps: float = Field(
+        15.0, gt=0, le=30, allow_inf_nan=False, description="at most this many preview frames/s"
+    )
+    jpeg_quality: int = Field(70, ge=10, le=95, description="preview JPEG quality")
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+    @property
+    def loopback(self) -> bool:
+        """Only this machine can reach the page (then no token is needed)."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False  # a host name other than localhost may resolve to anything
+
+    def read_token(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """$DANCEPOSE_WEB_TOKEN if set, else the first line of token_file, else None; a
+        token shorter than MIN_TOKEN_CHARS is refused (ConfigError, one line)."""
+        env = os.environ if environ is None else environ
+        token = env.get(WEB_TOKEN_ENV) or None
+        source = f"${WEB_TOKEN_ENV}"
+        if token is None and self.token_file is not None:
+            source = f"web.token_file ({self.token_file})"
+            try:
+                lines = Path(self.token_file).read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(
+                    f"web.token_file: cannot read {self.token_file} ({exc}); "
+                    "it must be readable by the dancepose user",
+                    "web.token_file",
+                ) from exc
+            token = lines[0].strip() if lines else ""
+        if token is not None and len(token) < MIN_TOKEN_CHARS:
+            raise ConfigError(
+                f"web.token_file: the token from {source} is {len(token)} characters; use at "
+                f"least {MIN_TOKEN_CHARS} (e.g. `openssl rand -hex 16`)",
+                "web.token_file",
+            )
+        return token
+
+
 def default_queue_path(environ: Mapping[str, str] | None = None) -> Path:
     """$STATE_DIRECTORY/events.sqlite under systemd (StateDirectory=dancepose gives
     /var/lib/dancepose, the one writable place under ProtectSystem=strict), else
@@ -474,6 +555,7 @@ class Config(_Table):
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     stats: StatsConfig = Field(default_factory=StatsConfig)
     queue: QueueConfig = Field(default_factory=QueueConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     # Where it was read from: not a key of the file, and not part of equality.
     config_path: Path | None = Field(None, exclude=True)
 
@@ -548,6 +630,10 @@ class Config(_Table):
             f"topics {self.topic_root}/..., {auth}, {security}{ha}",
             f"stats    every {self.stats.interval_s:g} s",
             f"queue    {self.queue.path} (at most {self.queue.max_events} events)",
+            f"web      http://{self.web.listen}/, preview {self.web.preview_fps:g} fps"
+            + ("" if self.web.loopback else f", token from ${WEB_TOKEN_ENV} or web.token_file")
+            if self.web.enabled
+            else "web      off",
         ]
 
 

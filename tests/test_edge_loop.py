@@ -74,6 +74,7 @@ def write_config(
         f'[mode]\nmode = "count"\nexercise = "{exercise}"\n'
         f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\nkeepalive = 5\n'
         f'[stats]\ninterval_s = 1.0\n[queue]\npath = "{tmp_path / "events.sqlite"}"\n'
+        '[web]\nlisten = "127.0.0.1:0"\n'  # the kiosk page on a free port: runs may overlap
     )
     return config
 

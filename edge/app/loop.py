@@ -13,7 +13,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from edge.app.pipeline import Pipeline
@@ -23,7 +23,7 @@ from edge.counting.classifier import TfliteVotes
 from edge.counting.events import RepEvent
 from edge.counting.pack import installed_packs, load_pack
 from edge.dance.classifier import DanceClassifier
-from edge.modes import SPECIAL_EXERCISES
+from edge.modes import ANY, SPECIAL_EXERCISES
 from edge.pose.estimator import create_estimator
 from edge.publish import topics
 from edge.publish.commands import (
@@ -45,6 +45,8 @@ from edge.sources.frame import FrameSource, SourceError
 from edge.sources.latest import LatestFrame
 from edge.sources.picamera import PiCameraSource
 from edge.watchdog import WatchdogPinger, notify_ready, notify_status, notify_stopping
+from edge.web.server import Answer, KioskWeb
+from edge.web.state import KioskState
 
 log = logging.getLogger("dancepose")
 MAX_BACKOFF_S = 30.0
@@ -60,6 +62,18 @@ def open_configured_source(config: Config) -> FrameSource:
     if source.kind == "url":
         return open_source(str(source.url))
     return open_source(str(source.path), loop=source.loop)
+
+
+def genre_names(config: Config) -> Callable[[str], str]:
+    """A genre code to its human name, from the dance model's metadata ("none" stays)."""
+    from edge.dance.metadata import DanceMetadata, DanceModelError
+
+    try:
+        metadata = DanceMetadata.read(Path(config.mode.dance_model_dir))
+    except DanceModelError:
+        return lambda code: code
+    names = {genre.code: genre.name for genre in metadata.genres}
+    return lambda code: names.get(code, code)
 
 
 def build_pipeline(config: Config) -> Pipeline:
@@ -88,9 +102,29 @@ class EdgeLoop:
         unplug a camera."""
         self.config = config
         self._open_source = open_source
-        self.pipeline = build_pipeline(config)
+        self.session_id = topics.new_id()
+        # One command path: MQTT's cmd topic and the kiosk page both queue (bytes, answer),
+        # applied between frames by _apply_commands; answer is the page's HTTP reply.
+        self._commands: queue.SimpleQueue[tuple[bytes, Answer | None]] = queue.SimpleQueue()
+        self.web: KioskWeb | None = None
+        if config.web.enabled:  # bound first: a busy address refuses the start at once
+            self.web_state = KioskState(
+                self.session_id, config.mode.mode, config.mode.exercise, genre_names(config),
+                queue_depth=lambda: self.queue.depth(),
+                broker_connected=lambda: self.publisher.connected,
+            )  # fmt: skip
+            self.web = KioskWeb(
+                config.web, self.web_state, lambda data, answer: self._commands.put((data, answer))
+            )
+        try:
+            self.pipeline = build_pipeline(config)
+        except BaseException:
+            if self.web is not None:
+                self.web.close()  # the address is free again for the next try
+            raise
+        if self.web is not None:
+            self.web_state.choices([*sorted(self.pipeline.trackers), *SPECIAL_EXERCISES])
         self.queue = EventQueue(config.queue.path, config.queue.max_events)
-        self._commands: queue.SimpleQueue[bytes] = queue.SimpleQueue()
         settings = MqttSettings.from_config(config)
         discovery = (
             discovery_messages(Topics(settings.device_id, settings.topic_prefix))
@@ -98,9 +132,9 @@ class EdgeLoop:
             else []
         )
         self.publisher = MqttPublisher(
-            settings, self.queue, on_command=self._commands.put, retained_on_connect=discovery
-        )
-        self.session_id = topics.new_id()
+            settings, self.queue, on_command=lambda data: self._commands.put((data, None)),
+            retained_on_connect=discovery,
+        )  # fmt: skip
         self.stats = StageStats()
         self.dropped_frames = 0
         self._last_dance_publish = -1e9
@@ -112,6 +146,8 @@ class EdgeLoop:
 
     def run(self) -> int:
         self.publisher.start()
+        if self.web is not None:
+            self.web.start()
         notify_ready("starting")
         backoff = 1.0
         finished = False
@@ -123,6 +159,8 @@ class EdgeLoop:
                     backoff = self._fault(exc, backoff)
                     continue
                 self.publisher.status("online")
+                if self.web is not None:
+                    self.web_state.camera_fault(None)
                 notify_status(f"reading {source.description}")
                 backoff = 1.0
                 try:
@@ -144,6 +182,8 @@ class EdgeLoop:
                     self.queue.depth(), self.config.queue.path,
                 )  # fmt: skip
             self.publisher.close(timeout_s=10.0)
+            if self.web is not None:
+                self.web.close()
             self.queue.close()
         return 0
 
@@ -151,6 +191,8 @@ class EdgeLoop:
         message = f"{exc}; retrying in {backoff:.0f} s"
         log.warning("source fault: %s", message)
         self.publisher.status("fault", message)
+        if self.web is not None:
+            self.web_state.camera_fault(message)
         notify_status(f"fault: {message}")
         self._stop.wait(backoff)
         return min(backoff * 2, MAX_BACKOFF_S)
@@ -184,24 +226,37 @@ class EdgeLoop:
         self._publish_reps(result.reps)
         for phase in result.phases:
             payload = topics.state_payload(self.session_id, phase.exercise, phase.phase)
-            self.publisher.publish_event(topics.STATE, payload)
+            self._event(topics.STATE, payload)
         interval = self.config.mode.dance_publish_interval_s
         if result.dance is not None and frame.timestamp_s - self._last_dance_publish >= interval:
             self._last_dance_publish = frame.timestamp_s
             payload = topics.dance_payload(result.dance, self.session_id)
-            self.publisher.publish_event(topics.DANCE, payload)
+            self._event(topics.DANCE, payload)
         self._apply_commands()
-        publish_ms = 1000 * (time.perf_counter() - publish_start)
-        timings = {**result.timings_ms, "capture": capture_ms, "publish": publish_ms}
+        web_start = time.perf_counter()
+        if self.web is not None:  # the page's share of the loop: a counter, two references
+            self.web_state.frame()
+            self.web.preview.offer(
+                frame.image, None if result.pose is None else result.pose.landmarks
+            )
+        web_ms = 1000 * (time.perf_counter() - web_start)
+        publish_ms = 1000 * (web_start - publish_start)
+        timings = {**result.timings_ms, "capture": capture_ms, "publish": publish_ms, "web": web_ms}
         timings["total"] = sum(timings.values())
         self.stats.add_frame(timings)
         self._watchdog.alive()  # frames flow: tell systemd we are alive
         if self.stats.due(self.config.stats.interval_s):
             self._publish_stats()
 
+    def _event(self, topic: str, payload: Mapping[str, object]) -> None:
+        """An event to MQTT (through the queue) and to the kiosk page's state and stream."""
+        self.publisher.publish_event(topic, payload)
+        if self.web is not None:
+            self.web_state.event(topic, payload)
+
     def _publish_reps(self, reps: list[RepEvent]) -> None:
         for rep in reps:
-            self.publisher.publish_event(topics.REP, topics.rep_payload(rep, self.session_id))
+            self._event(topics.REP, topics.rep_payload(rep, self.session_id))
 
     def _publish_stats(self) -> None:
         fps, latency, uptime = self.stats.take()
@@ -212,26 +267,49 @@ class EdgeLoop:
             queue_depth=self.queue.depth(), queue_dropped=self.queue.dropped,
             cpu_temp_c=cpu_temperature_c(), mode=self.pipeline.mode,
             exercise=self.pipeline.active or self.pipeline.exercise,
+            reps=self.pipeline.tally()[0], partial_reps=self.pipeline.tally()[1],
         )  # fmt: skip
-        self.publisher.publish_event(topics.STATS, payload)
+        self._event(topics.STATS, payload)
 
     def _apply_commands(self) -> None:
         while True:
             try:
-                data = self._commands.get_nowait()
+                data, answer = self._commands.get_nowait()
             except queue.Empty:
                 return
-            try:
-                command = parse_command(data, set(self.pipeline.trackers) | set(SPECIAL_EXERCISES))
-            except CommandError as exc:
-                self.publisher.reply(False, error=str(exc), request_id=exc.request_id)
-                continue
-            try:
-                self._apply(command)
-            except ValueError as exc:
-                self.publisher.reply(False, error=str(exc), command=command)
-                continue
-            self.publisher.reply(True, command=command)
+            ok, error = self._apply_command(data)
+            if answer is not None:
+                answer(ok, error)
+
+    def _apply_command(self, data: bytes) -> tuple[bool, str | None]:
+        """Parse, apply, reply on cmd/result: (ok, error) for the page's HTTP answer."""
+        try:
+            command = parse_command(data, set(self.pipeline.trackers) | set(SPECIAL_EXERCISES))
+        except CommandError as exc:
+            self.publisher.reply(False, error=str(exc), request_id=exc.request_id)
+            return False, str(exc)
+        try:
+            self._apply(command)
+        except ValueError as exc:
+            self.publisher.reply(False, error=str(exc), command=command)
+            return False, str(exc)
+        self.publisher.reply(True, command=command)
+        if self.web is not None:
+            pipeline = self.pipeline
+            exercise = pipeline.active or pipeline.exercise
+            self.web_state.counting(
+                pipeline.mode, pipeline.exercise, exercise, self._count(), self.session_id
+            )
+        return True, None
+
+    def _count(self) -> int:
+        """The reps counted so far by the exercise being counted (0 while auto decides)."""
+        pipeline = self.pipeline
+        if pipeline.active is None:
+            return 0
+        if pipeline.active == ANY:
+            return pipeline.periodic.count
+        return pipeline.trackers[pipeline.active].count
 
     def _apply(self, command: object) -> None:
         if isinstance(command, SetMode):

@@ -47,6 +47,7 @@ def make_loop(broker: PrivateBroker, queue: Path, loop_clip: bool) -> EdgeLoop:
         mode=config.mode.replace(mode="both", exercise="squat"),
         mqtt=config.mqtt.replace(host=broker.host, port=broker.port),
         queue=config.queue.replace(path=queue),
+        web=config.web.replace(listen="127.0.0.1:0"),  # served, nobody watching (bench/web.py)
     )
     return EdgeLoop(config)
 

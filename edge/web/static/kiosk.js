@@ -1,0 +1,89 @@
+// The kiosk page: GET /api/state on every event from /api/events (and once a second),
+// the frame stream in an <img>, commands as POST /api/command (the MQTT command JSON).
+"use strict";
+const token = new URLSearchParams(location.search).get("token");
+const query = token ? "?token=" + encodeURIComponent(token) : "";
+const $ = (id) => document.getElementById(id);
+let options = "";
+
+function text(id, value) {
+  const node = $(id);
+  if (node.textContent !== value) node.textContent = value;
+}
+
+function render(s) {
+  text("count", String(s.count));
+  text("partial", s.partial ? s.partial + " partial" : "");
+  text("exercise", s.exercise || "-");
+  text("phase", s.phase && s.phase !== "other" ? s.phase : "");
+  text("genre", s.genre_name && s.genre !== "none" ? s.genre_name : (s.mode === "count" ? "" : "no dance"));
+  text("confidence", s.confidence != null && s.genre && s.genre !== "none"
+    ? Math.round(100 * s.confidence) + "%" : "");
+  text("fps", s.fps ? s.fps.toFixed(0) + " fps" : "");
+  const fault = $("fault");
+  fault.hidden = !s.fault;
+  text("fault", s.fault || "");
+  const wanted = JSON.stringify([s.exercises, s.modes]);
+  if (wanted !== options) {
+    options = wanted;
+    fill("exercise-select", s.exercises);
+    fill("mode-select", s.modes);
+  }
+  if (document.activeElement !== $("exercise-select")) $("exercise-select").value = s.selected_exercise;
+  if (document.activeElement !== $("mode-select")) $("mode-select").value = s.mode;
+}
+
+function fill(id, values) {
+  const select = $(id);
+  select.replaceChildren(...values.map((v) => new Option(v, v)));
+}
+
+let pending = null;
+async function refresh() {
+  if (pending) return pending;
+  pending = (async () => {
+    try {
+      const reply = await fetch("/api/state" + query, { cache: "no-store" });
+      if (reply.ok) render(await reply.json());
+    } catch (e) {
+      $("fault").hidden = false;
+      text("fault", "DancePose is not answering");
+    } finally {
+      pending = null;
+    }
+  })();
+  return pending;
+}
+
+async function command(body) {
+  text("message", "");
+  try {
+    const reply = await fetch("/api/command" + query, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+    const result = await reply.json();
+    if (!result.ok) text("message", result.error);
+  } catch (e) {
+    text("message", "command not sent: " + e);
+  }
+  refresh();
+}
+
+$("reset").addEventListener("click", () => command({ action: "reset_count" }));
+$("exercise-select").addEventListener("change", (e) =>
+  command({ action: "set_exercise", exercise: e.target.value }));
+$("mode-select").addEventListener("change", (e) => command({ action: "set_mode", mode: e.target.value }));
+
+function startFrames() {
+  const img = $("frame");
+  img.onerror = () => setTimeout(() => { img.src = "/stream.mjpg" + query + (query ? "&" : "?") + "t=" + Date.now(); }, 1000);
+  img.src = "/stream.mjpg" + query;
+}
+
+const events = new EventSource("/api/events" + query);
+for (const kind of ["rep", "state", "dance", "stats", "status", "kiosk"]) {
+  events.addEventListener(kind, refresh);
+}
+setInterval(refresh, 1000);
+startFrames();
+refresh();

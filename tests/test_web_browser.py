@@ -1,0 +1,137 @@
+"""The kiosk page in a real browser (Debian's chromium, driven by Playwright) during a run
+on a real clip: the count reaches the clip's, the frame image updates, a camera fault
+shows the banner, and the reset button sets the count to 0 through the command path."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from edge.broker import PrivateBroker
+from edge.config import load_config
+from edge.sources import SourceError, open_source
+from edge.sources.frame import Frame
+from tests.conftest import shared_path
+from tests.test_edge_loop import write_config
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+TIMEOUT_MS = 120_000  # generous: the machine may be loaded
+
+
+class LiveClip:
+    """A recorded clip played at its own pace, as a camera delivers it, that is unplugged at
+    its end: frames stop and the next read fails (the loop reports a camera fault)."""
+
+    def __init__(self, path: Path) -> None:
+        self._source = open_source(str(path))
+        self.description, self.fps = "camera (test clip)", self._source.fps
+        self.width, self.height = self._source.width, self._source.height
+        self.frame_count = self._source.frame_count  # every frame processed, none dropped
+
+    def frames(self) -> Iterator[Frame]:
+        start = time.monotonic()
+        for frame in self._source.frames():
+            delay = start + frame.timestamp_s - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # real-time pacing, not a wait for a condition
+            yield frame
+        raise SourceError("camera 0 stopped delivering frames; is it plugged in?")
+
+    def close(self) -> None:
+        self._source.close()
+
+
+def browser_or_skip():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium; .ci/run does it)")
+    return playwright
+
+
+def frame_hash(page) -> str:
+    """What the <img> shows now, drawn into a canvas (same origin: readable)."""
+    pixels = page.evaluate(
+        """() => { const img = document.getElementById('frame');
+        if (!img.naturalWidth) return '';
+        const c = document.createElement('canvas'); c.width = 64; c.height = 36;
+        c.getContext('2d').drawImage(img, 0, 0, 64, 36);
+        return Array.from(c.getContext('2d').getImageData(0, 0, 64, 36).data).join(','); }"""
+    )
+    return hashlib.sha256(pixels.encode()).hexdigest() if pixels else ""
+
+
+def wait_until(predicate, timeout_s: float = 120.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_kiosk_page_during_a_run(tmp_path, model_paths):
+    sync_api = browser_or_skip()
+    clip = shared_path("data", "exercise_videos", "squat_side_3.mp4")  # 3 squats
+    opened: list[float] = []
+
+    def camera(_config):
+        opened.append(time.monotonic())
+        if len(opened) in (2, 3):  # unplugged after the first pass, back on the third try
+            raise SourceError("camera 0 could not be opened; is it plugged in and reachable?")
+        return LiveClip(clip)
+
+    from edge.app.loop import EdgeLoop
+
+    with PrivateBroker() as broker:
+        loop = EdgeLoop(load_config(write_config(tmp_path, clip, broker.port)), open_source=camera)
+        assert loop.web is not None
+        url = loop.web.url
+        runner = threading.Thread(target=loop.run)
+        runner.start()
+        try:
+            with sync_api.sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1920, "height": 1080})
+                page.goto(url)
+                # the frame image shows the camera and changes while the clip plays
+                page.wait_for_function(
+                    "document.getElementById('frame').naturalWidth > 0", timeout=TIMEOUT_MS
+                )
+                first = frame_hash(page)
+                assert wait_until(lambda: frame_hash(page) not in ("", first)), "frame frozen"
+                # the count reaches the clip's 3 squats (it stays there: the camera is gone)
+                page.wait_for_function(
+                    "document.getElementById('count').textContent === '3'", timeout=TIMEOUT_MS
+                )
+                assert page.inner_text("#exercise") == "squat"
+                # unplugged: the fault banner says so
+                page.wait_for_selector("#fault:not([hidden])", timeout=TIMEOUT_MS)
+                assert "plugged in" in page.inner_text("#fault")
+                page.screenshot(path=str(tmp_path / "kiosk-fault.png"))
+                # back: the banner goes, frames flow again, and reset sets the count to 0
+                page.wait_for_selector("#fault", state="hidden", timeout=TIMEOUT_MS)
+                page.set_viewport_size({"width": 800, "height": 480})
+                page.evaluate(
+                    """() => { window.seenCounts = [];
+                    new MutationObserver(() => window.seenCounts.push(
+                        document.getElementById('count').textContent)).observe(
+                        document.getElementById('count'),
+                        {childList: true, characterData: true, subtree: true}); }"""
+                )  # every value the count shows, however briefly (reps go on after reset)
+                page.click("#reset")
+                page.wait_for_function("window.seenCounts.includes('0')", timeout=TIMEOUT_MS)
+                assert page.inner_text("#message") == ""  # the command was accepted
+                browser.close()
+        finally:
+            loop.stop()
+            runner.join(60)
+    assert not runner.is_alive()
