@@ -108,8 +108,11 @@ def test_builders_match_schemas() -> None:
         cpu_temp_c=None,
         mode="count",
         exercise="squat",
+        reps=12,
+        partial_reps=1,
     )
     assert_valid("stats", stats)
+    assert (stats["reps"], stats["partial_reps"]) == (12, 1)
     assert stats["latency_ms"]["dance"] is None  # no sample is null, not 0
     for state, fault in (("online", None), ("fault", "camera lost"), ("offline", None)):
         assert_valid("status", tp.status_payload(state, fault))
@@ -132,7 +135,8 @@ def test_builders_refuse_what_json_or_the_schema_cannot_hold() -> None:
     with pytest.raises(ValueError, match="stage"):
         tp.stats_payload(
             uptime_s=1, fps=1, latency_ms={"gpu": 1.0}, dropped_frames=0, queue_depth=0,
-            queue_dropped=0, cpu_temp_c=None, mode="count", exercise=None,
+            queue_dropped=0, cpu_temp_c=None, mode="count", exercise=None, reps=0,
+            partial_reps=0,
         )  # fmt: skip
     with pytest.raises(ValueError, match="error"):
         tp.cmd_result_payload(ok=False)

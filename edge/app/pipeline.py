@@ -146,6 +146,15 @@ class Pipeline:
         self.active = choose_counter(self._standings(), self.periodic.count, finished=True)
         return list(self._pending[self.active]) if self.active is not None else []
 
+    def tally(self) -> tuple[int, int]:
+        """(reps, partial reps) of the exercise being counted; (0, 0) while auto decides."""
+        if self.active is None:
+            return 0, 0
+        if self.active == ANY:
+            return self.periodic.count, self.periodic.partial
+        tracker = self.trackers[self.active]
+        return tracker.count, tracker.partial
+
     def _standings(self) -> dict[str, Standing]:
         return {name: Standing(t.count, t.decisiveness) for name, t in self.trackers.items()}
 

@@ -163,6 +163,8 @@ class StatsPayload(TypedDict):
     cpu_temp_c: float | None
     mode: str
     exercise: str | None
+    reps: int
+    partial_reps: int
 
 
 class CmdResultPayload(TypedDict):
@@ -311,6 +313,8 @@ def stats_payload(
     cpu_temp_c: float | None,
     mode: str,
     exercise: str | None,
+    reps: int,
+    partial_reps: int,
     now: datetime | None = None,
 ) -> StatsPayload:
     """latency_ms: per pipeline stage, mean over the stats interval; a stage that had no
@@ -340,6 +344,8 @@ def stats_payload(
         "cpu_temp_c": _optional_finite("cpu_temp_c", cpu_temp_c, 1),
         "mode": mode,
         "exercise": exercise,
+        "reps": int(reps),
+        "partial_reps": int(partial_reps),
     }
 
 
