@@ -107,6 +107,7 @@ bench: setup
 	$(PY) -m edge.bench.pose --out docs/bench/pose
 	$(PY) -m edge.bench.counting --out docs/bench/counting
 	$(PY) -m edge.bench.loop --out docs/bench/loop
+	$(PY) -m edge.bench.web --out docs/bench/web
 	$(PY) -m training.bench_extraction --out docs/bench/extraction
 
 # Ten minutes on a looped clip: RSS at start and end (not part of CI).

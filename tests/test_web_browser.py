@@ -5,56 +5,36 @@ shows the banner, and the reset button sets the count to 0 through the command p
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from edge.bench.web import CHROMIUM_ARGS, PacedClip
 from edge.broker import PrivateBroker
 from edge.config import load_config
-from edge.sources import SourceError, open_source
-from edge.sources.frame import Frame
+from edge.sources import SourceError
 from tests.conftest import shared_path
 from tests.test_edge_loop import write_config
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
 TIMEOUT_MS = 120_000  # generous: the machine may be loaded
 
 
-class LiveClip:
-    """A recorded clip played at its own pace, as a camera delivers it, that is unplugged at
-    its end: frames stop and the next read fails (the loop reports a camera fault)."""
-
-    def __init__(self, path: Path) -> None:
-        self._source = open_source(str(path))
-        self.description, self.fps = "camera (test clip)", self._source.fps
-        self.width, self.height = self._source.width, self._source.height
-        self.frame_count = self._source.frame_count  # every frame processed, none dropped
-
-    def frames(self) -> Iterator[Frame]:
-        start = time.monotonic()
-        for frame in self._source.frames():
-            delay = start + frame.timestamp_s - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)  # real-time pacing, not a wait for a condition
-            yield frame
-        raise SourceError("camera 0 stopped delivering frames; is it plugged in?")
-
-    def close(self) -> None:
-        self._source.close()
-
-
 def browser_or_skip():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium; .ci/run does it)")
-    return playwright
+    """Playwright's sync API, or skip (a machine without chromium) / fail (CI must have it)."""
+    missing = None
+    try:
+        from playwright import sync_api
+    except ImportError:
+        missing = "playwright is not installed (the dev lock has it: make setup)"
+    if missing is None and not CHROMIUM.exists():
+        missing = f"{CHROMIUM} is absent (apt-get install chromium; .ci/run does it)"
+    if missing is not None:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(missing)
+    return sync_api
 
 
 def frame_hash(page) -> str:
@@ -87,7 +67,7 @@ def test_kiosk_page_during_a_run(tmp_path, model_paths):
         opened.append(time.monotonic())
         if len(opened) in (2, 3):  # unplugged after the first pass, back on the third try
             raise SourceError("camera 0 could not be opened; is it plugged in and reachable?")
-        return LiveClip(clip)
+        return PacedClip(clip, unplug_at_end=True)
 
     from edge.app.loop import EdgeLoop
 

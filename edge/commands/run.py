@@ -10,11 +10,15 @@ from edge.config import load_config
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("run", help="run the edge loop: camera -> MQTT")
+    parser = subparsers.add_parser(
+        "run", help="run the edge loop: camera -> MQTT and the kiosk page"
+    )
     parser.add_argument("--config", type=Path, required=True, help="the TOML config file")
     parser.add_argument("--mqtt-host", help="override mqtt.host (e.g. a private test broker)")
     parser.add_argument("--mqtt-port", type=int, help="override mqtt.port")
     parser.add_argument("--queue", type=Path, help="override queue.path")
+    parser.add_argument("--web-listen", metavar="HOST:PORT", help="override web.listen")
+    parser.add_argument("--no-web", action="store_true", help="web.enabled = false: no page")
     parser.set_defaults(run=run)
 
 
@@ -30,7 +34,12 @@ def run(args: argparse.Namespace) -> int:
     queue = config.queue
     if args.queue:
         queue = queue.replace(path=args.queue)
-    config = config.replace(mqtt=mqtt, queue=queue)
+    web = config.web
+    if args.web_listen:
+        web = web.replace(listen=args.web_listen)
+    if args.no_web:
+        web = web.replace(enabled=False)
+    config = config.replace(mqtt=mqtt, queue=queue, web=web)
     loop = EdgeLoop(config)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: loop.stop())
