@@ -149,7 +149,7 @@ def load_pack(folder: Path) -> ExercisePack:
         if not (folder / required).is_file():
             raise PackError(
                 f"exercise pack {folder} is missing {required}; rebuild it "
-                "(make packs, or dancepose-train pack) or remove the folder"
+                "(make packs, or python -m training.packs) or remove the folder"
             )
     where = f"exercise pack {folder / PACK_FILE}"
     try:
