@@ -81,7 +81,7 @@ def test_kiosk_page_during_a_run(tmp_path, model_paths):
             with sync_api.sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
-                page.goto(url)
+                page.goto(url, wait_until="domcontentloaded")  # an MJPEG <img> never "loads"
                 # the frame image shows the camera and changes while the clip plays
                 page.wait_for_function(
                     "document.getElementById('frame').naturalWidth > 0", timeout=TIMEOUT_MS

@@ -150,7 +150,7 @@ def run_with_viewer(docs: Path) -> dict[str, object]:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 720})
-                page.goto(loop.web.url)
+                page.goto(loop.web.url, wait_until="domcontentloaded")  # the <img> never "loads"
                 deadline = time.monotonic() + 60
                 while loop.web.preview.viewers == 0 and time.monotonic() < deadline:
                     time.sleep(0.05)
