@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
+from edge.broker import PrivateBroker
 from edge.config import WEB_TOKEN_ENV, ConfigError, WebConfig, config_from_dict
 from edge.web.server import BOUNDARY, KioskWeb
 from edge.web.state import KioskState
@@ -130,14 +131,14 @@ def test_an_address_in_use_or_not_ours_is_refused(monkeypatch) -> None:
 
 def test_run_refuses_to_start_on_a_busy_address_unless_web_is_disabled(tmp_path) -> None:
     clip = shared_path("data", "exercise_videos", "squat_side_3.mp4")
-    with socket.socket() as taken:
+    with socket.socket() as taken, PrivateBroker() as broker:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         config = tmp_path / "kiosk.toml"
         base = (
             f'device_id = "web-test"\n[source]\nkind = "file"\npath = "{clip}"\n'
-            f'[mode]\nexercise = "squat"\n[mqtt]\nhost = "127.0.0.1"\nport = 1\n'
+            f'[mode]\nexercise = "squat"\n[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\n'
             f'[queue]\npath = "{tmp_path / "q.sqlite"}"\n'
         )
         config.write_text(base + f'[web]\nlisten = "127.0.0.1:{port}"\n')
@@ -226,8 +227,7 @@ def test_frames_are_encoded_only_while_watched_and_at_most_at_the_preview_rate()
     try:
         for _ in range(20):
             preview.offer(image, None)
-        time.sleep(0.05)
-        assert preview.encoded == 0  # nobody watches: nothing encoded
+        assert preview.encoded == 0 and not preview._raw_ready.is_set()  # nobody watches
         with urllib.request.urlopen(server.url + "stream.mjpg", timeout=30) as stream:
             assert stream.headers["Content-Type"].startswith("multipart/x-mixed-replace")
             deadline = time.monotonic() + 60
@@ -245,6 +245,17 @@ def test_frames_are_encoded_only_while_watched_and_at_most_at_the_preview_rate()
             jpeg = stream.read(int(headers["Content-Length"]))
         decoded = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
         assert decoded.shape == image.shape
-        assert 5 <= preview.encoded <= 12  # 10 fps for 1 s, not 100
+        assert 3 <= preview.encoded <= 12  # 10 fps for 1 s, not 100
     finally:
         server.close()
+
+
+def test_the_pi_autostart_opens_the_default_page_full_screen() -> None:
+    desktop = (REPO / "firmware_config" / "dancepose-kiosk.desktop").read_text().splitlines()
+    assert "[Desktop Entry]" in desktop and "Type=Application" in desktop
+    assert "Exec=/usr/local/bin/dancepose-kiosk" in desktop
+    script = REPO / "firmware_config" / "dancepose-kiosk.sh"
+    assert subprocess.run(["sh", "-n", str(script)]).returncode == 0
+    text = script.read_text()
+    default = config_from_dict({}, check_paths=False).web.listen
+    assert f"http://{default}/" in text and "--kiosk" in text
