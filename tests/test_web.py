@@ -259,3 +259,28 @@ def test_the_pi_autostart_opens_the_default_page_full_screen() -> None:
     text = script.read_text()
     default = config_from_dict({}, check_paths=False).web.listen
     assert f"http://{default}/" in text and "--kiosk" in text
+
+
+def test_partial_reps_resets_and_an_unreachable_broker() -> None:
+    connected = [True]
+    state = KioskState("s1", "count", "auto", str, lambda: 12, lambda: connected[0])
+    rep = {"exercise": "squat", "count": 2, "partial": False}
+    state.event("rep", rep)
+    state.event("rep", {**rep, "partial": True})  # a partial rep leaves the count
+    state.event("state", {"exercise": "squat", "phase": "down"})
+    snap = state.snapshot()
+    assert (snap["count"], snap["partial"], snap["exercise"], snap["phase"]) == (
+        2,
+        1,
+        "squat",
+        "down",
+    )
+    assert snap["fault"] is None
+    state.counting("count", "squat", "squat", 0, "s2")  # after reset_count
+    snap = state.snapshot()
+    assert (snap["count"], snap["partial"], snap["phase"], snap["session_id"]) == (0, 0, None, "s2")
+    connected[0] = False
+    snap = state.snapshot()
+    assert "unreachable" in snap["fault"] and "12 event(s) queued" in snap["fault"]
+    state.camera_fault("camera 0 could not be opened")
+    assert state.snapshot()["fault"].startswith("camera 0")  # the camera first

@@ -110,6 +110,10 @@ def test_kiosk_page_during_a_run(tmp_path, model_paths):
                 page.click("#reset")
                 page.wait_for_function("window.seenCounts.includes('0')", timeout=TIMEOUT_MS)
                 assert page.inner_text("#message") == ""  # the command was accepted
+                page.select_option("#exercise-select", "any")  # the same command path
+                page.wait_for_function(
+                    "document.getElementById('exercise').textContent === 'any'", timeout=TIMEOUT_MS
+                )
                 browser.close()
         finally:
             loop.stop()
