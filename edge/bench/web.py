@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import threading
 import time
@@ -189,19 +190,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "web")
     parser.add_argument("--docs", type=Path, default=REPO / "docs", help="screenshots here")
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
     without = run_without_viewer()
     viewed = run_with_viewer(args.docs)
     with_ = viewed["loop"]
     behind = viewed["hand_off_to_browser_ms"]["median"] + with_["to_hand_off"]["median"]
+    load = {"cpus": os.cpu_count(), "load_1min_before": load_before,
+            "load_1min_after": os.getloadavg()[0]}  # fmt: skip
     report = {"clip": CLIP.name, "without_viewer": without, **viewed,
-              "camera_to_browser_ms_median": behind}  # fmt: skip
+              "camera_to_browser_ms_median": behind, "machine": load}  # fmt: skip
     lines = [
         "# Kiosk page: the loop's cost, and the preview a browser sees",
         "",
         f"`EdgeLoop` on {CLIP.name} played at its own pace (30 fps, as a camera), mode both "
         "(squat pack and dance model), a private mosquitto; the viewer is Debian's chromium "
         "(Playwright) showing the page at 1280x720. Written by `make bench` "
-        "(`python -m edge.bench.web`).",
+        f"(`python -m edge.bench.web`), on {load['cpus']} CPUs with a 1-min load average of "
+        f"{load_before:.1f} before and {load['load_1min_after']:.1f} after (other jobs ran: "
+        "the tails are theirs as much as ours).",
         "",
         "| figure | without viewer | with one viewer |",
         "|---|---:|---:|",
