@@ -75,7 +75,9 @@ class KioskState:
                 values["exercise"], values["phase"] = payload["exercise"], payload["phase"]
             elif topic == topics.DANCE:
                 values["genre"] = payload["genre"]
-                values["genre_name"] = self._genre_name(payload["genre"])
+                # the payload's own name where the dance payload carries one
+                name = payload.get("genre_name")
+                values["genre_name"] = name if name else self._genre_name(payload["genre"])
                 values["confidence"] = payload["confidence"]
         self._fan_out(topic, payload)
 
