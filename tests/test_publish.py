@@ -95,9 +95,15 @@ def test_builders_match_schemas() -> None:
     assert_valid("rep", rep)
     assert (rep["count"], rep["t_s"], rep["exercise"]) == (3, 12.346, "squat")
     assert_valid("state", tp.state_payload("s1", "squat", "down"))
-    dance = DanceEvent(40.0, "gBR", 0.81, {"gBR": 0.81, "gPO": 0.19}, 0.034)
-    assert_valid("dance", tp.dance_payload(dance, "s1"))
-    assert_valid("dance", tp.dance_payload(DanceEvent(1.0, "none", 0.4, {"gBR": 0.4}, 0.0), "s"))
+    dance = DanceEvent(40.0, "gBR", 0.81, {"gBR": 0.81, "gPO": 0.19}, 0.034, "break")
+    payload = tp.dance_payload(dance, "s1")
+    assert_valid("dance", payload)
+    assert (payload["genre"], payload["genre_name"]) == ("gBR", "break")
+    none = DanceEvent(1.0, "none", 0.4, {"gBR": 0.4}, 0.0, "none")
+    assert_valid("dance", tp.dance_payload(none, "s"))
+    del payload["genre_name"]
+    errors = [e.message for e in validator("dance").iter_errors(json.loads(tp.encode(payload)))]
+    assert errors == ["'genre_name' is a required property"]
     stats = tp.stats_payload(
         uptime_s=61.5,
         fps=14.9,

@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
             record = {
                 "time_s": round(event.time_s, 3),
                 "genre": event.genre,
+                "genre_name": event.genre_name,
                 "confidence": round(event.confidence, 4),
                 "motion_energy": round(event.motion_energy, 4),
                 "probabilities": event.probabilities,
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             ranked = sorted(event.probabilities.items(), key=lambda kv: -kv[1])[:3]
             top = "  ".join(f"{g} {p:.2f}" for g, p in ranked)
-            print(f"{event.time_s:7.2f} s  {event.genre:5s}  {top}")
+            print(f"{event.time_s:7.2f} s  {event.genre_name:14s}  {top}")
     if args.overlay is not None:
         write_clip_overlay(args, track, genre_caption(track.times_s, windows))
     return 0

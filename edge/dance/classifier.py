@@ -20,6 +20,7 @@ class DanceEvent:
     confidence: float  # the top probability
     probabilities: dict[str, float]
     motion_energy: float
+    genre_name: str  # what a person reads: the metadata's name of `genre`, or "none"
 
 
 class DanceClassifier:
@@ -50,6 +51,7 @@ class DanceClassifier:
                 g: round(float(p), 4) for g, p in zip(meta.codes, probabilities, strict=True)
             },
             motion_energy=energy,
+            genre_name=NONE if genre == NONE else meta.name_of(genre),
         )
 
     def reset(self) -> None:

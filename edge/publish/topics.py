@@ -138,6 +138,7 @@ class DancePayload(TypedDict):
     time: str
     t_s: float
     genre: str
+    genre_name: str
     confidence: float
     probabilities: dict[str, float]
     motion_energy: float
@@ -204,6 +205,8 @@ class DanceLike(Protocol):
     def time_s(self) -> float: ...
     @property
     def genre(self) -> str: ...
+    @property
+    def genre_name(self) -> str: ...
     @property
     def confidence(self) -> float: ...
     @property
@@ -293,6 +296,7 @@ def dance_payload(
         "time": iso_time(now),
         "t_s": _finite("t_s", event.time_s, 3),
         "genre": event.genre,
+        "genre_name": event.genre_name,
         "confidence": _finite("confidence", event.confidence, 4),
         "probabilities": {
             str(code): _finite(f"probabilities[{code}]", p, 4)
