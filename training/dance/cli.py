@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from training import dance
@@ -11,7 +12,7 @@ from training.dance.evaluate import DEFAULT_K, KS, evaluate
 from training.dance.release import model_file, train_release
 from training.dance.report import plot_confusion, render
 from training.dance.windows import load_sequences
-from training.datasets import aistpp
+from training.datasets import DatasetError, aistpp
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,25 +24,48 @@ def main(argv: list[str] | None = None) -> int:
     for name, what in (("evaluate", "score every K on a held-out split"), ("train", "ship one K")):
         sub = commands.add_parser(name, help=what, description=dance.__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-        sub.add_argument("--data", required=True, help="aistpp_small or aist_plusplus_final dir")
+        data_help = "<genre>/<clip> folder, aistpp_small or aist_plusplus_final dir"
+        sub.add_argument("--data", required=True, help=data_help)
+        sub.add_argument("--fps", type=float, help="frame rate of OpenPose JSON clip folders")
+        cache_help = "keypoint cache for video clips (default DATA/.keypoints)"
+        sub.add_argument("--cache", type=Path, help=cache_help)
         sub.add_argument("--splits", type=Path, help="release split lists (default DATA/splits)")
         sub.add_argument("--split", choices=("all", *aistpp.SPLITS), default="all",
                          help="which release split lists to read (default: both)")  # fmt: skip
     evaluate_, train = commands.choices["evaluate"], commands.choices["train"]
-    evaluate_.add_argument("--out", type=Path, default=Path("docs/bench/dance.md"),
-                           help="report; its .json and _confusion.png go beside it")  # fmt: skip
+    evaluate_.add_argument(
+        "--out",
+        type=Path,
+        default=Path("docs/bench/dance.md"),
+        help="report; its .json and _confusion.png go beside it",
+    )
+    evaluate_.add_argument(
+        "--k",
+        type=int,
+        nargs="+",
+        choices=KS,
+        default=list(KS),
+        help="window lengths to score (default: all)",
+    )
+    evaluate_.add_argument("--seeds", type=int, default=3, help="training seeds per K")  # fmt: skip
     train.add_argument("--k", type=int, default=DEFAULT_K, choices=KS, help="units a window")
     train.add_argument("--out", type=Path, default=Path("models/dance"), help="model dir")
     train.add_argument("--bench", type=Path, default=Path("docs/bench/dance.json"),
                        help="evaluate's .json: its scores for this K go into metadata")  # fmt: skip
     args = parser.parse_args(argv)
-    sequences = load_sequences(Path(args.data), args.splits, args.split)
+    try:
+        sequences = load_sequences(Path(args.data), args.splits, args.split, args.fps, args.cache)
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.command == "train":
         train_release(sequences, args.k, args.out, args.data, args.bench)
         files = ", ".join(model_file(args.k, q) for q in ("int8", "float32"))
         print(f"wrote {args.out}/: {files} and metadata.json")
         return 0
-    report = evaluate(sequences) | {"data": args.data}
+    ks = tuple(sorted(set(args.k)))
+    default_k = DEFAULT_K if DEFAULT_K in ks else ks[0]
+    report = evaluate(sequences, ks, tuple(range(args.seeds)), default_k) | {"data": args.data}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(report, args.data))
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")

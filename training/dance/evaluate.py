@@ -8,8 +8,17 @@ import numpy as np
 
 from training.dance.export import QUANTIZATIONS, run_tflite, to_tflite
 from training.dance.model import baseline, train_lstm
-from training.dance.windows import UNIT_S, dataset, genres_of, split_tail, stack
-from training.datasets import GENRES, aistpp
+from training.dance.windows import (
+    UNIT_S,
+    dataset,
+    genre_name,
+    genres_of,
+    hold_out,
+    named_dataset,
+    split_rule,
+    split_tail,
+    stack,
+)
 from training.datasets.aistpp import Sequence
 
 KS = (2, 4, 8, 16, 32)
@@ -22,18 +31,21 @@ DEFAULT_K = 8
 
 
 def evaluate(
-    sequences: list[Sequence], ks: tuple[int, ...] = KS, seeds: tuple[int, ...] = (0, 1, 2)
-) -> dict[str, Any]:
+    sequences: list[Sequence], ks: tuple[int, ...] = KS, seeds: tuple[int, ...] = (0, 1, 2),
+    default_k: int = DEFAULT_K,
+) -> dict[str, Any]:  # fmt: skip
     """Per K: held-out accuracy per window (mean, min, max over seeds), TFLite sizes and
-    invoke times (first seed), int8 confusion summed over seeds.
+    invoke times (first seed), int8 confusion summed over seeds, per-genre int8 accuracy
+    (from that confusion) and each test clip's majority int8 genre (first seed).
 
     A few hundred training windows make one seed's score swing by 0.1: single runs would
     pick K by luck.
     """
-    train, test = aistpp.hold_out_one_choreography_per_genre(sequences)
+    train, test = hold_out(sequences)
     genres, rows = genres_of(sequences), []
     for k in ks:
-        parts, (x_test, y_test) = dataset(train, k, genres), stack(dataset(test, k, genres))
+        test_names, test_parts = named_dataset(test, k, genres)
+        parts, (x_test, y_test) = dataset(train, k, genres), stack(test_parts)
         x_tr, y_tr, x_val, y_val = split_tail(parts, k)
         row: dict[str, Any] = {"k": k, "window_s": round(k * UNIT_S, 2), "train": len(x_tr)}
         row |= {"val": len(x_val), "test": len(x_test), "seeds": len(seeds)}
@@ -51,6 +63,8 @@ def evaluate(
                 row.setdefault(f"{q}_ms", ms)
             scores["agree"].append(float(np.mean(pred["int8"] == pred["float32"])))
             np.add.at(confusion, (y_test, pred["int8"]), 1)
+            if seed == seeds[0]:
+                row["clips"] = _clip_majorities(test_names, test_parts, pred["int8"], genres)
         for name, values in scores.items():
             row |= {name: float(np.mean(values)), f"{name}_min": min(values)}
             row[f"{name}_max"] = max(values)
@@ -58,10 +72,28 @@ def evaluate(
         x_all, y_all = stack(parts)
         linear = baseline(x_all, y_all).predict(x_test.reshape(len(x_test), -1))
         row["baseline_acc"] = float(np.mean(linear == y_test))
+        per_genre = confusion.diagonal() / np.maximum(confusion.sum(1), 1)
+        row["int8_genre_acc"] = dict(zip(genres, per_genre.round(4).tolist(), strict=True))
         rows.append(row | {"int8_confusion": confusion.tolist()})
         print(f"k={k}: " + ", ".join(f"{n}={row[n]:.3f}" for n in (*scores, "baseline_acc")))
     return {
-        "genres": list(genres), "genre_names": [GENRES[g] for g in genres],
+        "genres": list(genres), "genre_names": [genre_name(g) for g in genres],
         "train_sequences": [s.name for s in train], "test_sequences": [s.name for s in test],
-        "dancers": sorted({s.dancer for s in sequences}), "default_k": DEFAULT_K, "rows": rows,
+        "dancers": sorted({s.dancer for s in sequences}), "split": split_rule(sequences),
+        "default_k": default_k, "rows": rows,
     }  # fmt: skip
+
+
+def _clip_majorities(
+    names: list[str], parts: list[tuple[np.ndarray, int]], pred: np.ndarray,
+    genres: tuple[str, ...],
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Per test clip: its genre, the genre most of its windows got, and that share."""
+    clips, start = [], 0
+    for name, (w, g) in zip(names, parts, strict=True):
+        votes = np.bincount(pred[start : start + len(w)], minlength=len(genres))
+        start += len(w)
+        top = int(votes.argmax())
+        share = round(float(votes[top] / max(len(w), 1)), 3)
+        clips.append({"clip": name, "genre": genres[g], "majority": genres[top], "share": share})
+    return clips

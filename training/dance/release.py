@@ -13,8 +13,7 @@ from edge.dance.metadata import DanceMetadata, Genre
 from edge.features import dance as features
 from training.dance.export import QUANTIZATIONS, to_tflite
 from training.dance.model import train_lstm
-from training.dance.windows import UNIT_S, dataset, genres_of, split_tail, stack
-from training.datasets import GENRES
+from training.dance.windows import UNIT_S, dataset, genre_name, genres_of, split_tail, stack
 from training.datasets.aistpp import Sequence
 
 # Edge defaults (metadata.json). Energy: under every AIST++ sequence's 5th percentile (0.045)
@@ -39,7 +38,7 @@ def train_release(sequences: list[Sequence], k: int, out: Path, data: str, bench
     report = json.loads(bench.read_text()) if bench.is_file() else {"rows": []}
     scores = next((r for r in report["rows"] if r["k"] == k), {})
     DanceMetadata(
-        genres=tuple(Genre(g, GENRES[g]) for g in genres), units_per_window=k, unit_s=UNIT_S,
+        genres=tuple(Genre(g, genre_name(g)) for g in genres), units_per_window=k, unit_s=UNIT_S,
         model_file=model_file(k, "int8"), float32_model_file=model_file(k, "float32"),
         min_motion_energy=MIN_MOTION_ENERGY, min_confidence=MIN_CONFIDENCE,
         training_data={

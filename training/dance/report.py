@@ -21,14 +21,15 @@ COLUMNS = (  # header, cell of docs/bench/dance.md's table
 
 
 def render(report: dict[str, Any], data: str) -> str:
-    """docs/bench/dance.md: the table, what the split is, and what it cannot measure."""
+    """docs/bench/dance*.md: the table, what the split is, and what it cannot measure."""
     names = zip(report["genres"], report["genre_names"], strict=True)
+    split = report.get("split", "one AIST++ choreography per genre held out (the highest ch id)")
     lines = [
-        "# Dance-genre classifier (AIST++ keypoints -> LSTM)\n",
+        "# Dance-genre classifier (keypoints -> LSTM)\n",
         f"`python -m training.dance evaluate --data {data}`: "
-        f"{len(report['train_sequences']) + len(report['test_sequences'])} AIST++ sequences, "
-        f"genres {', '.join(f'{c} ({n})' for c, n in names)}. Test: one choreography per genre "
-        f"held out (the highest ch id), {', '.join(report['test_sequences'])}. Early stopping "
+        f"{len(report['train_sequences']) + len(report['test_sequences'])} sequences, "
+        f"genres {', '.join(f'{c} ({n})' for c, n in names)}. Test: {split}: "
+        f"{', '.join(report['test_sequences'])}. Early stopping "
         "on the last 20 % of each training sequence. Accuracy is per window (one a unit): "
         f"the LSTM's is the mean (min-max) over {report['rows'][0]['seeds']} training seeds.\n",
     ]
@@ -50,8 +51,23 @@ def render(report: dict[str, Any], data: str) -> str:
         "of the float32 ones at every K, but each unrolled step adds tensors and ops of about "
         "the same size to both files, so the file ratio grows with K. Default K = "
         f"{report['default_k']} ({report['default_k'] * UNIT_S:.1f} s), why: `DEFAULT_K` in "
-        "training/dance/evaluate.py. Confusion matrix of its int8 model: dance_confusion.png."
+        "training/dance/evaluate.py. Confusion matrix of its int8 model: "
+        "the _confusion.png beside this file."
     )
+    row = next(r for r in report["rows"] if r["k"] == report["default_k"])
+    if "int8_genre_acc" in row:
+        lines.append(f"\nPer genre, K = {row['k']}, int8, test windows of all seeds:\n")
+        lines.append("| genre | name | test windows | int8 acc |\n|---|---|---:|---:|")
+        counts = np.array(row["int8_confusion"]).sum(1)
+        for code, name, n in zip(report["genres"], report["genre_names"], counts, strict=True):
+            lines.append(f"| {code} | {name} | {n} | {row['int8_genre_acc'][code]:.3f} |")
+    if "clips" in row:
+        lines.append(f"\nEvery held-out clip, K = {row['k']}, int8, first seed:\n")
+        lines.append("| clip | genre | majority genre | share of its windows |\n|---|---|---|---:|")
+        lines += [
+            f"| {c['clip']} | {c['genre']} | {c['majority']} | {c['share']:.2f} |"
+            for c in row["clips"]
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -9,7 +9,15 @@ import numpy as np
 
 from edge.features import dance as features
 from edge.keypoints_io import KeypointTrack, from_coco17
-from training.datasets import GENRE_CODES, aistpp, genre_of, parse_name
+from training.datasets import (
+    GENRE_CODES,
+    GENRES,
+    DatasetError,
+    aistpp,
+    genre_of,
+    labelled_folder,
+    parse_name,
+)
 from training.datasets.aistpp import Sequence
 
 UNIT_S, DIMS = features.DEFAULT_UNIT_S, features.UNIT_DIMS
@@ -36,15 +44,23 @@ def track_windows(track: KeypointTrack, k: int) -> np.ndarray:
     return features.windows(units, k)
 
 
-def dataset(sequences: list[Sequence], k: int, genres: tuple[str, ...]) -> Parts:
-    """Windows per sequence; sequences shorter than one window are skipped, and said so."""
-    parts = []
+def named_dataset(
+    sequences: list[Sequence], k: int, genres: tuple[str, ...]
+) -> tuple[list[str], Parts]:
+    """(names, windows per sequence); sequences shorter than one window are skipped, and
+    said so."""
+    names, parts = [], []
     for seq in sequences:
         try:
             parts.append((track_windows(seq.track, k), genres.index(seq.genre)))
+            names.append(seq.name)
         except ValueError as exc:
             print(f"skipped: {exc}", file=sys.stderr)
-    return parts
+    return names, parts
+
+
+def dataset(sequences: list[Sequence], k: int, genres: tuple[str, ...]) -> Parts:
+    return named_dataset(sequences, k, genres)[1]
 
 
 def stack(parts: Parts) -> tuple[np.ndarray, np.ndarray]:
@@ -70,16 +86,58 @@ def split_tail(parts: Parts, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def genres_of(sequences: list[Sequence]) -> tuple[str, ...]:
-    """Output order: AIST order of the genres present, never the order files were read in."""
-    return tuple(g for g in GENRE_CODES if g in {s.genre for s in sequences})
+    """Output order: AIST order of the AIST genres present, then other labels sorted; never
+    the order files were read in."""
+    present = {s.genre for s in sequences}
+    return (*(g for g in GENRE_CODES if g in present), *sorted(present - set(GENRE_CODES)))
 
 
-def load_sequences(data: Path, splits: Path | None = None, split: str = "all") -> list[Sequence]:
-    """aistpp_small (<genre>_dance/nor_k_feat/*.npy) or the release (keypoints2d/*.pkl).
+def genre_name(code: str) -> str:
+    """What a person reads: the AIST name of an AIST code, else the folder's own label."""
+    return GENRES.get(code, code)
+
+
+def _is_folder_data(sequences: list[Sequence]) -> bool:
+    return all(s.name.count("/") == 1 for s in sequences)  # labelled_folder's genre/clip
+
+
+def hold_out(sequences: list[Sequence]) -> tuple[list[Sequence], list[Sequence]]:
+    """(train, test) by the data's own rule: AIST++ holds out a choreography per genre, a
+    labelled folder every 3rd performer (or clip) per genre."""
+    if _is_folder_data(sequences):
+        return labelled_folder.hold_out(sequences)
+    return aistpp.hold_out_one_choreography_per_genre(sequences)
+
+
+def split_rule(sequences: list[Sequence]) -> str:
+    """hold_out's rule in words, for the report."""
+    if not _is_folder_data(sequences):
+        return "one AIST++ choreography per genre held out (the highest ch id)"
+    if any(s.dancer != s.name for s in sequences):
+        return (f"per genre 1 performer in {labelled_folder.HOLD_OUT_EVERY} (sorted) of "
+                "performers.csv held out, with all their clips")  # fmt: skip
+    return (f"per genre 1 clip in {labelled_folder.HOLD_OUT_EVERY} (sorted by name) held out; "
+            "no performers.csv, so one performer may appear on both sides")  # fmt: skip
+
+
+def load_sequences(
+    data: Path, splits: Path | None = None, split: str = "all", fps: float | None = None,
+    cache: Path | None = None,
+) -> list[Sequence]:  # fmt: skip
+    """A labelled folder (<genre>/<clip>), aistpp_small (<genre>_dance/nor_k_feat/*.npy) or
+    the AIST++ release (keypoints2d/*.pkl). `fps` and `cache`: labelled folders only (OpenPose
+    JSON's frame rate, the video extraction cache).
 
     The release (~1,400 sequences) is about 2 GB of tracks in memory: fine for training.
     """
     data = Path(data)
+    if not data.is_dir():
+        raise DatasetError(
+            f"dance data {data}: no such folder; give a <genre>/<clip> folder, aistpp_small "
+            "or the AIST++ release"
+        )
+    if labelled_folder.is_labelled_folder(data):
+        return labelled_folder.load_folder(data, fps, cache)
     if not (data / "keypoints2d").is_dir():
         return aistpp.load_small(data)
     split_dir = Path(splits) if splits else data / "splits"

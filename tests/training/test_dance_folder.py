@@ -1,0 +1,108 @@
+"""A studio's labelled folder (<genre>/<clip>.npz): read, split, train, and run on the edge.
+
+Real clips: the ballroom keypoint files of ../shared/data/ballroom (linked, not copied).
+Runs in .venv-train (TensorFlow) for the training parts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from edge.keypoints_io import load_npz
+from tests.conftest import dancepose, shared_path
+from training.datasets import DatasetError
+from training.datasets.labelled_folder import hold_out, load_folder
+
+BALLROOM = shared_path("data", "ballroom")
+
+
+def link_folder(root: Path, clips: dict[str, list[str]]) -> Path:
+    for genre, names in clips.items():
+        (root / genre).mkdir(parents=True)
+        for name in names:
+            (root / genre / f"{name}.npz").symlink_to(BALLROOM / genre / f"{name}.npz")
+    return root
+
+
+SMALL = {
+    "chacha": ["DANCE_C_2", "DANCE_C_4", "DANCE_C_6"],
+    "waltz": ["DANCE_W_1", "DANCE_W_11", "DANCE_W_13"],
+}
+
+
+def test_a_folder_is_read_with_its_labels_and_split_by_clip(tmp_path: Path) -> None:
+    sequences = load_folder(link_folder(tmp_path, SMALL))
+    assert [(s.name, s.genre, s.dancer) for s in sequences][:2] == [
+        ("chacha/DANCE_C_2", "chacha", "chacha/DANCE_C_2"),
+        ("chacha/DANCE_C_4", "chacha", "chacha/DANCE_C_4"),
+    ]
+    assert sequences[0].track.fps == 25.0 and sequences[0].track.num_frames > 1000
+    train, test = hold_out(sequences)
+    assert [s.name for s in test] == ["chacha/DANCE_C_6", "waltz/DANCE_W_13"]
+    assert not {s.name for s in train} & {s.name for s in test}
+
+
+def test_performers_csv_keeps_a_performer_on_one_side(tmp_path: Path) -> None:
+    root = link_folder(tmp_path, SMALL)
+    csv = root / "performers.csv"
+    rows = "chacha/DANCE_C_2.npz,ann\nchacha/DANCE_C_4.npz,bob\nchacha/DANCE_C_6.npz,ann\n"
+    csv.write_text(f"clip,performer\n{rows}waltz/DANCE_W_1.npz,ann\nwaltz/DANCE_W_11.npz,dee\n"
+                   "waltz/DANCE_W_13.npz,eve\n")  # fmt: skip
+    train, test = hold_out(load_folder(root))
+    # chacha: ann, bob -> no 3rd, so the last (bob); waltz: ann, dee, eve -> eve
+    assert [(s.name, s.dancer) for s in test] == [
+        ("chacha/DANCE_C_4", "bob"), ("waltz/DANCE_W_13", "eve"),
+    ]  # fmt: skip
+    assert "ann" in {s.dancer for s in train} and "ann" not in {s.dancer for s in test}
+    csv.write_text(f"clip,performer\n{rows}waltz/DANCE_W_1.npz,dee\nwaltz/DANCE_W_11.npz,dee\n"
+                   "waltz/DANCE_W_13.npz,dee\n")  # fmt: skip
+    with pytest.raises(DatasetError, match="genre waltz: 0 training and 3 test clips"):
+        hold_out(load_folder(root))
+    csv.write_text("file,who\nchacha/DANCE_C_2.npz,ann\n")
+    with pytest.raises(DatasetError, match=r"performers\.csv: needs the columns clip,performer"):
+        load_folder(root)
+
+
+def test_bad_folders_are_one_clear_error_naming_them(tmp_path: Path) -> None:
+    one = link_folder(tmp_path / "one", {"waltz": ["DANCE_W_1"]})
+    with pytest.raises(DatasetError, match=r"one: 1 genre folder\(s\) \(waltz\).*at least two"):
+        load_folder(one)
+    empty = link_folder(tmp_path / "empty", SMALL)
+    (empty / "rumba").mkdir()
+    (empty / "rumba" / "notes.txt").write_text("clips to come\n")
+    with pytest.raises(DatasetError, match=r"genre folder .*empty/rumba: no usable clip"):
+        load_folder(empty)
+    broken = link_folder(tmp_path / "broken", SMALL)
+    (broken / "waltz" / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(DatasetError, match=r"clip .*broken/waltz/bad.npz: unreadable"):
+        load_folder(broken)
+    with pytest.raises(DatasetError, match="no such folder"):
+        from training.dance.windows import load_sequences
+
+        load_sequences(tmp_path / "absent")
+
+
+def test_train_on_a_folder_then_dancepose_dance_with_that_model(tmp_path: Path) -> None:
+    """`python -m training.dance train --data DIR` -> a model dir the edge runs by --model,
+    its events named by the folder's genres."""
+    pytest.importorskip("tensorflow", reason="training runs in .venv-train")
+    from edge.dance.metadata import DanceMetadata
+    from training.dance import cli
+
+    root = link_folder(tmp_path / "data", SMALL)
+    out = tmp_path / "model"
+    argv = ["train", "--data", str(root), "--k", "4", "--out", str(out)]
+    assert cli.main([*argv, "--bench", str(tmp_path / "absent.json")]) == 0
+    meta = DanceMetadata.read(out)
+    assert [(g.code, g.name) for g in meta.genres] == [("chacha", "chacha"), ("waltz", "waltz")]
+    clip = BALLROOM / "rumba" / "DANCE_R_2.npz"  # a genre it never saw: still names one
+    result = dancepose("dance", str(clip), "--model", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    frames = load_npz(clip).num_frames
+    assert len(lines) > frames / 25 * 3 - 10
+    assert {line["genre_name"] for line in lines} <= {"chacha", "waltz", "none"}
+    assert set(lines[0]["probabilities"]) == {"chacha", "waltz"}
