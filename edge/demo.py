@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 import tempfile
 import threading
@@ -23,6 +24,18 @@ from edge.config import load_config
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / "firmware_config" / "demo.toml"
 SAMPLE_CLIP = REPO.parent / "shared" / "data" / "exercise_videos" / "squat_side_3.mp4"
+
+
+def free_listen(listen: str) -> str:
+    """The demo's kiosk page address, or any free loopback port when it is taken: a demo
+    must run wherever it is started (the device's own config refuses a busy port)."""
+    host, _, port = listen.rpartition(":")
+    with socket.socket() as probe:
+        try:
+            probe.bind((host.strip("[]"), int(port)))
+        except OSError:
+            return f"{host}:0"
+    return listen
 
 
 def subscribe(host: str, port: int, topic: str, lines: list[str]) -> mqtt.Client:
@@ -81,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 mode=config.mode.replace(exercise=args.exercise),
                 mqtt=config.mqtt.replace(host=host, port=port),
                 queue=config.queue.replace(path=Path(tmp) / "events.sqlite"),
+                web=config.web.replace(listen=free_listen(config.web.listen)),
             )
             EdgeLoop(config).run()
     finally:
