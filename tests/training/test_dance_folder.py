@@ -106,3 +106,52 @@ def test_train_on_a_folder_then_dancepose_dance_with_that_model(tmp_path: Path) 
     assert len(lines) > frames / 25 * 3 - 10
     assert {line["genre_name"] for line in lines} <= {"chacha", "waltz", "none"}
     assert set(lines[0]["probabilities"]) == {"chacha", "waltz"}
+
+
+def test_negatives_are_the_none_class_and_clips_without_a_person_are_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dataclasses
+
+    import numpy as np
+
+    from edge.keypoints_io import save_npz
+    from training.datasets.labelled_folder import NONE, load_negatives
+
+    track = load_npz(BALLROOM / "waltz" / "DANCE_W_1.npz")  # real motion, standing in here
+    save_npz(track, tmp_path / "walk.npz")
+    hidden = np.arange(track.num_frames) % 2 == 0  # the person found on half of the frames
+    landmarks = np.where(hidden[:, None, None], np.nan, track.landmarks)
+    save_npz(dataclasses.replace(track, landmarks=landmarks, present=~hidden), tmp_path / "x.npz")
+    sequences = load_negatives([tmp_path])
+    assert [(s.name, s.genre) for s in sequences] == [(f"{NONE}/walk", NONE)]
+    assert "skipped negative" in capsys.readouterr().err
+    with pytest.raises(DatasetError, match=r"negatives .*absent: no such file or folder"):
+        load_negatives([tmp_path / "absent"])
+
+
+def test_a_mirror_swaps_sides_and_twice_is_the_clip_again() -> None:
+    import numpy as np
+
+    from edge.skeleton import JOINT
+    from training.dance.windows import MIRROR, mirrored
+
+    assert MIRROR[JOINT["left_shoulder"]] == JOINT["right_shoulder"] and MIRROR[0] == 0
+    seq = load_folder(BALLROOM)[0]
+    once = mirrored(seq)
+    left, right = JOINT["left_wrist"], JOINT["right_wrist"]
+    np.testing.assert_allclose(once.track.landmarks[:, left, 0],
+                               seq.track.width - seq.track.landmarks[:, right, 0])  # fmt: skip
+    np.testing.assert_allclose(mirrored(once).track.landmarks, seq.track.landmarks, atol=1e-3)
+
+
+def test_the_edge_names_a_genre_only_past_none_confidence_and_motion() -> None:
+    pytest.importorskip("tensorflow", reason="training.dance.evaluate imports TensorFlow")
+    import numpy as np
+
+    from training.dance.evaluate import edge_named
+
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.55, 0.45], [0.45, 0.55], [0.9, 0.1]])
+    energy = np.array([0.1, 0.1, 0.1, 0.1, 0.001])
+    named = edge_named(probs, energy, ("waltz", "none"), floor=0.01)
+    assert named.tolist() == [True, False, True, False, False]

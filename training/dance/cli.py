@@ -13,6 +13,7 @@ from training.dance.release import model_file, train_release
 from training.dance.report import plot_confusion, render
 from training.dance.windows import load_sequences
 from training.datasets import DatasetError, aistpp
+from training.datasets.labelled_folder import load_negatives
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,9 +26,11 @@ def main(argv: list[str] | None = None) -> int:
         sub = commands.add_parser(name, help=what, description=dance.__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
         data_help = "<genre>/<clip> folder, aistpp_small or aist_plusplus_final dir"
-        sub.add_argument("--data", required=True, help=data_help)
+        sub.add_argument("--data", required=True, nargs="+", type=Path, help=data_help)
+        negatives_help = 'non-dance clips or folders (npz, videos): the class "none"'
+        sub.add_argument("--negatives", nargs="*", type=Path, default=[], help=negatives_help)
         sub.add_argument("--fps", type=float, help="frame rate of OpenPose JSON clip folders")
-        cache_help = "keypoint cache for video clips (default DATA/.keypoints)"
+        cache_help = "keypoint cache for video clips (default out/keypoints)"
         sub.add_argument("--cache", type=Path, help=cache_help)
         sub.add_argument("--splits", type=Path, help="release split lists (default DATA/splits)")
         sub.add_argument("--split", choices=("all", *aistpp.SPLITS), default="all",
@@ -54,20 +57,29 @@ def main(argv: list[str] | None = None) -> int:
                        help="evaluate's .json: its scores for this K go into metadata")  # fmt: skip
     args = parser.parse_args(argv)
     try:
-        sequences = load_sequences(Path(args.data), args.splits, args.split, args.fps, args.cache)
+        sequences = [
+            seq
+            for data in args.data
+            for seq in load_sequences(data, args.splits, args.split, args.fps, args.cache)
+        ]
+        if args.negatives:
+            sequences += load_negatives(args.negatives, args.cache)
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    data = " ".join(map(str, args.data))
+    if args.negatives:
+        data += " --negatives " + " ".join(map(str, args.negatives))
     if args.command == "train":
-        train_release(sequences, args.k, args.out, args.data, args.bench)
+        train_release(sequences, args.k, args.out, data, args.bench)
         files = ", ".join(model_file(args.k, q) for q in ("int8", "float32"))
         print(f"wrote {args.out}/: {files} and metadata.json")
         return 0
     ks = tuple(sorted(set(args.k)))
     default_k = DEFAULT_K if DEFAULT_K in ks else ks[0]
-    report = evaluate(sequences, ks, tuple(range(args.seeds)), default_k) | {"data": args.data}
+    report = evaluate(sequences, ks, tuple(range(args.seeds)), default_k) | {"data": data}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(report, args.data))
+    args.out.write_text(render(report, data))
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
     plot_confusion(report, args.out.with_name(f"{args.out.stem}_confusion.png"))
     print(f"wrote {args.out} and its .json and _confusion.png")

@@ -6,8 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from edge.features import dance as features
 from training.dance.export import QUANTIZATIONS, run_tflite, to_tflite
 from training.dance.model import baseline, train_lstm
+from training.dance.release import MIN_CONFIDENCE, motion_floor
 from training.dance.windows import (
     UNIT_S,
     dataset,
@@ -18,8 +20,10 @@ from training.dance.windows import (
     split_rule,
     split_tail,
     stack,
+    with_mirrors,
 )
 from training.datasets.aistpp import Sequence
+from training.datasets.labelled_folder import NONE
 
 KS = (2, 4, 8, 16, 32)
 # 8 units = 2.7 s: the first answer 2.7 s after someone starts, then one every 1/3 s. On
@@ -42,6 +46,7 @@ def evaluate(
     pick K by luck.
     """
     train, test = hold_out(sequences)
+    train = with_mirrors(train)
     genres, rows = genres_of(sequences), []
     for k in ks:
         test_names, test_parts = named_dataset(test, k, genres)
@@ -50,6 +55,10 @@ def evaluate(
         row: dict[str, Any] = {"k": k, "window_s": round(k * UNIT_S, 2), "train": len(x_tr)}
         row |= {"val": len(x_val), "test": len(x_test), "seeds": len(seeds)}
         scores: dict[str, list[float]] = {"float32_acc": [], "int8_acc": [], "agree": []}
+        dance = y_test != genres.index(NONE) if NONE in genres else np.ones(len(y_test), bool)
+        energy = features.motion_energy(x_test)
+        floor = motion_floor(np.concatenate([w for w, g in parts if genres[g] != NONE]))
+        row["min_motion_energy"] = floor
         confusion = np.zeros((len(genres), len(genres)), int)
         for seed in seeds:
             model = train_lstm(x_tr, y_tr, x_val, y_val, k, len(genres), seed=seed)
@@ -58,6 +67,11 @@ def evaluate(
                 flat = to_tflite(model, k, q, x_tr)
                 probs, ms = run_tflite(flat, x_test)
                 pred[q] = probs.argmax(1)
+                if q == "int8":
+                    named = edge_named(probs, energy, genres, floor)
+                    scores.setdefault("dance_named", []).append(float(named[dance].mean()))
+                    if not dance.all():
+                        scores.setdefault("none_named", []).append(float(named[~dance].mean()))
                 scores[f"{q}_acc"].append(float(np.mean(pred[q] == y_test)))
                 row.setdefault(f"{q}_kb", len(flat) / 1024)
                 row.setdefault(f"{q}_ms", ms)
@@ -65,6 +79,7 @@ def evaluate(
             np.add.at(confusion, (y_test, pred["int8"]), 1)
             if seed == seeds[0]:
                 row["clips"] = _clip_majorities(test_names, test_parts, pred["int8"], genres)
+                _add_named_shares(row["clips"], test_parts, named)
         for name, values in scores.items():
             row |= {name: float(np.mean(values)), f"{name}_min": min(values)}
             row[f"{name}_max"] = max(values)
@@ -82,6 +97,25 @@ def evaluate(
         "dancers": sorted({s.dancer for s in sequences}), "split": split_rule(sequences),
         "default_k": default_k, "rows": rows,
     }  # fmt: skip
+
+
+def edge_named(
+    probs: np.ndarray, energy: np.ndarray, genres: tuple[str, ...], floor: float
+) -> np.ndarray:
+    """Windows the edge names a genre (edge.dance.classifier's rule, the release's
+    thresholds): the top class is not "none", confident enough, and the body moves enough."""
+    top = probs.argmax(1)
+    named = (probs.max(1) >= MIN_CONFIDENCE) & (energy >= floor)
+    return named & (top != genres.index(NONE)) if NONE in genres else named
+
+
+def _add_named_shares(
+    clips: list[dict[str, Any]], parts: list[tuple[np.ndarray, int]], named: np.ndarray
+) -> None:
+    start = 0
+    for clip, (w, _) in zip(clips, parts, strict=True):
+        clip["named"] = round(float(named[start : start + len(w)].mean()), 3)
+        start += len(w)
 
 
 def _clip_majorities(

@@ -13,13 +13,31 @@ from edge.dance.metadata import DanceMetadata, Genre
 from edge.features import dance as features
 from training.dance.export import QUANTIZATIONS, to_tflite
 from training.dance.model import train_lstm
-from training.dance.windows import UNIT_S, dataset, genre_name, genres_of, split_tail, stack
+from training.dance.windows import (
+    UNIT_S,
+    dataset,
+    genre_name,
+    genres_of,
+    split_tail,
+    stack,
+    with_mirrors,
+)
 from training.datasets.aistpp import Sequence
+from training.datasets.labelled_folder import NONE
 
 # Edge defaults (metadata.json). Energy: under every AIST++ sequence's 5th percentile (0.045)
-# so dancing is never muted, above a still pose's ~0; BlazePose jitter on people standing
-# still must be measured before trusting it. Confidence: under it the edge says "none".
+# so dancing is never muted, above a still pose's ~0; but ballroom (smooth, 25 fps) has a
+# median of 0.015, so a model's floor is the lower of this and the 1st percentile of its own
+# dance training windows (motion_floor). Confidence: under it the edge says "none".
 MIN_MOTION_ENERGY, MIN_CONFIDENCE = 0.03, 0.5
+FLOOR_PERCENTILE = 1
+
+
+def motion_floor(dance_windows: np.ndarray) -> float:
+    """min_motion_energy for a model trained on these (non-"none") windows: at most 1 % of
+    them would be muted; the "none" class, not this floor, is what rejects exercise."""
+    energy = features.motion_energy(dance_windows)
+    return min(MIN_MOTION_ENERGY, float(np.percentile(energy, FLOOR_PERCENTILE)))
 
 
 def model_file(k: int, quantization: str) -> str:
@@ -29,8 +47,9 @@ def model_file(k: int, quantization: str) -> str:
 def train_release(sequences: list[Sequence], k: int, out: Path, data: str, bench: Path) -> None:
     """Train on every sequence given; write both TFLite files and metadata.json for the edge."""
     genres = genres_of(sequences)
-    parts = dataset(sequences, k, genres)
+    parts = dataset(with_mirrors(sequences), k, genres)
     x_tr, y_tr, x_val, y_val = split_tail(parts, k)
+    dance = [w for w, g in parts if genres[g] != NONE]
     model = train_lstm(x_tr, y_tr, x_val, y_val, k, len(genres))
     out.mkdir(parents=True, exist_ok=True)
     for q in QUANTIZATIONS:
@@ -40,7 +59,7 @@ def train_release(sequences: list[Sequence], k: int, out: Path, data: str, bench
     DanceMetadata(
         genres=tuple(Genre(g, genre_name(g)) for g in genres), units_per_window=k, unit_s=UNIT_S,
         model_file=model_file(k, "int8"), float32_model_file=model_file(k, "float32"),
-        min_motion_energy=MIN_MOTION_ENERGY, min_confidence=MIN_CONFIDENCE,
+        min_motion_energy=motion_floor(np.concatenate(dance)), min_confidence=MIN_CONFIDENCE,
         training_data={
             "data": data, "sequences": [s.name for s in sequences],
             "dancers": sorted({s.dancer for s in sequences}), "windows": len(x_tr) + len(x_val),

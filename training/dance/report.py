@@ -61,11 +61,25 @@ def render(report: dict[str, Any], data: str) -> str:
         counts = np.array(row["int8_confusion"]).sum(1)
         for code, name, n in zip(report["genres"], report["genre_names"], counts, strict=True):
             lines.append(f"| {code} | {name} | {n} | {row['int8_genre_acc'][code]:.3f} |")
+    if "dance_named" in row:
+        lines.append(
+            f"\nAs the edge says it (int8, K = {row['k']}, mean over seeds; a genre is named "
+            "when the top class is not `none`, its probability >= min_confidence and the "
+            "motion energy >= min_motion_energy, training/dance/release.py): dance test "
+            f"windows named a genre {row['dance_named']:.3f}"
+            + (
+                f"; non-dance test windows named a genre {row['none_named']:.3f}."
+                if "none_named" in row
+                else "."
+            )
+        )
     if "clips" in row:
         lines.append(f"\nEvery held-out clip, K = {row['k']}, int8, first seed:\n")
-        lines.append("| clip | genre | majority genre | share of its windows |\n|---|---|---|---:|")
+        lines.append("| clip | genre | majority genre | share of its windows | named a genre |")
+        lines.append("|---|---|---|---:|---:|")
         lines += [
-            f"| {c['clip']} | {c['genre']} | {c['majority']} | {c['share']:.2f} |"
+            f"| {c['clip']} | {c['genre']} | {c['majority']} | {c['share']:.2f} "
+            f"| {c.get('named', float('nan')):.2f} |"
             for c in row["clips"]
         ]
     return "\n".join(lines) + "\n"

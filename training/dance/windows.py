@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from edge.features import dance as features
 from edge.keypoints_io import KeypointTrack, from_coco17
+from edge.skeleton import JOINT
 from training.datasets import (
     GENRE_CODES,
     GENRES,
@@ -42,6 +44,36 @@ def track_windows(track: KeypointTrack, k: int) -> np.ndarray:
             f"({k * UNIT_S:.2f} s): use a longer clip or a smaller k"
         )
     return features.windows(units, k)
+
+
+def _mirror_name(joint: str) -> str:
+    for a, b in (("left", "right"), ("right", "left")):
+        if a in joint:
+            return joint.replace(a, b)
+    return joint
+
+
+MIRROR = [JOINT[_mirror_name(j)] for j in JOINT]  # BlazePose index of each joint's mirror
+
+
+def mirrored(seq: Sequence) -> Sequence:
+    """The same dance seen in a mirror: x flipped, left and right joints swapped.
+
+    A genre does not change in a mirror, and a class (or a studio) may lead with one side:
+    training on both halves the side-specific cues and doubles the windows.
+    """
+    t = seq.track
+    landmarks = t.landmarks[:, MIRROR].copy()
+    landmarks[..., 0] = t.width - landmarks[..., 0]
+    world = t.world[:, MIRROR].copy()
+    world[..., 0] = -world[..., 0]
+    track = dataclasses.replace(t, landmarks=landmarks, world=world)
+    return dataclasses.replace(seq, name=f"{seq.name}~mirror", track=track)
+
+
+def with_mirrors(sequences: list[Sequence]) -> list[Sequence]:
+    """Training sequences and their mirror images (never applied to test sequences)."""
+    return [*sequences, *map(mirrored, sequences)]
 
 
 def named_dataset(
@@ -97,27 +129,38 @@ def genre_name(code: str) -> str:
     return GENRES.get(code, code)
 
 
-def _is_folder_data(sequences: list[Sequence]) -> bool:
-    return all(s.name.count("/") == 1 for s in sequences)  # labelled_folder's genre/clip
+def _is_folder_data(seq: Sequence) -> bool:
+    return seq.name.count("/") == 1  # labelled_folder's genre/clip; AIST names have no "/"
 
 
 def hold_out(sequences: list[Sequence]) -> tuple[list[Sequence], list[Sequence]]:
-    """(train, test) by the data's own rule: AIST++ holds out a choreography per genre, a
-    labelled folder every 3rd performer (or clip) per genre."""
-    if _is_folder_data(sequences):
-        return labelled_folder.hold_out(sequences)
-    return aistpp.hold_out_one_choreography_per_genre(sequences)
+    """(train, test) by each source's own rule: AIST++ holds out a choreography per genre, a
+    labelled folder (and the negatives) 1 performer (or clip) in 3 per genre."""
+    folder = [s for s in sequences if _is_folder_data(s)]
+    aist = [s for s in sequences if not _is_folder_data(s)]
+    train: list[Sequence] = []
+    test: list[Sequence] = []
+    for part, rule in ((aist, aistpp.hold_out_one_choreography_per_genre),
+                       (folder, labelled_folder.hold_out)):  # fmt: skip
+        if part:
+            a, b = rule(part)
+            train, test = train + a, test + b
+    return train, test
 
 
 def split_rule(sequences: list[Sequence]) -> str:
     """hold_out's rule in words, for the report."""
-    if not _is_folder_data(sequences):
-        return "one AIST++ choreography per genre held out (the highest ch id)"
-    if any(s.dancer != s.name for s in sequences):
-        return (f"per genre 1 performer in {labelled_folder.HOLD_OUT_EVERY} (sorted) of "
-                "performers.csv held out, with all their clips")  # fmt: skip
-    return (f"per genre 1 clip in {labelled_folder.HOLD_OUT_EVERY} (sorted by name) held out; "
-            "no performers.csv, so one performer may appear on both sides")  # fmt: skip
+    rules = []
+    if any(not _is_folder_data(s) for s in sequences):
+        rules.append("one AIST++ choreography per genre held out (the highest ch id)")
+    folder = [s for s in sequences if _is_folder_data(s)]
+    if any(s.dancer != s.name for s in folder):
+        rules.append(f"per genre 1 performer in {labelled_folder.HOLD_OUT_EVERY} (sorted) of "
+                     "performers.csv held out, with all their clips")  # fmt: skip
+    elif folder:
+        rules.append(f"per genre 1 clip in {labelled_folder.HOLD_OUT_EVERY} (sorted by name) "
+                     "held out; no performers.csv: a performer may be on both sides")  # fmt: skip
+    return "; ".join(rules)
 
 
 def load_sequences(

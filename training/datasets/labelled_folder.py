@@ -16,6 +16,7 @@ names who dances each clip; without it every clip is its own performer. The held
 from __future__ import annotations
 
 import csv
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def _read_clip(path: Path, fps: float | None, cache: Path | None) -> KeypointTra
         return load_npz(path)
     from training.extract import cache_path, extract  # videos only: cv2 and the pose model
 
-    cache_dir = cache or path.parents[1] / ".keypoints"
+    cache_dir = cache or Path("out") / "keypoints"
     report = extract([path], cache_dir, workers=1)
     if report.failed:
         raise DatasetError(f"clip {path}: pose extraction failed: {report.failed[0][1]}")
@@ -155,3 +156,42 @@ def hold_out(sequences: list[Sequence]) -> tuple[list[Sequence], list[Sequence]]
                 "out performers; it needs clips of at least two performers"
             )
     return train, test
+
+
+NONE = "none"  # the label of non-dance motion: edge.dance.classifier's "not dancing"
+MIN_PERSON_SHARE = 0.8  # a negative clip where the person is found less often is skipped
+
+
+def load_negatives(paths: list[Path], cache: Path | None = None) -> list[Sequence]:
+    """Real non-dance motion (exercise, walking, sport) as sequences labelled "none".
+
+    Each path is a clip (.npz or video) or a folder searched recursively for them. A clip
+    where the pose model found the person on under MIN_PERSON_SHARE of frames is skipped
+    and said so: a window with nobody in it is the motion threshold's job, not a class.
+    """
+    clips: list[Path] = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise DatasetError(f"negatives {path}: no such file or folder")
+        found = [path] if path.is_file() else sorted(path.rglob("*"))
+        for clip in found:
+            suffix = clip.suffix.lower()
+            if clip.is_file() and (suffix == ".npz" or suffix in VIDEO_SUFFIXES):
+                clips.append(clip)
+    if not clips:
+        raise DatasetError(f"negatives {', '.join(map(str, paths))}: no .npz or video clip")
+    sequences = []
+    for clip in clips:
+        try:
+            track = _read_clip(clip, None, cache)
+        except (UserError, OSError, ValueError) as exc:
+            raise DatasetError(
+                f"clip {clip}: unreadable ({exc}); re-extract or remove it"
+            ) from None
+        share = float(track.present.mean()) if track.num_frames else 0.0
+        if share < MIN_PERSON_SHARE:
+            print(f"skipped negative {clip}: person on {share:.0%} of frames", file=sys.stderr)
+            continue
+        name = f"{NONE}/{clip.stem}"
+        sequences.append(Sequence(name, NONE, name, clip.stem, track))
+    return sequences
