@@ -45,8 +45,8 @@ def evaluate(
     A few hundred training windows make one seed's score swing by 0.1: single runs would
     pick K by luck.
     """
-    train, test = hold_out(sequences)
-    train = with_mirrors(train)
+    unmirrored, test = hold_out(sequences)
+    train = with_mirrors(unmirrored)
     genres, rows = genres_of(sequences), []
     for k in ks:
         test_names, test_parts = named_dataset(test, k, genres)
@@ -93,7 +93,7 @@ def evaluate(
         print(f"k={k}: " + ", ".join(f"{n}={row[n]:.3f}" for n in (*scores, "baseline_acc")))
     return {
         "genres": list(genres), "genre_names": [genre_name(g) for g in genres],
-        "train_sequences": [s.name for s in train], "test_sequences": [s.name for s in test],
+        "train_sequences": [s.name for s in unmirrored], "test_sequences": [s.name for s in test],
         "dancers": sorted({s.dancer for s in sequences}), "split": split_rule(sequences),
         "default_k": default_k, "rows": rows,
     }  # fmt: skip
