@@ -31,7 +31,8 @@ def render(report: dict[str, Any], data: str) -> str:
         f"genres {', '.join(f'{c} ({n})' for c, n in names)}. Test: {split}: "
         f"{', '.join(report['test_sequences'])}. Early stopping "
         "on the last 20 % of each training sequence; every training sequence is also trained "
-        "on mirrored (windows.mirrored). Genres weigh the same in the loss. Accuracy is per window (one a unit): "
+        "on mirrored (windows.mirrored). Genres weigh the same in the loss. Accuracy is per "
+        "window (one a unit): "
         f"the LSTM's is the mean (min-max) over {report['rows'][0]['seeds']} training seeds.\n",
     ]
     if len(report["dancers"]) <= len(report["genres"]):
