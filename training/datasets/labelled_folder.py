@@ -71,6 +71,23 @@ def _performers(root: Path) -> dict[str, str]:
     return {r["clip"].strip(): r["performer"].strip() for r in rows if r["clip"] and r["performer"]}
 
 
+def _cache_dir(cache: Path | None) -> Path:
+    return cache or Path("out") / "keypoints"
+
+
+def extract_videos(clips: list[Path], cache: Path | None) -> None:
+    """Run every video among `clips` through training.extract's cache at once (one pool,
+    one model load a worker); a video already cached is not redone."""
+    videos = [c for c in clips if c.is_file() and c.suffix.lower() in VIDEO_SUFFIXES]
+    if not videos:
+        return
+    from training.extract import extract  # videos only: cv2 and the pose model
+
+    report = extract(videos, _cache_dir(cache), workers=2)
+    if report.failed:
+        raise DatasetError(f"pose extraction failed: {report.failed[0][1]}")
+
+
 def _read_clip(path: Path, fps: float | None, cache: Path | None) -> KeypointTrack:
     if path.is_dir():
         if fps is None:
@@ -80,13 +97,10 @@ def _read_clip(path: Path, fps: float | None, cache: Path | None) -> KeypointTra
         return read_openpose_folder(path, fps, *OPENPOSE_SIZE)
     if path.suffix.lower() == ".npz":
         return load_npz(path)
-    from training.extract import cache_path, extract  # videos only: cv2 and the pose model
+    from training.extract import cache_path
 
-    cache_dir = cache or Path("out") / "keypoints"
-    report = extract([path], cache_dir, workers=1)
-    if report.failed:
-        raise DatasetError(f"clip {path}: pose extraction failed: {report.failed[0][1]}")
-    return load_npz(cache_path(path, cache_dir))
+    extract_videos([path], cache)  # a no-op when load_* extracted it already
+    return load_npz(cache_path(path, _cache_dir(cache)))
 
 
 def load_folder(root: Path, fps: float | None = None, cache: Path | None = None) -> list[Sequence]:
@@ -100,7 +114,9 @@ def load_folder(root: Path, fps: float | None = None, cache: Path | None = None)
         raise DatasetError(f"dance data {root}: not a folder; lay it out as <genre>/<clip>.npz")
     performers, sequences = _performers(root), []
     genres: dict[str, list[Sequence]] = defaultdict(list)
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    extract_videos([c for f in folders for c in _clips(f)], cache)
+    for folder in folders:
         clips = _clips(folder)
         if not clips:
             raise DatasetError(
@@ -181,6 +197,7 @@ def load_negatives(paths: list[Path], cache: Path | None = None) -> list[Sequenc
     if not clips:
         raise DatasetError(f"negatives {', '.join(map(str, paths))}: no .npz or video clip")
     sequences = []
+    extract_videos(clips, cache)
     for clip in clips:
         try:
             track = _read_clip(clip, None, cache)
