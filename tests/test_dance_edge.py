@@ -15,7 +15,7 @@ from edge.dance.classifier import NONE, DanceClassifier
 from edge.dance.metadata import FORMAT_VERSION, DanceMetadata, Genre
 from edge.dance.model import DEFAULT_DANCE_DIR, DanceModel, DanceModelError, load_metadata
 from edge.features.dance import FEATURE_VERSION, frame_features, unit_features, windows
-from edge.keypoints_io import KeypointTrack, from_coco17, save_npz
+from edge.keypoints_io import KeypointTrack, from_coco17, load_npz, save_npz
 from tests.conftest import REPO, dancepose, shared_path
 
 
@@ -29,10 +29,9 @@ def aist_track(genre_folder: str) -> KeypointTrack:
 
 def test_metadata_names_the_genres_and_the_window():
     meta = load_metadata()
-    assert set(meta.codes) == {"gHO", "gKR", "gMH"}
-    assert (meta.name_of("gHO"), meta.name_of("gKR"), meta.name_of("gMH")) == (
-        "house", "krump", "middle hip-hop",
-    )  # fmt: skip
+    assert meta.codes == ("gMH", "gHO", "gKR", "chacha", "none", "rumba", "waltz")
+    assert [meta.name_of(c) for c in meta.codes[:3]] == ["middle hip-hop", "house", "krump"]
+    assert meta.name_of("waltz") == "waltz" and meta.name_of("none") == NONE
     assert (meta.format_version, meta.feature_version) == (FORMAT_VERSION, FEATURE_VERSION)
     assert meta.units_per_window == 8 and meta.unit_s == pytest.approx(1 / 3)
     sizes = {p.name: p.stat().st_size for p in (REPO / "models" / "dance").glob("*.tflite")}
@@ -60,6 +59,19 @@ def test_streaming_classifier_gives_one_event_per_unit_after_the_window_fills():
     )
     genres = [e.genre for e in events]
     assert genres.count("gKR") > len(genres) / 2, genres  # trained on this dancer: a sanity check
+
+
+def test_the_shipped_model_names_ballroom_and_says_none_for_its_exercise_clips():
+    """In-sample (both are in its training data): a sanity check that the folder genres and
+    the none class made it into the shipped files."""
+    waltz = load_npz(shared_path("data", "ballroom", "waltz", "DANCE_W_1.npz"))
+    classifier = DanceClassifier(waltz.fps)
+    events = [
+        e
+        for i in range(waltz.num_frames)
+        if (e := classifier.push(waltz.landmarks[i] if waltz.present[i] else None, i / 25))
+    ]
+    assert [e.genre_name for e in events].count("waltz") > 0.8 * len(events)
 
 
 def test_a_person_standing_still_is_not_dancing():
@@ -169,5 +181,5 @@ def test_metadata_that_disagrees_with_the_model_file_is_refused(tmp_path):
     meta = load_metadata(shipped_copy(tmp_path))
     folder = tmp_path / "dance"
     dataclasses.replace(meta, genres=meta.genres[:2]).write(folder)
-    with pytest.raises(DanceModelError, match=r"output \(1, 3\), metadata names 2 genres"):
+    with pytest.raises(DanceModelError, match=r"output \(1, 7\), metadata names 2 genres"):
         DanceModel(folder)
