@@ -155,3 +155,36 @@ def test_the_edge_names_a_genre_only_past_none_confidence_and_motion() -> None:
     energy = np.array([0.1, 0.1, 0.1, 0.1, 0.001])
     named = edge_named(probs, energy, ("waltz", "none"), floor=0.01)
     assert named.tolist() == [True, False, True, False, False]
+
+
+# BODY_25 index -> BlazePose index (neck and mid-hip are the shoulder / hip midpoints)
+BODY25 = {0: 0, 2: 12, 3: 14, 4: 16, 5: 11, 6: 13, 7: 15, 9: 24, 10: 26, 11: 28, 12: 23,
+          13: 25, 14: 27, 15: 5, 16: 2, 17: 8, 18: 7, 19: 31, 21: 29, 22: 32, 24: 30}  # fmt: skip
+
+
+def write_openpose_clip(folder: Path, landmarks) -> None:
+    import numpy as np
+
+    folder.mkdir(parents=True)
+    for i, frame in enumerate(landmarks):
+        body = np.zeros((25, 3))
+        for b, p in BODY25.items():
+            body[b] = (*frame[p, :2], 0.9)
+        body[1] = (*(frame[11, :2] + frame[12, :2]) / 2, 0.9)
+        body[8] = (*(frame[23, :2] + frame[24, :2]) / 2, 0.9)
+        person = {"pose_keypoints_2d": np.nan_to_num(body).ravel().tolist()}
+        (folder / f"f_{i:05d}_keypoints.json").write_text(json.dumps({"people": [person]}))
+
+
+def test_openpose_json_folders_are_clips_given_their_fps(tmp_path: Path) -> None:
+    root = link_folder(tmp_path / "data", {"waltz": ["DANCE_W_1"]})
+    chacha = load_npz(BALLROOM / "chacha" / "DANCE_C_2.npz")
+    write_openpose_clip(root / "chacha" / "take1", chacha.landmarks[:150])
+    with pytest.raises(DatasetError, match=r"clip .*chacha/take1: OpenPose JSON .* pass --fps"):
+        load_folder(root)
+    sequences = load_folder(root, fps=25.0)
+    assert [(s.name, s.genre) for s in sequences] == [
+        ("chacha/take1", "chacha"), ("waltz/DANCE_W_1", "waltz"),
+    ]  # fmt: skip
+    track = sequences[0].track
+    assert (track.num_frames, track.fps) == (150, 25.0) and track.present.all()
