@@ -110,7 +110,7 @@ def cached(cache: Path | None) -> Callable[[Path], KeypointTrack]:
 class AnyScore:
     clip: BenchClip
     result: ClipCount
-    seconds: float  # pose + counting, this machine
+    seconds: float  # counting the clip with `any`, this machine (pose: docs/bench/pose.md)
     frame_ms: tuple[float, ...]  # the any counter's own time per frame
 
     @property
@@ -133,9 +133,9 @@ class AnyScore:
 def score_any(clips: list[BenchClip], track_of: Callable[[Path], KeypointTrack]) -> list[AnyScore]:
     scores = []
     for clip in clips:
-        began = time.perf_counter()
         track = track_of(clip.video)
         frame_seconds: list[float] = []
+        began = time.perf_counter()
         result = count_any(track, clip.start_s, clip.end_s, frame_seconds)
         scores.append(
             AnyScore(
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         "clip of `../shared/data/exercise_videos/` (inside its labelled span) and `quva/` (QUVA "
         "Repetition, annotated cycle by cycle). MAE = mean over clips of |counted - true| / "
         "true; OBO = share of clips with |counted - true| <= 1 (as QUVA's papers report them). "
-        "Seconds = pose and counting for the clip on this machine.",
+        "Seconds = counting the clip with `any` (pose times: docs/bench/pose.md).",
         "",
         "## `any` (pack-free), per subset",
         "",
@@ -248,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         "all 51 MAE <= 0.25. The yardstick, a whole-clip first-principal-component "
         "autocorrelation count: MAE 0.31, OBO 0.64 on clips like these.",
         "",
-        f"Cost of `any` per frame (the counter alone, this machine): mean {cost['mean']:.3f} ms, "
+        f"Cost of `any` per frame (the counter's own CPU time, this machine): mean "
+        f"{cost['mean']:.3f} ms, "
         f"p95 {cost['p95']:.3f} ms, max {cost['max']:.2f} ms (one window analysis every "
         f"{HOP_S:g} s). Target: under 1 ms.",
         "",

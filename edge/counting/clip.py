@@ -92,16 +92,17 @@ def count_any(
     frame_seconds: list[float] | None = None,
 ) -> ClipCount:  # fmt: skip
     """Pack-free: cycles of the body's dominant repeated movement (edge/counting/periodic.py).
-    `frame_seconds` collects the counter's own time per frame (the bench)."""
+    `frame_seconds` collects the counter's own CPU time per frame (the bench: CPU time, so
+    that other processes on the machine do not count)."""
     counter = PeriodicCounter()
     events: list[RepEvent] = []
     frames = 0
     last = 0.0
     for landmarks, time_s in _frames(track, start_s, end_s):
-        began = time.perf_counter()
+        began = time.process_time()
         events += counter.update(landmarks, time_s)
         if frame_seconds is not None:
-            frame_seconds.append(time.perf_counter() - began)
+            frame_seconds.append(time.process_time() - began)
         frames += landmarks is not None
         last = time_s
     events += counter.finish(last)
