@@ -188,3 +188,16 @@ def test_openpose_json_folders_are_clips_given_their_fps(tmp_path: Path) -> None
     ]  # fmt: skip
     track = sequences[0].track
     assert (track.num_frames, track.fps) == (150, 25.0) and track.present.all()
+
+
+def test_the_command_says_a_bad_folder_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("tensorflow", reason="training.dance's command imports TensorFlow")
+    from training.dance import cli
+
+    one = link_folder(tmp_path / "one", {"waltz": ["DANCE_W_1"]})
+    assert cli.main(["evaluate", "--data", str(one), "--out", str(tmp_path / "r.md")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: dance data {one}: 1 genre folder")
+    assert not (tmp_path / "r.md").exists()
