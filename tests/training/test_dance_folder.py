@@ -43,6 +43,12 @@ def test_a_folder_is_read_with_its_labels_and_split_by_clip(tmp_path: Path) -> N
     train, test = hold_out(sequences)
     assert [s.name for s in test] == ["chacha/DANCE_C_6", "waltz/DANCE_W_13"]
     assert not {s.name for s in train} & {s.name for s in test}
+    folds = [[s.name for s in hold_out(sequences, fold)[1]] for fold in (0, 1)]
+    assert folds == [
+        ["chacha/DANCE_C_2", "waltz/DANCE_W_1"], ["chacha/DANCE_C_4", "waltz/DANCE_W_11"],
+    ]  # fmt: skip
+    with pytest.raises(DatasetError, match=r"fold 3: use 0\.\.2"):
+        hold_out(sequences, 3)
 
 
 def test_performers_csv_keeps_a_performer_on_one_side(tmp_path: Path) -> None:

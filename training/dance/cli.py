@@ -13,7 +13,7 @@ from training.dance.release import model_file, train_release
 from training.dance.report import plot_confusion, render
 from training.dance.windows import load_sequences
 from training.datasets import DatasetError, aistpp
-from training.datasets.labelled_folder import load_negatives
+from training.datasets.labelled_folder import HOLD_OUT_EVERY, load_negatives
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         default=list(KS),
         help="window lengths to score (default: all)",
     )
+    evaluate_.add_argument(
+        "--fold", type=int, choices=range(HOLD_OUT_EVERY), default=HOLD_OUT_EVERY - 1,
+        help="labelled folders: which 1-in-3 clips (or performers) are held out",
+    )  # fmt: skip
     evaluate_.add_argument("--seeds", type=int, default=3, help="training seeds per K")  # fmt: skip
     train.add_argument("--k", type=int, default=DEFAULT_K, choices=KS, help="units a window")
     train.add_argument("--out", type=Path, default=Path("models/dance"), help="model dir")
@@ -77,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     ks = tuple(sorted(set(args.k)))
     default_k = DEFAULT_K if DEFAULT_K in ks else ks[0]
-    report = evaluate(sequences, ks, tuple(range(args.seeds)), default_k) | {"data": data}
+    report = evaluate(sequences, ks, tuple(range(args.seeds)), default_k, args.fold)
+    report |= {"data": data, "fold": args.fold}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(report, data))
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")

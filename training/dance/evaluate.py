@@ -23,7 +23,7 @@ from training.dance.windows import (
     with_mirrors,
 )
 from training.datasets.aistpp import Sequence
-from training.datasets.labelled_folder import NONE
+from training.datasets.labelled_folder import HOLD_OUT_EVERY, NONE
 
 KS = (2, 4, 8, 16, 32)
 # 8 units = 2.7 s: the first answer 2.7 s after someone starts, then one every 1/3 s. On
@@ -36,7 +36,7 @@ DEFAULT_K = 8
 
 def evaluate(
     sequences: list[Sequence], ks: tuple[int, ...] = KS, seeds: tuple[int, ...] = (0, 1, 2),
-    default_k: int = DEFAULT_K,
+    default_k: int = DEFAULT_K, fold: int = HOLD_OUT_EVERY - 1,
 ) -> dict[str, Any]:  # fmt: skip
     """Per K: held-out accuracy per window (mean, min, max over seeds), TFLite sizes and
     invoke times (first seed), int8 confusion summed over seeds, per-genre int8 accuracy
@@ -45,7 +45,7 @@ def evaluate(
     A few hundred training windows make one seed's score swing by 0.1: single runs would
     pick K by luck.
     """
-    unmirrored, test = hold_out(sequences)
+    unmirrored, test = hold_out(sequences, fold)
     train = with_mirrors(unmirrored)
     genres, rows = genres_of(sequences), []
     for k in ks:

@@ -24,6 +24,8 @@ def render(report: dict[str, Any], data: str) -> str:
     """docs/bench/dance*.md: the table, what the split is, and what it cannot measure."""
     names = zip(report["genres"], report["genre_names"], strict=True)
     split = report.get("split", "one AIST++ choreography per genre held out (the highest ch id)")
+    if report.get("fold", 2) != 2:
+        split += f" (fold {report['fold']}: from the clip at index {report['fold']})"
     lines = [
         "# Dance-genre classifier (keypoints -> LSTM)\n",
         f"`python -m training.dance evaluate --data {data}`: "

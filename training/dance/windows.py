@@ -133,18 +133,21 @@ def _is_folder_data(seq: Sequence) -> bool:
     return seq.name.count("/") == 1  # labelled_folder's genre/clip; AIST names have no "/"
 
 
-def hold_out(sequences: list[Sequence]) -> tuple[list[Sequence], list[Sequence]]:
+def hold_out(
+    sequences: list[Sequence], fold: int = labelled_folder.HOLD_OUT_EVERY - 1
+) -> tuple[list[Sequence], list[Sequence]]:
     """(train, test) by each source's own rule: AIST++ holds out a choreography per genre, a
     labelled folder (and the negatives) 1 performer (or clip) in 3 per genre."""
     folder = [s for s in sequences if _is_folder_data(s)]
     aist = [s for s in sequences if not _is_folder_data(s)]
     train: list[Sequence] = []
     test: list[Sequence] = []
-    for part, rule in ((aist, aistpp.hold_out_one_choreography_per_genre),
-                       (folder, labelled_folder.hold_out)):  # fmt: skip
-        if part:
-            a, b = rule(part)
-            train, test = train + a, test + b
+    if aist:
+        a, b = aistpp.hold_out_one_choreography_per_genre(aist)
+        train, test = train + a, test + b
+    if folder:
+        a, b = labelled_folder.hold_out(folder, fold)
+        train, test = train + a, test + b
     return train, test
 
 

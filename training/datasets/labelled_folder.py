@@ -147,12 +147,18 @@ def load_folder(root: Path, fps: float | None = None, cache: Path | None = None)
     return sequences
 
 
-def hold_out(sequences: list[Sequence]) -> tuple[list[Sequence], list[Sequence]]:
-    """(train, test): per genre, every HOLD_OUT_EVERY-th performer (sorted) is test.
+def hold_out(
+    sequences: list[Sequence], fold: int = HOLD_OUT_EVERY - 1
+) -> tuple[list[Sequence], list[Sequence]]:
+    """(train, test): per genre, every HOLD_OUT_EVERY-th performer (sorted) is test,
+    starting at index `fold` (0..HOLD_OUT_EVERY-1: the folds of a cross-validation; a genre
+    with too few performers for that fold holds out its last one).
 
     Without performers.csv each clip is its own performer, so this is a split by clip. All
     clips of a test performer are test, in every genre, so nobody is on both sides.
     """
+    if not 0 <= fold < HOLD_OUT_EVERY:
+        raise DatasetError(f"fold {fold}: use 0..{HOLD_OUT_EVERY - 1}")
     by_genre: dict[str, list[str]] = defaultdict(list)
     for seq in sequences:
         if seq.dancer not in by_genre[seq.genre]:
@@ -160,7 +166,7 @@ def hold_out(sequences: list[Sequence]) -> tuple[list[Sequence], list[Sequence]]
     test_people: set[str] = set()
     for people in by_genre.values():
         ordered = sorted(people)
-        chosen = ordered[HOLD_OUT_EVERY - 1 :: HOLD_OUT_EVERY] or ordered[-1:]
+        chosen = ordered[fold::HOLD_OUT_EVERY] or ordered[-1:]
         test_people.update(chosen)
     train = [s for s in sequences if s.dancer not in test_people]
     test = [s for s in sequences if s.dancer in test_people]
