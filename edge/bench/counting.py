@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.bench.benchmark_clips import WALK_IN_OUT, BenchClip, Scores, all_clips
+from edge.bench.report import write_report
 from edge.counting.clip import ClipCount, count_any, count_auto, count_track
 from edge.counting.pack import DEFAULT_PACKS_DIR, installed_packs, load_pack
 from edge.counting.periodic import HOP_S
@@ -297,10 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{k}: {v}" for k, v in negatives.items()),
         "",
     ]  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_report(args.out, report, "\n".join(lines))
     return 0
 
 

@@ -13,7 +13,6 @@ screenshots to docs/ (kiosk.png, 1280x720; kiosk-800x480.png).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import threading
@@ -25,6 +24,7 @@ import numpy as np
 
 from edge.app.loop import EdgeLoop
 from edge.bench.loop import RecordingStats
+from edge.bench.report import write_report
 from edge.broker import PrivateBroker
 from edge.config import Config, load_config
 from edge.sources import SourceError, open_source
@@ -237,10 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "JPEG) runs on the preview thread, not in these figures.",
         "",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_report(args.out, report, "\n".join(lines))
     return 0
 
 
