@@ -262,12 +262,13 @@ class EdgeLoop:
         fps, latency, uptime = self.stats.take()
         # "publish" in stats is delivery: event put -> broker PUBACK, not the put itself.
         latency["publish"] = self.publisher.take_latency().mean_ms
+        reps, partial = self.pipeline.tally()
         payload = topics.stats_payload(
             uptime_s=uptime, fps=fps, latency_ms=latency, dropped_frames=self.dropped_frames,
             queue_depth=self.queue.depth(), queue_dropped=self.queue.dropped,
             cpu_temp_c=cpu_temperature_c(), mode=self.pipeline.mode,
             exercise=self.pipeline.active or self.pipeline.exercise,
-            reps=self.pipeline.tally()[0], partial_reps=self.pipeline.tally()[1],
+            reps=reps, partial_reps=partial,
         )  # fmt: skip
         self._event(topics.STATS, payload)
 
