@@ -7,8 +7,9 @@
    a foot juggling a ball, counts as much as a slow sway; every coordinate at once, so a
    wrist that passes the body's middle twice per jumping jack does not halve the period).
    Of the autocorrelation's peaks between MIN_PERIOD_S and the window's length over
-   MIN_CYCLES, the shortest one within OCTAVE of the strongest (a peak at twice the period
-   is nearly as strong as the period's own).
+   MIN_CYCLES, past its main lobe (its first fall below zero: noise on the slope of a slow
+   movement's lobe is no period), the shortest one within OCTAVE of the strongest (a peak
+   at twice the period is nearly as strong as the period's own).
 2. Movement: what moves slower than one period (drifting, walking in) is removed by
    subtracting a moving average one period long; below MIN_MOTION torso lengths of motion
    (RMS) the body is standing still, swaying or jittering, and nothing is counted. Of the
@@ -81,13 +82,20 @@ def moving_average(x: np.ndarray, width: int) -> np.ndarray:
 
 
 def period_lag(ac: np.ndarray, lag_min: int, lag_max: int) -> int | None:
-    """The autocorrelation's shortest peak in [lag_min, lag_max] within OCTAVE of its best."""
-    inner = ac[lag_min : lag_max + 1]
+    """The autocorrelation's shortest peak in [lag_min, lag_max], past its main lobe, within
+    OCTAVE of its best."""
+    # one lag either side, so that a peak at lag_min or lag_max itself is a peak too
+    lo = max(lag_min - 1, 0)
+    inner = ac[lo : lag_max + 2]
     local = np.flatnonzero((inner[1:-1] > inner[:-2]) & (inner[1:-1] >= inner[2:])) + 1
+    local = local[(local + lo >= lag_min) & (local + lo <= lag_max)]
+    # past the main lobe: a bump on its slope (noise on a slow movement) is no period
+    below = np.flatnonzero(ac[: lag_max + 1] < 0)
+    local = local[local + lo > below[0]] if below.size else local[:0]
     if local.size == 0:
         return None
     top = float(inner[local].max())
-    return lag_min + int(local[np.flatnonzero(inner[local] >= min(OCTAVE * top, top))[0]])
+    return lo + int(local[np.flatnonzero(inner[local] >= min(OCTAVE * top, top))[0]])
 
 
 def peaks(x: np.ndarray, min_prominence: float, min_distance: int) -> list[tuple[int, float]]:

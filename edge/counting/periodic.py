@@ -10,10 +10,11 @@ the movement, its cycles), and the count is reconciled with that window:
 A count only grows. So counting starts once a window holds ONSET_CYCLES cycles that
 come at regular intervals (the first reps are then back-filled, each with its own start
 and end), a window whose cycles are irregular (getting into position) or that does not
-move enough (standing, walking in and out, swaying) adds nothing, and a count seen by
-windows over less than HOLD periods is not trusted yet: a window that has just grown by a
-few frames can see a cycle that the next one does not. Each rep is published within
-about half a period of its end.
+move enough (standing, walking in and out, swaying) adds nothing, and a count is only
+trusted once every window over the last HOLD periods has seen it: a window that has just
+grown by a few frames can see a cycle that the next one does not, and one window alone
+publishes nothing. Each rep is published about a period after its end at most: half a
+period for its peak to be seen falling, and the hold.
 
 Partial reps: a cycle whose range is under PARTIAL_RATIO of the window's typical (median)
 cycle is reported (`partial`), not counted.
@@ -36,9 +37,9 @@ from edge.modes import ANY
 ONSET_CYCLES = 3
 WINDOW_S = (ONSET_CYCLES + 1) * MAX_PERIOD_S  # three cycles of the slowest rep, and a margin
 HOP_S = 0.2
-MIN_PERIODICITY = 0.3
+MIN_PERIODICITY = 0.25
 MAX_IRREGULARITY = 0.5  # std / mean of the intervals between a window's cycles
-HOLD = 0.5  # periods a count must be seen for before it is published
+HOLD = 0.5  # periods over which every window must have seen a count before it is published
 PARTIAL_RATIO = 0.25
 
 
@@ -152,10 +153,14 @@ class PeriodicCounter:
         self._period = found.period_s
         target = sum(t < first for t in self._counted) + len(full)
         if hold:
+            # trusted once windows spanning HOLD periods (all since the newest window at
+            # least that old) have seen it: what one window alone sees is not trusted yet
             self._seen.append((now, target))
-            while self._seen[0][0] < now - HOLD * found.period_s:
+            since = now - HOLD * found.period_s
+            while len(self._seen) > 1 and self._seen[1][0] <= since:
                 self._seen.popleft()
-            target = min(seen for _, seen in self._seen)
+            held = self._seen[0][0] <= since
+            target = min(seen for _, seen in self._seen) if held else len(self._counted)
         new_full = max(0, target - len(self._counted))
         seen_partial = sum(t < first for t in self._partials) + len(partial)
         new_partial = max(0, seen_partial - len(self._partials))
