@@ -58,7 +58,7 @@ from edge.publish.settings import PASSWORD_ENV, MqttSettings, load_password
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS = REPO / "docs" / "schemas"
-SCHEMA_NAMES = ("status", "rep", "state", "dance", "stats", "cmd", "cmd_result")
+SCHEMA_NAMES = ("status", "rep", "state", "dance", "stats", "current", "cmd", "cmd_result")
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 HOST = "127.0.0.1"
 
@@ -94,7 +94,7 @@ def test_builders_match_schemas() -> None:
     rep = tp.rep_payload(RepEvent("squat", 3, 12.3456, 10.5, 12.3, 0.725, votes=7.25), "s1")
     assert_valid("rep", rep)
     assert (rep["count"], rep["t_s"], rep["exercise"]) == (3, 12.346, "squat")
-    assert_valid("state", tp.state_payload("s1", "squat", "down"))
+    assert_valid("state", tp.state_payload("s1", "squat", "down", 12.5))
     dance = DanceEvent(40.0, "gBR", 0.81, {"gBR": 0.81, "gPO": 0.19}, 0.034, "break")
     payload = tp.dance_payload(dance, "s1")
     assert_valid("dance", payload)
@@ -129,6 +129,25 @@ def test_builders_match_schemas() -> None:
     assert (
         rep["id"] != tp.rep_payload(RepEvent("squat", 3, 1.0, 0.0, 1.0, 0.7, votes=7.0), "s1")["id"]
     )
+    assert_valid("current", current_state())
+    counted = current_state(
+        t_s=83.4, exercise="squat", count=12, partial_count=1, phase="down", genre="gHO",
+        genre_name="house", fault="camera 0 lost", last_rep_time=rep["time"],
+    )  # fmt: skip
+    assert_valid("current", counted)
+    assert not validator("current").is_valid({**counted, "genre_name": None})
+    with pytest.raises(ValueError, match="genre"):
+        current_state(genre="gHO")
+
+
+def current_state(**changes: Any) -> tp.CurrentPayload:
+    """A current-state payload: a fresh run's, with `changes`."""
+    values: dict[str, Any] = dict(
+        t_s=None, session_id="s1", mode="count", selected_exercise="auto", exercise=None,
+        count=0, partial_count=0, phase=None, genre=None, genre_name=None, fault=None,
+        last_rep_time=None,
+    )  # fmt: skip
+    return tp.current_payload(**{**values, **changes})
 
 
 def test_builders_refuse_what_json_or_the_schema_cannot_hold() -> None:
@@ -845,7 +864,7 @@ def test_broker_sigkilled_with_events_in_flight(
 
 def test_close_with_the_broker_down_is_prompt(tmp_path: Path) -> None:
     publisher = make_publisher(free_port(), tmp_path, device_id="dev6")
-    publisher.publish_event("state", tp.state_payload("s", "squat", "down"))
+    publisher.publish_event("state", tp.state_payload("s", "squat", "down", 1.0))
     with pytest.raises(ValueError, match="not an event topic"):
         publisher.publish_event("status", {"state": "online"})  # status is never queued
     started = time.monotonic()

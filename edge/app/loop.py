@@ -225,7 +225,9 @@ class EdgeLoop:
         publish_start = time.perf_counter()
         self._publish_reps(result.reps)
         for phase in result.phases:
-            payload = topics.state_payload(self.session_id, phase.exercise, phase.phase)
+            payload = topics.state_payload(
+                self.session_id, phase.exercise, phase.phase, phase.time_s
+            )
             self._event(topics.STATE, payload)
         interval = self.config.mode.dance_publish_interval_s
         if result.dance is not None and frame.timestamp_s - self._last_dance_publish >= interval:
