@@ -369,7 +369,9 @@ class MqttConfig(_Table):
     tls_ca: ExistingFile | None = Field(None, description="CA bundle; given: TLS is on")
     tls_cert: ExistingFile | None = Field(None, description="client certificate (with tls_key)")
     tls_key: ExistingFile | None = Field(None, description="client key (with tls_cert)")
-    homeassistant_discovery: bool = Field(False, description="publish HA discovery messages")
+    homeassistant_discovery: bool = Field(
+        False, description="publish Home Assistant discovery configs; false: remove them"
+    )
 
     @model_validator(mode="after")
     def _keys_that_go_together(self) -> Self:
@@ -626,7 +628,7 @@ class Config(_Table):
             f"pose     {self.pose.backend}, {self.pose.threads} threads, "
             + (", ".join(pose_models) if pose_models else "default models"),
             f"mode     {'; '.join(what)}",
-            f"mqtt     {mqtt.host}:{mqtt.port} as {mqtt.client_id}, qos {mqtt.qos}, "
+            f"mqtt     {mqtt.host}:{mqtt.port} as {mqtt.client_id}, MQTT 5, qos {mqtt.qos}, "
             f"topics {self.topic_root}/..., {auth}, {security}{ha}",
             f"stats    every {self.stats.interval_s:g} s",
             f"queue    {self.queue.path} (at most {self.queue.max_events} events)",
