@@ -17,7 +17,15 @@ from typing import Any
 import pytest
 
 from edge.config import WebConfig
+from edge.errors import UsageError
 from edge.publish import topics as tp
+from edge.publish.bridge import (
+    BRIDGE_PASSWORD_ENV,
+    Central,
+    bridge_config,
+    parse_address,
+    read_bridge_password,
+)
 from edge.publish.commands import Command, CommandError, SetMode, parse_command
 from edge.publish.homeassistant import discovery_configs, discovery_messages
 from edge.publish.publisher import MqttPublisher
@@ -148,6 +156,38 @@ def test_bridge_config_joins_a_kiosk_to_a_central_broker(tmp_path: Path, started
     assert len([t for t, _, r in late.messages if t in configs and r]) == len(configs)
     assert_schemas(watch, topics)
     assert_schemas(late, topics)
+
+
+def test_bridge_password_comes_from_env_or_file_never_an_option(tmp_path: Path) -> None:
+    out = tmp_path / "dancepose-bridge.conf"
+    env = {BRIDGE_PASSWORD_ENV: "from-the-env"}
+    made = dancepose("bridge-config", "--central", "central.lan:8883", "--device-id", "k1",
+                     "--username", "kiosk", "--out", str(out), env=env, timeout=60)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert made.stdout == "" and "without TLS" in made.stderr  # a clear-text password warned
+    assert "remote_password from-the-env" in out.read_text().splitlines()
+    assert out.stat().st_mode & 0o777 == 0o640  # root and the mosquitto group only
+    refused = dancepose("bridge-config", "--central", "c:1", "--password", "x", timeout=60)
+    assert refused.returncode == 2 and "unrecognized arguments: --password" in refused.stderr
+    secret = tmp_path / "password"
+    secret.write_text("from-the-file\nignored\n")
+    assert read_bridge_password(secret, environ={}) == "from-the-file"
+    assert read_bridge_password(secret, environ=env) == "from-the-env"
+    topics = tp.Topics("k1")
+    for central, message in (
+        (Central("c", 1, password="p"), "needs --username"),
+        (Central("c", 1, username="u", password="two words"), "spaces"),
+        (Central("c", 1, username="u", password="a\nconnection evil"), "spaces"),
+        (Central("c", 1, tls_cert=secret, tls_key=secret), "needs --tls-ca"),
+        (Central("c", 1, tls_ca=tmp_path / "missing.crt"), "no such file"),
+    ):
+        with pytest.raises(UsageError, match=message):
+            bridge_config(topics, central)
+    for bad in ("central", "central:0", "central:65536", "[nope]:1883", "a b:1"):
+        with pytest.raises(UsageError, match="--central"):
+            parse_address(bad)
+    assert parse_address("[fd00::1]:1883") == ("fd00::1", 1883)
+    assert "address [fd00::1]:1883" in bridge_config(topics, Central("fd00::1", 1883))
 
 
 def fleet_kiosk(port: int, folder: Path, device_id: str, **state: Any) -> MqttPublisher:

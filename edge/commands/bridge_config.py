@@ -34,6 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "to a central broker: events, state and discovery out, commands in. The password "
             f"comes from ${BRIDGE_PASSWORD_ENV} or --password-file, never from an option."
         ),
+        allow_abbrev=False,  # `--password S3CRET` must not be taken as --password-file
     )
     parser.add_argument("--central", required=True, metavar="HOST:PORT", help="central broker")
     parser.add_argument("--config", type=Path, help="dancepose.toml: its device_id, topic_prefix")

@@ -28,13 +28,13 @@ certificate (--tls-cert, --tls-key) and no password at all.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge.config import split_host_port
 from edge.errors import UsageError
 from edge.publish.homeassistant import DISCOVERY_PREFIX, ha_id
 from edge.publish.topics import IN_TOPICS, OUT_TOPICS, Topics
@@ -42,7 +42,6 @@ from edge.publish.topics import IN_TOPICS, OUT_TOPICS, Topics
 BRIDGE_PASSWORD_ENV = "DANCEPOSE_BRIDGE_PASSWORD"
 CONNECTION = "dancepose-central"
 QOS = 1
-_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}")
 
 
 @dataclass(frozen=True)
@@ -68,19 +67,11 @@ class Central:
 
 def parse_address(text: str) -> tuple[str, int]:
     """HOST:PORT (a name, an IPv4 address or [an IPv6 address]); UsageError if not."""
-    fix = "give HOST:PORT, like central.example.com:8883 or [fd00::1]:1883"
-    host, sep, port = text.rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise UsageError(f"--central {text!r}: no valid IPv6 address in [...]; {fix}") from None
-    elif not _HOST.fullmatch(host):
-        raise UsageError(f"--central {text!r} is not HOST:PORT; {fix}")
-    if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise UsageError(f"--central {text!r} has no port 1-65535 after the last ':'; {fix}")
-    return host, int(port)
+    try:
+        return split_host_port(text, lowest_port=1)
+    except ValueError as exc:
+        fix = "give HOST:PORT, like central.example.com:8883 or [fd00::1]:1883"
+        raise UsageError(f"--central: {exc}; {fix}") from None
 
 
 def read_bridge_password(
