@@ -7,6 +7,7 @@ import importlib.metadata
 import logging
 import sys
 
+from edge.commands import bridge_config as bridge_config_command
 from edge.commands import check_config as check_config_command
 from edge.commands import count as count_command
 from edge.commands import dance as dance_command
@@ -16,6 +17,7 @@ from edge.errors import UserError
 
 COMMANDS = (
     pose_command, count_command, dance_command, run_command, check_config_command,
+    bridge_config_command,
 )  # fmt: skip
 # Our loggers log at INFO (-v: DEBUG); everyone else's only from WARNING up, so a library's
 # start-up INFO (matplotlib's font cache under mediapipe, ...) stays out of a command's output.

@@ -369,7 +369,9 @@ class MqttConfig(_Table):
     tls_ca: ExistingFile | None = Field(None, description="CA bundle; given: TLS is on")
     tls_cert: ExistingFile | None = Field(None, description="client certificate (with tls_key)")
     tls_key: ExistingFile | None = Field(None, description="client key (with tls_cert)")
-    homeassistant_discovery: bool = Field(False, description="publish HA discovery messages")
+    homeassistant_discovery: bool = Field(
+        False, description="publish Home Assistant discovery configs; false: remove them"
+    )
 
     @model_validator(mode="after")
     def _keys_that_go_together(self) -> Self:
@@ -428,23 +430,33 @@ class StatsConfig(_Table):
     )  # fmt: skip
 
 
+def split_host_port(text: str, lowest_port: int = 0) -> tuple[str, int]:
+    """HOST:PORT as (host, port): an IPv4 address, [an IPv6 address] (brackets dropped) or a
+    host name, and a port lowest_port-65535; ValueError saying what is wrong if not."""
+    host, sep, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"{_show(text)} has no valid IPv6 address in [...]") from None
+    elif not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host):
+        raise ValueError(f"{_show(text)} is not HOST:PORT")
+    if not sep or not re.fullmatch(r"[0-9]{1,5}", port) or not lowest_port <= int(port) <= 65535:
+        raise ValueError(f"{_show(text)} has no port {lowest_port}-65535 after the last ':'")
+    return host, int(port)
+
+
 def _listen(value: Any) -> str:
     """HOST:PORT for the kiosk page: an IPv4 address, [an IPv6 address] or a host name, and
     a port 0-65535 (0: any free port, logged at start)."""
     fix = 'give HOST:PORT, like "127.0.0.1:8080", "0.0.0.0:8080" or "[::1]:8080"'
     if not isinstance(value, str):
         raise _fail(f"expected a quoted HOST:PORT, got {_show(value)}; {fix}")
-    host, sep, port = value.rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise _fail(f"{_show(value)} has no valid IPv6 address in [...]; {fix}") from None
-    elif not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host):
-        raise _fail(f"{_show(value)} is not HOST:PORT; {fix}")
-    if not sep or not re.fullmatch(r"[0-9]{1,5}", port) or int(port) > 65535:
-        raise _fail(f"{_show(value)} has no port 0-65535 after the last ':'; {fix}")
+    try:
+        split_host_port(value)
+    except ValueError as exc:
+        raise _fail(f"{exc}; {fix}") from None
     return value
 
 
@@ -626,7 +638,7 @@ class Config(_Table):
             f"pose     {self.pose.backend}, {self.pose.threads} threads, "
             + (", ".join(pose_models) if pose_models else "default models"),
             f"mode     {'; '.join(what)}",
-            f"mqtt     {mqtt.host}:{mqtt.port} as {mqtt.client_id}, qos {mqtt.qos}, "
+            f"mqtt     {mqtt.host}:{mqtt.port} as {mqtt.client_id}, MQTT 5, qos {mqtt.qos}, "
             f"topics {self.topic_root}/..., {auth}, {security}{ha}",
             f"stats    every {self.stats.interval_s:g} s",
             f"queue    {self.queue.path} (at most {self.queue.max_events} events)",

@@ -24,11 +24,14 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
-def dancepose(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the real console entry point, as a user would, capturing its output."""
+def dancepose(
+    *args: str, timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real console entry point, as a user would, capturing its output; `env`:
+    variables added to this process's environment."""
     return subprocess.run(
         [sys.executable, "-m", "edge.cli", *args], cwd=REPO, capture_output=True, text=True,
-        timeout=timeout,
+        timeout=timeout, env=None if env is None else {**os.environ, **env},
     )  # fmt: skip
 
 

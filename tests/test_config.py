@@ -120,14 +120,14 @@ def test_firmware_snippets_have_the_essentials() -> None:
         "persistence true",
         "persistence_location /var/lib/mosquitto/",
         "listener 1883 127.0.0.1",
-        "#topic dancepose/# out 1",
-        "#cleansession false",
-        "#bridge_cafile /etc/mosquitto/certs/central-ca.crt",
+        # the bridge: `dancepose bridge-config --out /etc/mosquitto/conf.d/...` per device
+        "include_dir /etc/mosquitto/conf.d",
     ):
         assert setting in lines, setting
     assert any(line.startswith("autosave_interval ") for line in lines)
     assert any(line.startswith("max_queued_messages ") for line in lines)
-    assert any(line.startswith("#connection ") for line in lines)
+    assert any("dancepose bridge-config" in line for line in lines)
+    assert not any(line.startswith(("connection ", "#connection ")) for line in lines)
 
 
 # --- defaults and resolution -------------------------------------------------------------

@@ -17,7 +17,11 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from edge.broker import PrivateBroker
+from edge.counting.pack import installed_packs
+from edge.modes import MODES
+from edge.publish.homeassistant import discovery_configs
 from edge.publish.queue import EventQueue
+from edge.publish.topics import Topics
 from tests.conftest import REPO, dancepose, shared_path
 
 DEVICE = "kiosk-test"
@@ -65,14 +69,16 @@ class Subscriber:
 
 
 def write_config(
-    tmp_path: Path, clip: Path, port: int, loop: bool = False, exercise: str = "squat"
-) -> Path:
+    tmp_path: Path, clip: Path, port: int, loop: bool = False, exercise: str = "squat",
+    discovery: bool = False,
+) -> Path:  # fmt: skip
     config = tmp_path / "kiosk.toml"
     config.write_text(
         f'device_id = "{DEVICE}"\n'
         f'[source]\nkind = "file"\npath = "{clip}"\nloop = {str(loop).lower()}\n'
         f'[mode]\nmode = "count"\nexercise = "{exercise}"\n'
         f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\nkeepalive = 5\n'
+        f"homeassistant_discovery = {str(discovery).lower()}\n"
         f'[stats]\ninterval_s = 1.0\n[queue]\npath = "{tmp_path / "events.sqlite"}"\n'
         '[web]\nlisten = "127.0.0.1:0"\n'  # the kiosk page on a free port: runs may overlap
     )
@@ -91,6 +97,37 @@ def unique_reps(subscriber: Subscriber) -> list[dict]:
     return list({rep["id"]: rep for rep in subscriber.of("rep")}.values())
 
 
+def validate_all(subscriber: Subscriber) -> None:
+    """Every payload received honours its documented schema (docs/schemas)."""
+    names = {"status": "status", "rep": "rep", "state": "state", "dance": "dance",
+             "stats": "stats", "current": "current", "result": "cmd_result"}  # fmt: skip
+    schemas = {
+        kind: json.loads((REPO / "docs" / "schemas" / f"{name}.schema.json").read_text())
+        for kind, name in names.items()
+    }
+    for kind, payload in subscriber.messages:
+        jsonschema.validate(payload, schemas[kind])
+
+
+def read_retained(broker: PrivateBroker, filters: list[str], topics: int) -> dict[str, bytes]:
+    """What a subscriber that connects now gets from the broker's retained store, once it
+    holds `topics` topics: topic -> payload."""
+    got: dict[str, bytes] = {}
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-late")
+    client.on_connect = lambda c, *_: c.subscribe([(f, 1) for f in filters])
+    client.on_message = lambda _c, _u, m: got.update({m.topic: m.payload} if m.retain else {})
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(got) < topics and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    return dict(got)
+
+
 def test_online_reps_and_last_will(tmp_path, model_paths):
     clip = shared_path("data", "exercise_videos", "squat_side_3.mp4")  # 3 squats
     with PrivateBroker() as broker:
@@ -107,11 +144,8 @@ def test_online_reps_and_last_will(tmp_path, model_paths):
             viewer.close()
     counts = [rep["count"] for rep in unique_reps(viewer)]
     assert counts[:4] == [1, 2, 3, 4]  # one event per rep, consecutive counts
-    schemas = {"status": "status", "rep": "rep", "state": "state", "stats": "stats"}
-    for kind, name in schemas.items():  # every real payload honours its documented schema
-        schema = json.loads((REPO / "docs" / "schemas" / f"{name}.schema.json").read_text())
-        for payload in viewer.of(kind):
-            jsonschema.validate(payload, schema)
+    validate_all(viewer)  # every real payload honours its documented schema
+    assert {"status", "rep", "state", "stats", "current"} <= {kind for kind, _ in viewer.messages}
     assert {r["exercise"] for r in viewer.of("rep")} == {"squat"}
     assert viewer.of("stats") and "queue_depth" in viewer.of("stats")[0]
 
@@ -125,15 +159,36 @@ def test_run_on_a_file_publishes_exactly_the_reps_count_reports(tmp_path, model_
     assert counted.returncode == 0, counted.stderr
     expected = json.loads(counted.stdout)
     assert expected["reps"] >= 10
+    discovery = exercise == "auto"  # Home Assistant discovery on in one of the two runs
     with PrivateBroker() as broker:
         viewer = Subscriber(broker)
-        program = start_program(write_config(tmp_path, clip, broker.port, exercise=exercise))
+        config = write_config(tmp_path, clip, broker.port, exercise=exercise, discovery=discovery)
+        program = start_program(config)
         try:
             assert program.wait(300) == 0, program.stdout.read()
             assert viewer.wait_for(lambda s: len(unique_reps(s)) >= expected["reps"], 20)
         finally:
             program.kill()
             viewer.close()
+        # after the run: a subscriber that connects now reads the final count, retained
+        root = f"dancepose/{DEVICE}"
+        late = read_retained(broker, [f"{root}/current", "homeassistant/#"], 14 if discovery else 1)
+    validate_all(viewer)
+    current = json.loads(late.pop(f"{root}/current"))
+    jsonschema.validate(
+        current, json.loads((REPO / "docs/schemas/current.schema.json").read_text())
+    )
+    assert (current["count"], current["partial_count"]) == (expected["reps"], expected["partial"])
+    assert (current["exercise"], current["selected_exercise"]) == (expected["exercise"], exercise)
+    assert current["last_rep_time"] == max(
+        r["time"] for r in unique_reps(viewer) if not r["partial"]
+    )
+    if discovery:  # retained configs that name the installed packs and the dance modes
+        packs = sorted(installed_packs(REPO / "models" / "packs"))
+        configs = discovery_configs(Topics(DEVICE), [*packs, "auto", "any"], list(MODES))
+        assert {topic: json.loads(payload) for topic, payload in late.items()} == configs
+    else:
+        assert late == {}  # discovery off: no config left on the broker
     published = sorted(unique_reps(viewer), key=lambda r: (r["partial"], r["count"], r["t_s"]))
     reps = [r for r in published if not r["partial"]]
     assert [r["count"] for r in reps] == list(range(1, expected["reps"] + 1))
@@ -227,12 +282,24 @@ def test_bad_commands_get_an_error_and_change_nothing(tmp_path, model_paths, pay
             )
             assert viewer.wait_for(lambda s: len(s.of("result")) >= 2, 30)
             assert viewer.of("result")[1]["ok"] is True
+            # a new session starts the count again at 0, and the retained state says so
+            viewer.client.publish(
+                f"dancepose/{DEVICE}/cmd",
+                b'{"action": "start_session", "session_id": "s-new"}',
+                qos=1,
+            )
+            assert viewer.wait_for(
+                lambda s: any(c["session_id"] == "s-new" for c in s.of("current")), 30
+            )
+            fresh = next(c for c in viewer.of("current") if c["session_id"] == "s-new")
+            assert (fresh["count"], fresh["last_rep_time"]) == (0, None)
             assert program.poll() is None  # still running
         finally:
             program.terminate()
             program.wait(20)
             viewer.close()
     assert viewer.of("status")[-1]["state"] == "offline"  # a clean stop says goodbye
+    validate_all(viewer)
 
 
 def test_camera_gone_is_reported_and_the_loop_resumes_without_restart(tmp_path, model_paths):

@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -26,6 +27,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +53,14 @@ from edge.publish.commands import (
     StartSession,
     parse_command,
 )
-from edge.publish.homeassistant import discovery_configs, discovery_messages
+from edge.publish.homeassistant import discovery_configs, discovery_messages, removal_messages
 from edge.publish.publisher import MqttPublisher
 from edge.publish.queue import EventQueue, QueueError
 from edge.publish.settings import PASSWORD_ENV, MqttSettings, load_password
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS = REPO / "docs" / "schemas"
-SCHEMA_NAMES = ("status", "rep", "state", "dance", "stats", "cmd", "cmd_result")
+SCHEMA_NAMES = ("status", "rep", "state", "dance", "stats", "current", "cmd", "cmd_result")
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 HOST = "127.0.0.1"
 
@@ -94,7 +96,7 @@ def test_builders_match_schemas() -> None:
     rep = tp.rep_payload(RepEvent("squat", 3, 12.3456, 10.5, 12.3, 0.725, votes=7.25), "s1")
     assert_valid("rep", rep)
     assert (rep["count"], rep["t_s"], rep["exercise"]) == (3, 12.346, "squat")
-    assert_valid("state", tp.state_payload("s1", "squat", "down"))
+    assert_valid("state", tp.state_payload("s1", "squat", "down", 12.5))
     dance = DanceEvent(40.0, "gBR", 0.81, {"gBR": 0.81, "gPO": 0.19}, 0.034, "break")
     payload = tp.dance_payload(dance, "s1")
     assert_valid("dance", payload)
@@ -129,6 +131,25 @@ def test_builders_match_schemas() -> None:
     assert (
         rep["id"] != tp.rep_payload(RepEvent("squat", 3, 1.0, 0.0, 1.0, 0.7, votes=7.0), "s1")["id"]
     )
+    assert_valid("current", current_state())
+    counted = current_state(
+        t_s=83.4, exercise="squat", count=12, partial_count=1, phase="down", genre="gHO",
+        genre_name="house", fault="camera 0 lost", last_rep_time=rep["time"],
+    )  # fmt: skip
+    assert_valid("current", counted)
+    assert not validator("current").is_valid({**counted, "genre_name": None})
+    with pytest.raises(ValueError, match="genre"):
+        current_state(genre="gHO")
+
+
+def current_state(**changes: Any) -> tp.CurrentPayload:
+    """A current-state payload: a fresh run's, with `changes`."""
+    values: dict[str, Any] = dict(
+        t_s=None, session_id="s1", mode="count", selected_exercise="auto", exercise=None,
+        count=0, partial_count=0, phase=None, genre=None, genre_name=None, fault=None,
+        last_rep_time=None,
+    )  # fmt: skip
+    return tp.current_payload(**{**values, **changes})
 
 
 def test_builders_refuse_what_json_or_the_schema_cannot_hold() -> None:
@@ -166,29 +187,97 @@ def test_topics() -> None:
         topics.topic("nope")
 
 
+PACKS = ["lunge", "pushup", "squat"]
+
+
 def test_homeassistant_discovery_configs() -> None:
-    topics = tp.Topics("kiosk.3")
-    configs = discovery_configs(topics, sw_version="0.1.0")
-    assert sorted(configs) == [
-        f"homeassistant/sensor/kiosk_3/{o}/config"
-        for o in ("dance_genre", "exercise", "fps", "rep_count")
-    ]
-    for config in configs.values():
-        assert config["availability"] == [
-            {
-                "topic": "dancepose/kiosk.3/status",
-                "value_template": "{{ value_json.state }}",
-                "payload_available": "online",
-                "payload_not_available": "offline",
-            }
-        ]
-        assert config["state_topic"].startswith("dancepose/kiosk.3/")
-    rep_count = configs["homeassistant/sensor/kiosk_3/rep_count/config"]
-    assert (rep_count["state_topic"], rep_count["value_template"]) == (
-        "dancepose/kiosk.3/rep",
-        "{{ value_json.count }}",
+    """Issue 13's rules, on the configs themselves (the broker tests check they arrive)."""
+    topics = tp.Topics("Kiosk.3")
+    exercises = [*PACKS, "auto", "any"]
+    configs = discovery_configs(topics, exercises, ["count", "dance", "both"])
+    schemas = {
+        topics.topic(name): validator(name).schema for name in ("current", "stats", "status")
+    }
+    platforms = {}
+    for topic, config in configs.items():
+        prefix, platform, node, key, last = topic.split("/")
+        assert (prefix, node, last) == ("homeassistant", "Kiosk_3", "config")
+        platforms[key] = platform
+        assert config["unique_id"] == f"dancepose_Kiosk_3_{key}"
+        # today's naming: default_entity_id (platform.object), never the deprecated object_id
+        assert config["default_entity_id"] == f"{platform}.dancepose_kiosk_3_{key}"
+        assert "object_id" not in config
+        assert config["origin"] == {"name": "DancePose", "sw_version": version("dancepose")}
+        assert config["device"] == {
+            "identifiers": ["dancepose_Kiosk_3"], "name": "DancePose Kiosk.3",
+            "manufacturer": "DancePose", "model": "DancePose kiosk",
+            "sw_version": version("dancepose"),
+        }  # fmt: skip
+        # available unless offline: a fault is a running device that says what is wrong
+        assert config["availability"] == [{
+            "topic": "dancepose/Kiosk.3/status", "payload_available": "online",
+            "payload_not_available": "offline",
+            "value_template": "{{ 'offline' if value_json.state == 'offline' else 'online' }}",
+        }]  # fmt: skip
+        # every state template reads fields the topic's schema requires
+        for name, template in config.items():
+            if name.endswith("template") and "value_json" in template:
+                source = (
+                    config["availability"][0]["topic"]
+                    if name == "value_template" and ("state_topic" not in config)
+                    else config.get(
+                        "json_attributes_topic" if name.startswith("json") else "state_topic"
+                    )
+                )
+                fields = set(re.findall(r"value_json\.(\w+)", template))
+                assert fields and fields <= set(schemas[source]["required"]), (key, name)
+        if "command_topic" in config:
+            assert config["command_topic"] == "dancepose/Kiosk.3/cmd" and config["qos"] == 1
+    assert len({c["unique_id"] for c in configs.values()}) == len(configs)
+    assert platforms == {
+        "rep_count": "sensor", "exercise": "sensor", "phase": "sensor", "dance_genre": "sensor",
+        "last_rep": "sensor", "fps": "sensor", "queue_depth": "sensor", "fault": "binary_sensor",
+        "reset_count": "button", "start_session": "button", "end_session": "button",
+        "exercise_setting": "select", "mode": "select",
+    }  # fmt: skip
+    by_key = {c["unique_id"].rsplit("Kiosk_3_", 1)[1]: c for c in configs.values()}
+    count = by_key["rep_count"]
+    assert (count["state_topic"], count["state_class"]) == (topics.current, "total_increasing")
+    assert by_key["dance_genre"]["value_template"] == "{{ value_json.genre_name }}"  # names
+    assert by_key["last_rep"]["device_class"] == "timestamp"
+    assert "state_class" not in by_key["last_rep"]  # Home Assistant refuses one on timestamps
+    for key in ("fps", "queue_depth"):
+        assert (by_key[key]["entity_category"], by_key[key]["state_topic"]) == (
+            "diagnostic",
+            topics.stats,
+        )
+    fault = by_key["fault"]
+    assert (fault["device_class"], fault["entity_category"]) == ("problem", "diagnostic")
+    assert fault["state_topic"] == topics.status
+    # controls send ordinary commands: each parses and honours the command schema
+    sent = [json.loads(by_key[k]["payload_press"]) for k in
+            ("reset_count", "start_session", "end_session")]  # fmt: skip
+    assert [c["action"] for c in sent] == ["reset_count", "start_session", "end_session"]
+    exercise, mode = by_key["exercise_setting"], by_key["mode"]
+    assert exercise["options"] == exercises and mode["options"] == ["count", "dance", "both"]
+    assert (exercise["value_template"], mode["value_template"]) == (
+        "{{ value_json.selected_exercise }}",
+        "{{ value_json.mode }}",
     )
-    assert all(json.loads(p) for _, p in discovery_messages(topics))
+    for select in (exercise, mode):
+        for option in select["options"]:
+            sent.append(json.loads(select["command_template"].replace("{{ value }}", option)))
+    for command in sent:
+        assert validator("cmd").is_valid(command), command
+        parse_command(json.dumps(command).encode(), set(exercises))
+    # no dance model: the mode select offers what set_mode accepts
+    no_dance = discovery_configs(topics, exercises, ["count"])
+    assert no_dance["homeassistant/select/Kiosk_3/mode/config"]["options"] == ["count"]
+    # discovery off: an empty retained config on every topic discovery uses
+    removal = removal_messages(topics)
+    assert sorted(t for t, _ in removal) == sorted(configs)
+    assert {payload for _, payload in removal} == {b""}
+    assert all(json.loads(p) for _, p in discovery_messages(topics, exercises, ["count"]))
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -437,7 +526,10 @@ def free_port() -> int:
 class Broker:
     """A private mosquitto: temp config, free loopback port, killed at teardown."""
 
-    def __init__(self, folder: Path, *, persistence: bool = False) -> None:
+    def __init__(
+        self, folder: Path, *, persistence: bool = False, extra: tuple[str, ...] = ()
+    ) -> None:
+        """extra: more mosquitto.conf lines (a websockets listener, a bridge), last."""
         if not Path(MOSQUITTO).exists():
             message = f"mosquitto not found ({MOSQUITTO}); apt-get install mosquitto"
             if os.environ.get("CI"):
@@ -447,6 +539,7 @@ class Broker:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.persistence = persistence
+        self.extra = extra
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -459,6 +552,7 @@ class Broker:
             # As root mosquitto drops to user 'mosquitto', which cannot write our temp dir.
             f"user {getpass.getuser()}",
             f"log_dest file {self.folder / 'mosquitto.log'}",
+            *self.extra,
         ]
         conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
         self.process = subprocess.Popen(
@@ -585,7 +679,7 @@ def test_status_retained_reps_in_order_and_discovery(
 ) -> None:
     topics = tp.Topics("dev1")
     publisher = make_publisher(
-        broker.port, tmp_path, retained_on_connect=discovery_messages(topics)
+        broker.port, tmp_path, retained_on_connect=discovery_messages(topics, PACKS, ["count"])
     )
     clients.append(publisher)
     sub = Subscriber(broker.port, ["dancepose/dev1/#"])
@@ -604,18 +698,36 @@ def test_status_retained_reps_in_order_and_discovery(
     assert latency.samples == 50 and latency.mean_ms is not None and latency.mean_ms >= 0
     assert publisher.take_latency().samples == 0
 
+    configs = discovery_configs(topics, PACKS, ["count"])
     late = Subscriber(broker.port, [topics.status, "homeassistant/#"])
     clients.append(late)
-    assert late.wait_for(lambda s: len(s.retained(topics.status)) == 1 and len(s.messages) >= 5)
+    assert late.wait_for(lambda s: len(s.retained(topics.status)) == 1 and len(s.messages) >= 14)
     status = late.retained(topics.status)[0]
     assert status["state"] == "online" and validator("status").is_valid(status)
-    assert len([t for t, _, r in late.messages if t.startswith("homeassistant/") and r]) == 4
+    assert {t: json.loads(p) for t, p, r in late.messages if t in configs and r} == configs
 
     publisher.status("fault", "camera lost")
     assert sub.wait_for(lambda s: s.payloads(topics.status)[-1]["state"] == "fault")
     assert sub.payloads(topics.status)[-1]["fault"] == "camera lost"
     publisher.close()  # clean: says offline itself
     assert sub.wait_for(lambda s: s.payloads(topics.status)[-1]["state"] == "offline")
+    for status in sub.payloads(topics.status):
+        assert validator("status").is_valid(status)
+
+    # Discovery turned off: the next run's empty retained configs delete the entities.
+    again = make_publisher(
+        broker.port, tmp_path / "again", retained_on_connect=removal_messages(topics)
+    )
+    clients.append(again)
+    assert again.flush(5) and late.wait_for(
+        lambda s: sum(1 for t, p, _ in s.messages if t in configs and not p) == len(configs)
+    )
+    # retained messages come in the order of the subscriptions: status last, so its arrival
+    # means any retained config would have come before it
+    after = Subscriber(broker.port, ["homeassistant/#", topics.status])
+    clients.append(after)
+    assert after.wait_for(lambda s: len(s.retained(topics.status)) == 1)
+    assert [t for t, _, r in after.messages if t.startswith("homeassistant/")] == []
 
 
 def test_command_round_trip(broker: Broker, tmp_path: Path, clients: list[Any]) -> None:
@@ -659,17 +771,30 @@ def test_command_round_trip(broker: Broker, tmp_path: Path, clients: list[Any]) 
     }
     assert seen == [SetMode("dance", "r2")]
 
-    # A retained command would replay on every reconnect: refused, not executed.
-    publisher.close()
-    retained = b'{"action":"reset_count"}'
+    # A retained command is refused whenever it arrives: live (MQTT 5 retain-as-published
+    # keeps its flag) and again at every reconnect; it never runs.
+    retained = b'{"action":"reset_count","request_id":"r3"}'
     sub.client.publish(topics.cmd, retained, qos=1, retain=True).wait_for_publish(5)
+    assert sub.wait_for(lambda s: len(s.payloads(topics.cmd_result)) >= 4)
+    publisher.close()
     holder[0] = make_publisher(broker.port, tmp_path, device_id="dev2", on_command=on_command)
     clients.append(holder[0])
-    assert sub.wait_for(
-        lambda s: any("retained" in (p["error"] or "") for p in s.payloads(topics.cmd_result))
-    )
+    assert sub.wait_for(lambda s: len(s.payloads(topics.cmd_result)) >= 5)
+    for refused in sub.payloads(topics.cmd_result)[3:]:
+        assert validator("cmd_result").is_valid(refused)
+        assert (refused["ok"], refused["request_id"]) == (False, "r3")
+        assert "retained commands are refused" in refused["error"]
     assert seen == [SetMode("dance", "r2")]
+    # Clearing it (an empty retained message) is ignored without a reply: the next reply
+    # is the next command's (replies keep the order of the commands).
     sub.client.publish(topics.cmd, b"", qos=1, retain=True).wait_for_publish(5)
+    sub.client.publish(topics.cmd, b'{"action":"end_session","request_id":"r4"}', qos=1)
+    assert sub.wait_for(lambda s: len(s.payloads(topics.cmd_result)) >= 6)
+    last = sub.payloads(topics.cmd_result)[5]
+    assert (last["ok"], last["request_id"]) == (True, "r4")
+    assert seen == [SetMode("dance", "r2"), EndSession("r4")]
+    assert holder[0].flush(5)
+    assert len(sub.payloads(topics.cmd_result)) == 6
 
 
 LWT_SCRIPT = """
@@ -746,6 +871,9 @@ def test_broker_down_at_start_then_up(
     sent = [rep_event(i) for i in range(1, 31)]
     for event in sent:
         publisher.publish_event("rep", event)  # must not raise or block
+    publisher.publish_state("current", current_state(count=30, last_rep_time=sent[-1]["time"]))
+    with pytest.raises(ValueError, match="not a state topic"):
+        publisher.publish_state("rep", sent[0])
     deadline = time.monotonic() + 5
     while "unreachable" not in caplog.text and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -762,6 +890,12 @@ def test_broker_down_at_start_then_up(
     assert sub.wait_for(lambda s: len({p["id"] for p in s.payloads(topic)}) >= 30)
     assert {p["id"] for p in sub.payloads(topic)} == {e["id"] for e in sent}
     assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) == 1
+    # the current state set while the broker was down is there, retained, once it is up
+    late = Subscriber(own_broker.port, ["dancepose/dev4/current"])
+    clients.append(late)
+    assert late.wait_for(lambda s: len(s.retained("dancepose/dev4/current")) == 1)
+    current = late.retained("dancepose/dev4/current")[0]
+    assert validator("current").is_valid(current) and current["count"] == 30
 
 
 def test_broker_killed_mid_stream(own_broker: Broker, tmp_path: Path, clients: list[Any]) -> None:
@@ -825,10 +959,12 @@ def test_broker_sigkilled_with_events_in_flight(
     own_broker.process.send_signal(signal.SIGSTOP)
     for event in sent[100:200]:
         publisher.publish_event("rep", event)
+    window = publisher.window  # mosquitto's Receive Maximum (20) unless lower in the config
+    assert 0 < window < 100
     deadline = time.monotonic() + 5
-    while publisher.in_flight < 100 and time.monotonic() < deadline:
+    while publisher.in_flight < window and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert publisher.in_flight == 100  # sent, never acknowledged
+    assert publisher.in_flight == window  # sent, never acknowledged; the rest still queued
     own_broker.stop(signal.SIGKILL)
     for event in sent[200:]:
         publisher.publish_event("rep", event)
@@ -845,7 +981,7 @@ def test_broker_sigkilled_with_events_in_flight(
 
 def test_close_with_the_broker_down_is_prompt(tmp_path: Path) -> None:
     publisher = make_publisher(free_port(), tmp_path, device_id="dev6")
-    publisher.publish_event("state", tp.state_payload("s", "squat", "down"))
+    publisher.publish_event("state", tp.state_payload("s", "squat", "down", 1.0))
     with pytest.raises(ValueError, match="not an event topic"):
         publisher.publish_event("status", {"state": "online"})  # status is never queued
     started = time.monotonic()

@@ -23,7 +23,7 @@ from edge.counting.classifier import TfliteVotes
 from edge.counting.events import RepEvent
 from edge.counting.pack import installed_packs, load_pack
 from edge.dance.classifier import DanceClassifier
-from edge.modes import ANY, SPECIAL_EXERCISES
+from edge.modes import ANY, SPECIAL_EXERCISES, dances
 from edge.pose.estimator import create_estimator
 from edge.publish import topics
 from edge.publish.commands import (
@@ -35,7 +35,7 @@ from edge.publish.commands import (
     StartSession,
     parse_command,
 )
-from edge.publish.homeassistant import discovery_messages
+from edge.publish.homeassistant import discovery_messages, removal_messages
 from edge.publish.publisher import MqttPublisher
 from edge.publish.queue import EventQueue
 from edge.publish.settings import MqttSettings
@@ -122,14 +122,16 @@ class EdgeLoop:
             if self.web is not None:
                 self.web.close()  # the address is free again for the next try
             raise
+        exercises = [*sorted(self.pipeline.trackers), *SPECIAL_EXERCISES]
         if self.web is not None:
-            self.web_state.choices([*sorted(self.pipeline.trackers), *SPECIAL_EXERCISES])
+            self.web_state.choices(exercises)
         self.queue = EventQueue(config.queue.path, config.queue.max_events)
         settings = MqttSettings.from_config(config)
-        discovery = (
-            discovery_messages(Topics(settings.device_id, settings.topic_prefix))
+        device_topics = Topics(settings.device_id, settings.topic_prefix)
+        discovery = (  # off: empty retained configs, which remove the entities
+            discovery_messages(device_topics, exercises, self.pipeline.modes)
             if config.mqtt.homeassistant_discovery
-            else []
+            else removal_messages(device_topics)
         )
         self.publisher = MqttPublisher(
             settings, self.queue, on_command=lambda data: self._commands.put((data, None)),
@@ -138,6 +140,12 @@ class EdgeLoop:
         self.stats = StageStats()
         self.dropped_frames = 0
         self._last_dance_publish = -1e9
+        # What the retained `current` topic says beyond the pipeline's own state.
+        self._t_s: float | None = None  # the newest frame's stream time
+        self._genre: tuple[str, str] | None = None  # the newest published (code, name)
+        self._last_rep_time: str | None = None
+        self._fault_text: str | None = None
+        self._current: dict[str, object] | None = None  # the last published, sans times
         self._stop = threading.Event()
         self._watchdog = WatchdogPinger()
 
@@ -145,6 +153,7 @@ class EdgeLoop:
         self._stop.set()
 
     def run(self) -> int:
+        self._publish_current()  # a fresh start: count 0, what is selected, no fault
         self.publisher.start()
         if self.web is not None:
             self.web.start()
@@ -159,6 +168,8 @@ class EdgeLoop:
                     backoff = self._fault(exc, backoff)
                     continue
                 self.publisher.status("online")
+                self._fault_text = None
+                self._publish_current()
                 if self.web is not None:
                     self.web_state.camera_fault(None)
                 notify_status(f"reading {source.description}")
@@ -167,6 +178,7 @@ class EdgeLoop:
                     if self._run_source(source):
                         finished = True  # a file that ended: the job is done
                         self._publish_reps(self.pipeline.finish())
+                        self._publish_current()
                         break
                 except SourceError as exc:
                     backoff = self._fault(exc, backoff)
@@ -191,6 +203,8 @@ class EdgeLoop:
         message = f"{exc}; retrying in {backoff:.0f} s"
         log.warning("source fault: %s", message)
         self.publisher.status("fault", message)
+        self._fault_text = message
+        self._publish_current()
         if self.web is not None:
             self.web_state.camera_fault(message)
         notify_status(f"fault: {message}")
@@ -222,17 +236,22 @@ class EdgeLoop:
 
     def _process(self, frame, capture_ms: float) -> None:
         result = self.pipeline.process(frame)
+        self._t_s = frame.timestamp_s
         publish_start = time.perf_counter()
         self._publish_reps(result.reps)
         for phase in result.phases:
-            payload = topics.state_payload(self.session_id, phase.exercise, phase.phase)
+            payload = topics.state_payload(
+                self.session_id, phase.exercise, phase.phase, phase.time_s
+            )
             self._event(topics.STATE, payload)
         interval = self.config.mode.dance_publish_interval_s
         if result.dance is not None and frame.timestamp_s - self._last_dance_publish >= interval:
             self._last_dance_publish = frame.timestamp_s
             payload = topics.dance_payload(result.dance, self.session_id)
             self._event(topics.DANCE, payload)
+            self._genre = (payload["genre"], payload["genre_name"])
         self._apply_commands()
+        self._publish_current()
         web_start = time.perf_counter()
         if self.web is not None:  # the page's share of the loop: a counter, two references
             self.web_state.frame()
@@ -256,7 +275,30 @@ class EdgeLoop:
 
     def _publish_reps(self, reps: list[RepEvent]) -> None:
         for rep in reps:
-            self._event(topics.REP, topics.rep_payload(rep, self.session_id))
+            payload = topics.rep_payload(rep, self.session_id)
+            self._event(topics.REP, payload)
+            if not rep.partial:
+                self._last_rep_time = payload["time"]
+
+    def _publish_current(self) -> None:
+        """The retained `current` state, when anything in it changed (a rep, a phase, a
+        genre, a command, a fault); a frame that changes nothing publishes nothing."""
+        pipeline = self.pipeline
+        count, partial = pipeline.tally()
+        genre = self._genre if dances(pipeline.mode) else None
+        state: dict[str, object] = dict(
+            session_id=self.session_id, mode=pipeline.mode, selected_exercise=pipeline.exercise,
+            exercise=pipeline.active, count=count, partial_count=partial, phase=pipeline.phase,
+            genre=genre and genre[0], genre_name=genre and genre[1], fault=self._fault_text,
+            last_rep_time=self._last_rep_time,
+        )  # fmt: skip
+        if state == self._current:
+            return
+        self._current = state
+        self.publisher.publish_state(
+            topics.CURRENT,
+            topics.current_payload(t_s=self._t_s, **state),  # type: ignore[arg-type]
+        )
 
     def _publish_stats(self) -> None:
         fps, latency, uptime = self.stats.take()
@@ -325,3 +367,5 @@ class EdgeLoop:
         elif isinstance(command, EndSession):
             self.session_id = topics.new_id()
             self.pipeline.reset_count()
+        if not isinstance(command, SetMode):  # the count starts again at 0
+            self._last_rep_time = None

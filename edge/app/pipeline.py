@@ -146,6 +146,17 @@ class Pipeline:
         self.active = choose_counter(self._standings(), self.periodic.count, finished=True)
         return list(self._pending[self.active]) if self.active is not None else []
 
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The modes set_mode accepts here: all of them with a dance model, else count."""
+        return MODES if self._make_dance is not None else ("count",)
+
+    @property
+    def phase(self) -> str | None:
+        """The counted exercise's phase, as its last PhaseEvent said; None before one (and
+        while auto decides)."""
+        return None if self.active is None else self._phases.get(self.active)
+
     def tally(self) -> tuple[int, int]:
         """(reps, partial reps) of the exercise being counted; (0, 0) while auto decides."""
         if self.active is None:

@@ -18,10 +18,16 @@ A message can therefore arrive twice (PUBACK lost, then resent); every event car
 uuid `id` for subscribers to de-duplicate on. With qos=0 (allowed by the config) rows are
 deleted once written to the socket: at-most-once, no duplicates.
 
-Status is not queued: a stale "online" replayed from a queue would lie. It is published
-retained on every connect (current state) and on change, and the broker publishes the
-retained "offline" LWT when the connection dies without a DISCONNECT (kill -9, power, Wi-Fi).
-close() publishes "offline" itself and disconnects cleanly.
+Status and the current state are not queued: a stale "online" or count replayed from a
+queue would lie. Each is published retained on every connect and on change (latest wins),
+and the broker publishes the retained "offline" LWT when the connection dies without a
+DISCONNECT (kill -9, power, Wi-Fi). close() publishes "offline" itself and disconnects.
+
+Commands: MQTT 5, so that the cmd subscription can ask for retain-as-published. MQTT 3.1.1
+clears the retain flag on live delivery, so a retained command published while we are
+connected would look like any other and run (and then again at every reconnect). With the
+flag kept, a retained command is refused whenever it arrives; an empty payload (what
+clearing a retained command publishes) is ignored without a reply.
 
 Threads: the caller's (publish_event, status, reply), paho's network thread (callbacks) and
 the pump. Our lock is never held while calling into paho: paho calls on_publish while
@@ -40,14 +46,17 @@ from types import TracebackType
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from edge.publish.commands import Command
+from edge.publish.commands import Command, CommandError, parse_command
 from edge.publish.queue import EventQueue
 from edge.publish.settings import MqttSettings
 from edge.publish.topics import (
     CMD_RESULT,
     EVENT_TOPICS,
     RETAINED_EVENTS,
+    STATE_TOPICS,
+    STATUS,
     StatusState,
     Topics,
     cmd_result_payload,
@@ -60,6 +69,11 @@ _paho_log = logging.getLogger(f"{__name__}.paho")
 
 RECONNECT_MIN_S = 1
 RECONNECT_MAX_S = 30
+RECEIVE_MAXIMUM = 65535  # MQTT 5's default when the CONNACK names none
+RETAINED_COMMAND = (
+    "retained commands are refused; publish commands with retain=false "
+    "(clear this one by publishing an empty retained message to the topic)"
+)
 
 
 @dataclass(frozen=True)
@@ -104,8 +118,10 @@ class MqttPublisher:
         self._latency_sum = 0.0
         self._latency_max = 0.0
         self._status: tuple[StatusState, str | None] = ("online", None)
-        self._status_stale = False
+        self._latest: dict[str, bytes] = {}  # state topic -> its newest payload
+        self._states_stale = False
         self._sub_mid: int | None = None
+        self._window = settings.max_inflight  # unacknowledged at a time; the broker may lower it
 
         self._connected = threading.Event()  # CONNACK accepted
         self._ready = threading.Event()  # connected and resends flushed: the pump may send
@@ -135,6 +151,13 @@ class MqttPublisher:
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
+
+    @property
+    def window(self) -> int:
+        """How many messages may be unacknowledged at a time: mqtt max_inflight, or the
+        broker's Receive Maximum if lower."""
+        with self._lock:
+            return self._window
 
     @property
     def in_flight(self) -> int:
@@ -170,6 +193,18 @@ class MqttPublisher:
             self._status = (state, fault)
         if self._connected.is_set():
             self._publish_status()
+
+    def publish_state(self, topic_suffix: str, payload: Mapping[str, Any] | bytes) -> None:
+        """Set a retained state topic (`current`): published now if connected, and again on
+        every connect; only the newest payload is kept (a state, not an event)."""
+        if topic_suffix not in STATE_TOPICS or topic_suffix == STATUS:
+            raise ValueError(f"{topic_suffix!r} is not a state topic; status has status()")
+        topic = self.topics.topic(topic_suffix)
+        data = payload if isinstance(payload, bytes) else encode(payload)
+        with self._lock:
+            self._latest[topic] = data
+        if self._connected.is_set():
+            self._send(topic, data, 1, True, None)
 
     def reply(
         self,
@@ -256,8 +291,7 @@ class MqttPublisher:
         client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=s.effective_client_id,
-            clean_session=True,
-            protocol=mqtt.MQTTv311,
+            protocol=mqtt.MQTTv5,
         )
         client.on_log = self._on_log
         client.suppress_exceptions = True  # a bug in a callback must not kill the network thread
@@ -291,7 +325,8 @@ class MqttPublisher:
         retries report none); then paho's loop takes over and retries with backoff."""
         s = self.settings
         try:
-            self._client.connect(s.host, s.port, s.keepalive)
+            # A clean start each time: the on-disk queue, not the broker, holds our state.
+            self._client.connect(s.host, s.port, s.keepalive, clean_start=True)
         except OSError as exc:  # refused, DNS, timeout, TLS: all OSError
             self._outage_logged = True
             log.warning("MQTT broker %s unreachable (%s); retrying with backoff", s.address, exc)
@@ -334,10 +369,14 @@ class MqttPublisher:
         if reason_code.is_failure:
             if not self._outage_logged:
                 self._outage_logged = True
+                fix = "retrying with backoff"
+                if reason_code == "Unsupported protocol version":
+                    fix = "it does not speak MQTT 5 (mosquitto >= 1.6, EMQX, HiveMQ do); " + fix
                 log.warning(
-                    "MQTT broker %s refused the connection (%s); retrying with backoff",
+                    "MQTT broker %s refused the connection (%s); %s",
                     self.settings.address,
                     reason_code,
+                    fix,
                 )
             return
         if self._outage_logged:
@@ -357,14 +396,21 @@ class MqttPublisher:
                     del self._pending[mid]
                     if pending.row_id is not None:
                         self._row_mids.pop(pending.row_id, None)
-            # A status from the previous connection still in flight is resent by paho after
-            # this call and would overwrite the new retained status: republish when ready.
-            self._status_stale = any(p.row_id is None for p in self._pending.values())
+            # A status or state from the previous connection still in flight is resent by
+            # paho after this call and would overwrite the newer one: republish when ready.
+            self._states_stale = any(p.row_id is None for p in self._pending.values())
+        # MQTT 5: the broker says how many unacknowledged messages it takes (mosquitto 20,
+        # not enforced; some brokers disconnect a client that sends more): the pump's window.
+        receive_maximum = getattr(properties, "ReceiveMaximum", RECEIVE_MAXIMUM)
+        with self._lock:
+            self._window = min(self.settings.max_inflight, receive_maximum)
         self._connected.set()
-        self._publish_status()
+        self._publish_states()
         for topic, payload in self._retained_on_connect:
             self._send(topic, payload, 1, True, None)
-        _, self._sub_mid = client.subscribe(self.topics.cmd, qos=1)
+        # retainAsPublished: a retained command keeps its flag even when it arrives live.
+        options = SubscribeOptions(qos=1, retainAsPublished=True)
+        _, self._sub_mid = client.subscribe(self.topics.cmd, options=options)
 
     def _on_subscribe(
         self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: list[Any], properties: Any
@@ -376,9 +422,9 @@ class MqttPublisher:
                 "MQTT broker refused the subscription to %s; commands will not arrive",
                 self.topics.cmd,
             )
-        if self._status_stale:
-            self._status_stale = False
-            self._publish_status()
+        if self._states_stale:
+            self._states_stale = False
+            self._publish_states()
         self._ready.set()
         self._wake.set()
 
@@ -412,6 +458,14 @@ class MqttPublisher:
         with self._lock:
             state, fault = self._status
         self._send(self.topics.status, encode(status_payload(state, fault)), 1, True, None)
+
+    def _publish_states(self) -> None:
+        """Status and every state topic's newest payload (on connect)."""
+        self._publish_status()
+        with self._lock:
+            latest = list(self._latest.items())
+        for topic, data in latest:
+            self._send(topic, data, 1, True, None)
 
     def _send(
         self, topic: str, payload: bytes, qos: int, retain: bool, row_id: int | None
@@ -483,7 +537,7 @@ class MqttPublisher:
         """Send the oldest rows not yet in flight, up to the free part of the window."""
         with self._lock:
             in_flight = set(self._row_mids)
-            free = self.settings.max_inflight - len(self._pending)
+            free = self._window - len(self._pending)
         if free <= 0:
             return
         for event in self.queue.peek(len(in_flight) + free):
@@ -502,15 +556,15 @@ class MqttPublisher:
     def _on_cmd_message(
         self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage
     ) -> None:
+        if not message.payload:
+            # What clearing a retained command publishes: nothing to do, nothing to answer.
+            log.debug("ignoring an empty command on %s", message.topic)
+            return
         if message.retain:
             # A retained command would run again on every reconnect (reset_count at each
             # Wi-Fi blip): refuse it and say how to clear it.
-            log.warning("ignoring a retained command on %s", message.topic)
-            self.reply(
-                False,
-                error="retained commands are ignored; publish commands with retain=false "
-                "(clear this one by publishing an empty retained message)",
-            )
+            log.warning("refusing a retained command on %s", message.topic)
+            self.reply(False, error=RETAINED_COMMAND, request_id=_request_id(message.payload))
             return
         if self._on_command is None:
             self.reply(False, error="this device does not accept commands")
@@ -520,3 +574,11 @@ class MqttPublisher:
         except Exception:
             log.exception("command handler failed")
             self.reply(False, error="internal error while handling the command")
+
+
+def _request_id(data: bytes) -> str | None:
+    """The request_id of a command we refuse unread, if it has a readable one."""
+    try:
+        return parse_command(bytes(data)).request_id
+    except CommandError as exc:
+        return exc.request_id

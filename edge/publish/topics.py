@@ -7,7 +7,8 @@ builders here are tested against, so a field renamed here without the schema fai
 
 Builders take plain values (or anything shaped like RepEvent / DanceEvent) and return
 TypedDicts; `encode` turns one into compact UTF-8 JSON. Every event carries a fresh uuid4
-`id`: delivery is at-least-once, and the id is what subscribers de-duplicate on.
+`id`: delivery is at-least-once, and the id is what subscribers de-duplicate on. The
+retained state topics (status, current) carry no id: each message replaces the last.
 Non-finite numbers are refused here (JSON has no NaN) rather than sent as invalid JSON.
 """
 
@@ -31,13 +32,21 @@ REP = "rep"
 STATE = "state"
 DANCE = "dance"
 STATS = "stats"
+CURRENT = "current"
 CMD = "cmd"
 CMD_RESULT = "cmd/result"
+# Written by the kiosk's mosquitto bridge, not by us: "1" / "0" (retained), the uplink.
+BRIDGE = "bridge"
 
 # Suffixes that go through the event queue (status is published directly, cmd is incoming).
 EVENT_TOPICS = (REP, STATE, DANCE, STATS, CMD_RESULT)
 # Retained events: the last stats message is what a dashboard shows when it (re)starts.
 RETAINED_EVENTS = frozenset({STATS})
+# Retained, published directly and latest-wins (not queued: only the newest is true).
+STATE_TOPICS = (STATUS, CURRENT)
+# What the device publishes, and what it takes (for a bridge's topic lines).
+OUT_TOPICS = (*STATE_TOPICS, *EVENT_TOPICS)
+IN_TOPICS = (CMD,)
 
 STATUS_STATES = ("online", "fault", "offline")
 LATENCY_STAGES = ("capture", "pose", "count", "dance", "publish", "total")
@@ -71,7 +80,7 @@ class Topics:
 
     def topic(self, suffix: str) -> str:
         """The full topic for a suffix of the API ("rep", "cmd/result", ...)."""
-        if suffix not in (STATUS, CMD, *EVENT_TOPICS):
+        if suffix not in (*OUT_TOPICS, *IN_TOPICS, BRIDGE):
             raise ValueError(f"unknown topic suffix {suffix!r}")
         return f"{self.root}/{suffix}"
 
@@ -94,6 +103,14 @@ class Topics:
     @property
     def stats(self) -> str:
         return self.topic(STATS)
+
+    @property
+    def current(self) -> str:
+        return self.topic(CURRENT)
+
+    @property
+    def bridge(self) -> str:
+        return self.topic(BRIDGE)
 
     @property
     def cmd(self) -> str:
@@ -130,6 +147,23 @@ class StatePayload(TypedDict):
     exercise: str
     phase: str
     time: str
+    t_s: float
+
+
+class CurrentPayload(TypedDict):
+    time: str
+    t_s: float | None
+    session_id: str
+    mode: str
+    selected_exercise: str
+    exercise: str | None
+    count: int
+    partial_count: int
+    phase: str | None
+    genre: str | None
+    genre_name: str | None
+    fault: str | None
+    last_rep_time: str | None
 
 
 class DancePayload(TypedDict):
@@ -270,6 +304,7 @@ def state_payload(
     session_id: str,
     exercise: str,
     phase: str,
+    t_s: float,
     *,
     event_id: str | None = None,
     now: datetime | None = None,
@@ -280,6 +315,48 @@ def state_payload(
         "exercise": exercise,
         "phase": phase,
         "time": iso_time(now),
+        "t_s": _finite("t_s", t_s, 3),
+    }
+
+
+def current_payload(
+    *,
+    t_s: float | None,
+    session_id: str,
+    mode: str,
+    selected_exercise: str,
+    exercise: str | None,
+    count: int,
+    partial_count: int,
+    phase: str | None,
+    genre: str | None,
+    genre_name: str | None,
+    fault: str | None,
+    last_rep_time: str | None,
+    now: datetime | None = None,
+) -> CurrentPayload:
+    """The device's whole state now, for the retained `current` topic: what a subscriber
+    that (re)starts needs at once, without waiting for the next rep or genre."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    if count < 0 or partial_count < 0:
+        raise ValueError("counts cannot be negative")
+    if (genre is None) != (genre_name is None):
+        raise ValueError("genre and genre_name are both set or both null")
+    return {
+        "time": iso_time(now),
+        "t_s": _optional_finite("t_s", t_s, 3),
+        "session_id": session_id,
+        "mode": mode,
+        "selected_exercise": selected_exercise,
+        "exercise": exercise,
+        "count": int(count),
+        "partial_count": int(partial_count),
+        "phase": phase,
+        "genre": genre,
+        "genre_name": genre_name,
+        "fault": fault,
+        "last_rep_time": last_rep_time,
     }
 
 

@@ -3,12 +3,14 @@ connection (the page holds two long ones: the MJPEG frame stream and the event s
 
 Routes (docs/http.md): GET / and /static/* (the page), GET /api/state, GET /api/events
 (Server-Sent Events), GET /stream.mjpg (multipart/x-mixed-replace JPEGs), POST /api/command
-(the MQTT command JSON, handed to the loop's one command path).
+(the MQTT command JSON, handed to the loop's one command path); GET /fleet (redirects to
+/static/fleet.html, the fleet page, which talks to a broker and not to us).
 
-Access: with a token (web.token_file or $DANCEPOSE_WEB_TOKEN) every request must carry it
-(`Authorization: Bearer T` or `?token=T`: an <img> or EventSource cannot set headers), or
-it gets 401 and changes nothing. Without one the page is served only on a loopback
-address. Request lines are not logged (a query may hold the token).
+Access: with a token (web.token_file or $DANCEPOSE_WEB_TOKEN) every request but the static
+files (the pages' code, public in the repo) must carry it (`Authorization: Bearer T` or
+`?token=T`: an <img> or EventSource cannot set headers), or it gets 401 and changes
+nothing. Without one the page is served only on a loopback address. Request lines are not
+logged (a query may hold the token).
 """
 
 from __future__ import annotations
@@ -125,12 +127,18 @@ class KioskHandler(BaseHTTPRequestHandler):
     # --- dispatch ----------------------------------------------------------------------
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
+        if path.startswith("/static/"):  # the pages' own code (in the repo): no token needed,
+            self._static(path.removeprefix("/static/"))  # or a page's <script> would get 401
+            return
+        if path == "/fleet":
+            query = urlsplit(self.path).query
+            location = "/static/fleet.html" + (f"?{query}" if query else "")
+            self._send(HTTPStatus.FOUND, b"", "text/plain", {"Location": location})
+            return
         if not self._authorised():
             return
         if path in ("/", "/index.html"):
             self._static("index.html")
-        elif path.startswith("/static/"):
-            self._static(path.removeprefix("/static/"))
         elif path == "/api/state":
             self._json(HTTPStatus.OK, self.server.state.snapshot())
         elif path == "/api/events":

@@ -1,0 +1,138 @@
+// The fleet page: every kiosk on one broker, straight from MQTT over WebSockets (a
+// mosquitto `listener 9001` + `protocol websockets`; docs/mqtt.md). No server of ours:
+// it reads the retained status, current and stats topics (and the bridge's "1"/"0") of
+// <prefix>/+/ and keeps a row per kiosk. URL parameters fill the form: ?broker=ws://host:9001
+// &prefix=dancepose&username=u (a password is typed, never put in a URL).
+"use strict";
+const $ = (id) => document.getElementById(id);
+const SUFFIXES = ["status", "current", "stats", "bridge"];
+const kiosks = new Map(); // device id -> {status, current, stats, bridge}
+let client = null;
+let prefix = "dancepose";
+
+function text(node, value) {
+  if (node.textContent !== value) node.textContent = value;
+}
+
+function since(iso) {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return "-";
+  const s = Math.max(0, Math.round((Date.now() - t) / 1000));
+  if (s < 60) return s + " s ago";
+  if (s < 3600) return Math.floor(s / 60) + " min ago";
+  if (s < 86400) return Math.floor(s / 3600) + " h ago";
+  return Math.floor(s / 86400) + " d ago";
+}
+
+function summary(k) {
+  const status = k.status || {};
+  const current = k.current || {};
+  const stats = k.stats || {};
+  // the central copy of "online" stays retained when the kiosk's uplink dies: the bridge's
+  // own will ("0") says so
+  let state = status.state || "unknown";
+  if (k.bridge === 0 && state !== "offline") state = "unreachable";
+  const counting = current.mode !== "dance"; // count or both (unknown: show what there is)
+  const dancing = current.mode === "dance" || current.mode === "both";
+  const genre = current.genre && current.genre !== "none" ? current.genre_name : "-";
+  const times = [status.time, current.time, stats.time].filter(Boolean).sort();
+  return {
+    state,
+    count: counting && current.count != null ? String(current.count) : "-",
+    exercise: counting ? current.exercise || current.selected_exercise || "-" : "(dancing)",
+    genre: dancing ? genre : "-",
+    fps: stats.fps != null ? stats.fps.toFixed(1) : "-",
+    seen: times.length ? times[times.length - 1] : null,
+    fault: current.fault || status.fault || (state === "unreachable" ? "uplink (bridge) down" : ""),
+  };
+}
+
+function row(id) {
+  let tr = document.querySelector(`tr[data-kiosk="${CSS.escape(id)}"]`);
+  if (tr) return tr;
+  tr = document.createElement("tr");
+  tr.dataset.kiosk = id;
+  for (const name of ["kiosk", "status", "count", "exercise", "genre", "fps", "seen", "fault"]) {
+    const td = document.createElement("td");
+    td.className = name;
+    tr.appendChild(td);
+  }
+  tr.cells[1].appendChild(document.createElement("span"));
+  const rows = [...$("kiosks").rows];
+  const next = rows.find((r) => r.dataset.kiosk > id);
+  $("kiosks").insertBefore(tr, next || null);
+  return tr;
+}
+
+function render() {
+  $("empty").hidden = kiosks.size > 0;
+  for (const [id, k] of kiosks) {
+    const s = summary(k);
+    const cells = row(id).cells;
+    text(cells[0], id);
+    const badge = cells[1].firstChild;
+    badge.className = "state " + s.state;
+    text(badge, s.state);
+    text(cells[2], s.count);
+    text(cells[3], s.exercise);
+    text(cells[4], s.genre);
+    text(cells[5], s.fps);
+    text(cells[6], s.seen ? since(s.seen) : "-");
+    cells[6].title = s.seen || "";
+    text(cells[7], s.fault);
+  }
+}
+
+function onMessage(topic, payload) {
+  if (!topic.startsWith(prefix + "/")) return;
+  const [id, suffix, ...rest] = topic.slice(prefix.length + 1).split("/");
+  if (!id || rest.length || !SUFFIXES.includes(suffix)) return;
+  const k = kiosks.get(id) || {};
+  if (payload.length === 0) {
+    delete k[suffix]; // a cleared retained message
+  } else {
+    try {
+      k[suffix] = JSON.parse(new TextDecoder().decode(payload));
+    } catch (e) {
+      return; // not ours: ignore rather than show garbage
+    }
+  }
+  kiosks.set(id, k);
+  render();
+}
+
+function connect(event) {
+  if (event) event.preventDefault();
+  if (client) client.end(true);
+  kiosks.clear();
+  $("kiosks").replaceChildren();
+  render();
+  prefix = $("prefix").value.trim().replace(/\/+$/, "");
+  const url = $("broker").value.trim();
+  const options = {
+    clientId: "dancepose-fleet-" + Math.random().toString(16).slice(2, 10),
+    protocolVersion: 5,
+    reconnectPeriod: 2000,
+    connectTimeout: 10000,
+  };
+  if ($("username").value) options.username = $("username").value;
+  if ($("password").value) options.password = $("password").value;
+  text($("connection"), "connecting to " + url + " ...");
+  client = mqtt.connect(url, options);
+  client.on("connect", () => {
+    text($("connection"), "connected to " + url);
+    client.subscribe(SUFFIXES.map((s) => `${prefix}/+/${s}`), { qos: 1 });
+  });
+  client.on("reconnect", () => text($("connection"), "reconnecting to " + url + " ..."));
+  client.on("error", (e) => text($("connection"), "broker " + url + ": " + e.message));
+  client.on("message", onMessage);
+}
+
+const params = new URLSearchParams(location.search);
+const host = location.hostname || "localhost";
+$("broker").value = params.get("broker") || `ws://${host}:9001`;
+$("prefix").value = params.get("prefix") || "dancepose";
+$("username").value = params.get("username") || "";
+$("connect").addEventListener("submit", connect);
+setInterval(render, 1000); // "last seen" ages
+connect();
