@@ -97,3 +97,22 @@ def test_an_address_where_no_cluster_answers_is_one_line(tmp_path, clips):
         f"error: --ray {address}: nothing answers there (Connection refused); give the address "
         "`ray start --head` printed, or 'auto' on a node of the cluster"
     ]
+
+
+def test_a_labelled_folder_of_videos_is_extracted_on_ray(tmp_path, clips, cluster):
+    """training.dance's --ray: a <genre>/<clip>.mp4 folder's videos go through Ray tasks."""
+    import shutil
+
+    from training.datasets.labelled_folder import load_folder
+
+    bridge, dance = clips
+    root = tmp_path / "videos"
+    for genre, clip in (("gHO", dance), ("none", bridge)):
+        (root / genre).mkdir(parents=True)
+        shutil.copy(clip, root / genre / "take1.mp4")  # a copy: a path Ray has not seen
+    cache = tmp_path / "cache"
+    sequences = load_folder(root, cache=cache, ray=cluster)
+    assert [(s.name, s.genre, s.track.num_frames) for s in sequences] == [
+        ("gHO/take1", "gHO", 65), ("none/take1", "none", 91),
+    ]  # fmt: skip
+    assert len(list(cache.glob("take1-*.npz"))) == 2

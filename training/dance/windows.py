@@ -168,11 +168,12 @@ def split_rule(sequences: list[Sequence]) -> str:
 
 def load_sequences(
     data: Path, splits: Path | None = None, split: str = "all", fps: float | None = None,
-    cache: Path | None = None,
+    cache: Path | None = None, ray: str | None = None,
 ) -> list[Sequence]:  # fmt: skip
     """A labelled folder (<genre>/<clip>), aistpp_small (<genre>_dance/nor_k_feat/*.npy) or
-    the AIST++ release (keypoints2d/*.pkl). `fps` and `cache`: labelled folders only (OpenPose
-    JSON's frame rate, the video extraction cache).
+    the AIST++ release (keypoints2d/*.pkl). `fps`, `cache` and `ray`: labelled folders only
+    (OpenPose JSON's frame rate; the video extraction cache, and the Ray cluster that fills
+    it: training.extract --ray).
 
     The release (~1,400 sequences) is about 2 GB of tracks in memory: fine for training.
     """
@@ -183,7 +184,7 @@ def load_sequences(
             "or the AIST++ release"
         )
     if labelled_folder.is_labelled_folder(data):
-        return labelled_folder.load_folder(data, fps, cache)
+        return labelled_folder.load_folder(data, fps, cache, ray)
     if not (data / "keypoints2d").is_dir():
         return aistpp.load_small(data)
     split_dir = Path(splits) if splits else data / "splits"
