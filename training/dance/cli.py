@@ -14,6 +14,7 @@ from training.dance.release import model_file, train_release
 from training.dance.report import plot_confusion, render
 from training.dance.windows import hold_out, load_sequences
 from training.datasets import DatasetError, aistpp
+from training.datasets.aistpp import Sequence
 from training.datasets.labelled_folder import HOLD_OUT_EVERY, load_negatives
 
 
@@ -82,13 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     data = " ".join(map(str, args.data))
     if args.negatives:
         data += " --negatives " + " ".join(map(str, args.negatives))
+    try:
+        return _run(args, sequences, data)
+    except DatasetError as exc:  # e.g. a genre whose clips are all shorter than a window
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, sequences: list[Sequence], data: str) -> int:
     if args.command == "train":
         if args.fold is not None:
-            try:
-                sequences, held_out = hold_out(sequences, args.fold)
-            except DatasetError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
+            sequences, held_out = hold_out(sequences, args.fold)
             data += f" (fold {args.fold}: {len(held_out)} held-out sequences left out)"
         train_release(sequences, args.k, args.out, data, args.bench)
         files = ", ".join(model_file(args.k, q) for q in ("int8", "float32"))

@@ -92,7 +92,20 @@ def named_dataset(
 
 
 def dataset(sequences: list[Sequence], k: int, genres: tuple[str, ...]) -> Parts:
-    return named_dataset(sequences, k, genres)[1]
+    """Training windows; a genre left with none (every clip shorter than a window) is an
+    error naming it, not a class the model never sees."""
+    parts = named_dataset(sequences, k, genres)[1]
+    for index, genre in enumerate(genres):
+        if not any(len(w) for w, g in parts if g == index):
+            mine = [s for s in sequences if s.genre == genre and not s.name.endswith("~mirror")]
+            longest = max((s.track.num_frames / s.track.fps for s in mine), default=0.0)
+            raise DatasetError(
+                f"genre {genre}: none of its {len(mine)} training clip(s) "
+                f"({', '.join(s.name for s in mine)}) is long enough for one window of k={k} "
+                f"units ({k * UNIT_S:.2f} s; the longest is {longest:.2f} s): add longer "
+                "clips or use a smaller --k"
+            )
+    return parts
 
 
 def stack(parts: Parts) -> tuple[np.ndarray, np.ndarray]:

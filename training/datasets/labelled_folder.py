@@ -86,7 +86,10 @@ def extract_videos(clips: list[Path], cache: Path | None, ray: str | None = None
 
     report = extract(videos, _cache_dir(cache), workers=2, ray=ray)
     if report.failed:
-        raise DatasetError(f"pose extraction failed: {report.failed[0][1]}")
+        more = f" ({len(report.failed) - 1} more failed)" if len(report.failed) > 1 else ""
+        raise DatasetError(
+            f"pose extraction failed: {report.failed[0][1]}{more}; re-encode or remove it"
+        )
 
 
 def _read_clip(path: Path, fps: float | None, cache: Path | None) -> KeypointTrack:
