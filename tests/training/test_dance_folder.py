@@ -244,3 +244,21 @@ def test_a_corrupt_video_and_a_genre_too_short_for_a_window_are_one_line_naming_
         "one window of k=8 units (2.67 s; the longest is 2.00 s)"
     ), err
     assert not (tmp_path / "r.md").exists()
+
+
+def test_evaluate_on_a_folder_writes_the_report_its_json_and_the_confusion_png(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("tensorflow", reason="training.dance's command imports TensorFlow")
+    from training.dance import cli
+
+    root = link_folder(tmp_path / "data", SMALL)
+    out = tmp_path / "report" / "studio.md"
+    argv = ["evaluate", "--data", str(root), "--k", "2", "--seeds", "1", "--out", str(out)]
+    assert cli.main(argv) == 0
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert report["genres"] == ["chacha", "waltz"] and report["rows"][0]["k"] == 2
+    assert set(report["rows"][0]["int8_genre_acc"]) == {"chacha", "waltz"}
+    assert "| chacha | chacha |" in out.read_text()  # the per-genre table
+    png = out.with_name("studio_confusion.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
