@@ -9,7 +9,9 @@ cache's machine writes it, by training.extract's own write_track (temp file, ren
 resumable cache, the longest-first order and the one-line failures are training.extract's;
 a task runs the same functions as a local worker (_init_worker, video_track), so the
 keypoints are the same. Every node needs this project and its training venv
-(`make train-setup`) and the pose models (`make models`), as a local worker does.
+(`make train-setup`) and the pose models (`make models`), as a local worker does. Ray
+checks a token between the driver and the cluster: the one `ray start` wrote to
+~/.ray/auth_token, or RAY_AUTH_TOKEN, must be the same on this machine.
 """
 
 from __future__ import annotations
