@@ -57,6 +57,10 @@ def test_a_named_dance_is_not_counted_as_reps():
     assert reps == [] and pipeline.tally() == (0, 0)
     assert len(pipeline.arbiter.withheld) == len(counted)  # each judged a dance step
     assert sum(v.genre == "gHO" for v in verdicts) > 0.9 * len(verdicts)
+    pipeline.set_mode("count")  # leaving both mode does not count the dance steps after all
+    assert pipeline.tally() == (0, 0)
+    pipeline.reset_count()
+    assert not pipeline.arbiter.withheld and pipeline.tally() == (0, 0)
 
 
 def test_a_set_of_squats_keeps_every_rep_and_is_not_named_a_dance(clip_track):

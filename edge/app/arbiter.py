@@ -95,12 +95,12 @@ class Arbiter:
             if over and sum(over) > len(over) / 2:
                 self.withheld.append(rep)
                 continue
-            released.append(self._renumbered(rep))
+            released.append(self.renumbered(rep))
             self._published_ends.append(rep.end_s)
         self._held = waiting
         return released
 
-    def _renumbered(self, rep: RepEvent) -> RepEvent:
+    def renumbered(self, rep: RepEvent) -> RepEvent:
         """The published count skips the withheld reps of the same exercise."""
         steps = sum(not w.partial for w in self.withheld if w.exercise == rep.exercise)
         return dataclasses.replace(rep, count=rep.count - steps) if steps else rep

@@ -65,7 +65,7 @@ class Pipeline:
         self._last_time_s = 0.0
         self._make_dance = make_dance
         self.dance: DanceClassifier | None = None
-        self.arbiter: Arbiter | None = None  # both mode only
+        self.arbiter: Arbiter | None = None  # made when both mode is first set, then kept
         self._released: list[RepEvent] = []  # reps the arbiter let out between frames
         self.fps = 30.0
         self.mode = "count"
@@ -97,9 +97,8 @@ class Pipeline:
         if mode == "both" and self.arbiter is None and self.dance is not None:
             meta = self.dance.model.metadata
             self.arbiter = Arbiter(meta.units_per_window * meta.unit_s)
-        elif mode != "both" and self.arbiter is not None:  # held reps go out as they are
-            self._released += self.arbiter.finish()
-            self.arbiter = None
+        elif mode != "both" and self.arbiter is not None:  # held reps go out as they are;
+            self._released += self.arbiter.finish()  # its withheld reps stay uncounted
 
     def start_stream(self, fps: float) -> None:
         """A new source (or the same camera reopened): forget tracking and half-built
@@ -151,12 +150,14 @@ class Pipeline:
         after_count = time.perf_counter()
         if self.dance is not None and self.mode in ("dance", "both"):
             result.dance = self.dance.push(landmarks, time_s)
-        if self.arbiter is not None:
+        if self.arbiter is not None and self.mode == "both":
             released = self.arbiter.reps(result.reps)
             if result.dance is not None:
                 result.dance, more = self.arbiter.verdict(result.dance)
                 released += more
             result.reps = released
+        elif self.arbiter is not None:  # both mode was left: numbers still skip withheld reps
+            result.reps = [self.arbiter.renumbered(rep) for rep in result.reps]
         if self._released:
             result.reps[:0], self._released = self._released, []
         end = time.perf_counter()
@@ -170,11 +171,13 @@ class Pipeline:
         """The source has ended (a recorded file): pack-free counting confirms what its last
         window holds, and an auto session still undecided settles on what it saw; the reps
         so far are returned to publish, not lost."""
-        reps, self._released = self._released, []
-        reps += self._finish_counting()
-        if self.arbiter is not None:
-            reps = self.arbiter.reps(reps) + self.arbiter.finish()
-        return reps
+        released, self._released = self._released, []  # already decided
+        tail = self._finish_counting()
+        if self.arbiter is not None and self.mode == "both":
+            tail = self.arbiter.reps(tail) + self.arbiter.finish()
+        elif self.arbiter is not None:
+            tail = [self.arbiter.renumbered(rep) for rep in tail]
+        return released + tail
 
     def _finish_counting(self) -> list[RepEvent]:
         tail = self.periodic.finish(self._last_time_s)
