@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,9 @@ LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 
 
 @pytest.fixture(scope="module")
-def cluster() -> str:
+def cluster() -> Iterator[str]:
     """A local Ray instance; its address, which another driver process can join."""
+    saved = {name: os.environ.get(name) for name in LOOPBACK}
     os.environ.update(LOOPBACK)
     ray.init(
         num_cpus=2, include_dashboard=False, object_store_memory=100 * 1024**2,
@@ -37,6 +39,11 @@ def cluster() -> str:
         yield ray.get_runtime_context().gcs_address
     finally:
         ray.shutdown()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.fixture(scope="module")
