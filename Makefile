@@ -110,12 +110,12 @@ test: setup train-setup mosquitto
 	$(PY) -m pytest -q --durations=15 --ignore=tests/training
 	$(TRAIN_PY) -m pytest -q --durations=5 tests/training
 
-bench: setup
+bench: setup train-setup
 	$(PY) -m edge.bench.pose --out docs/bench/pose
 	$(PY) -m edge.bench.counting --out docs/bench/counting
 	$(PY) -m edge.bench.loop --out docs/bench/loop
 	$(PY) -m edge.bench.web --out docs/bench/web
-	$(PY) -m training.bench_extraction --out docs/bench/extraction
+	$(TRAIN_PY) -m training.bench_extraction --out docs/bench/extraction  # Ray: training venv
 
 # Ten minutes on a looped clip: RSS at start and end (not part of CI).
 soak: setup

@@ -1,6 +1,7 @@
 """Videos -> keypoint npz cache, in parallel, resumable: the first step of dance training.
 
     python -m training.extract VIDEO_OR_DIR... --cache DIR [--workers 2] [--threads 1] [--stride 1]
+                               [--ray auto|ADDRESS]
 
 OpenPose took ~35 h for the AIST Dance DB's 210 videos (5.6 fps), and a dataset is extracted
 once and trained on many times: so this is built to be fast and to survive being stopped.
@@ -8,6 +9,8 @@ Each worker process builds its estimator once. A video whose npz is in the cache
 skipped, so a killed run resumes; files are written to a temp name and renamed, so a half
 file is never taken for a finished one. A corrupt video is reported and the run goes on.
 --stride N processes every Nth frame and divides the npz's fps by N, so times stay right.
+--ray runs the videos as tasks on a Ray cluster instead of local processes
+(training/extract_ray.py): the same cache, the same keypoints, only where the model runs.
 """
 
 from __future__ import annotations
@@ -19,14 +22,16 @@ import os
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 
 from edge.errors import UsageError, UserError
-from edge.keypoints_io import load_npz, save_npz
+from edge.keypoints_io import KeypointTrack, load_npz, save_npz
 from edge.pose.estimator import BACKENDS, PoseEstimator, create_estimator
 from edge.pose.track import track_from_video
 from edge.progress import Progress
@@ -34,6 +39,7 @@ from training.datasets.video_folder import VIDEO_SUFFIXES
 
 _estimator: PoseEstimator | None = None  # one per worker process, built by _init_worker
 _init_error: str | None = None  # why it could not be built; every task reports it
+_built_for: tuple[str, int] | None = None  # (backend, threads) of _estimator
 
 
 @dataclass
@@ -79,25 +85,38 @@ def find_videos(inputs: list[Path]) -> list[Path]:
 
 def _init_worker(backend: str, threads: int) -> None:
     """Build this worker's estimator once; cap OpenCV's threads so workers do not fight."""
-    global _estimator, _init_error
+    global _estimator, _init_error, _built_for
+    if _built_for == (backend, threads):
+        return
     cv2.setNumThreads(threads)
+    _built_for = (backend, threads)
     try:
         _estimator = create_estimator(backend, threads)
     except Exception as exc:  # reported per video, instead of a bare BrokenProcessPool
         _init_error = f"pose backend {backend!r} could not start: {exc}".splitlines()[0]
 
 
-def _extract_one(video: Path, target: Path, stride: int) -> int:
-    """Keypoints of one video into `target` (temp file, then rename); returns frames processed."""
+def video_track(video: Path, stride: int) -> KeypointTrack:
+    """This worker's keypoints of one video (after _init_worker); resets the estimator."""
     if _estimator is None:
         raise RuntimeError(_init_error or "worker has no estimator")
-    track = track_from_video(Path(video), _estimator, stride=stride)  # resets the estimator
+    return track_from_video(Path(video), _estimator, stride=stride)
+
+
+def write_track(track: KeypointTrack, target: Path) -> None:
+    """Into the cache: a temp file, then a rename, so a half file is never taken as done."""
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         save_npz(track, temporary)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _extract_one(video: Path, target: Path, stride: int) -> int:
+    """Keypoints of one video into `target`; returns frames processed."""
+    track = video_track(video, stride)
+    write_track(track, target)
     return track.num_frames
 
 
@@ -109,13 +128,17 @@ def _is_cached(target: Path) -> bool:
         return False  # BadZipFile (a truncated archive) through
 
 
+Outcome = tuple[Path, int | BaseException]  # a video and its frames, or why it failed
+
+
 def extract(
     videos: list[Path], cache_dir: Path, workers: int = 2, threads_per_worker: int = 1,
-    stride: int = 1, backend: str = "litert",
+    stride: int = 1, backend: str = "litert", ray: str | None = None,
 ) -> ExtractionReport:  # fmt: skip
     """Extract every video not already cached into `cache_dir`; one bad video never raises.
 
-    Workers are spawned, not forked: a forked child would inherit the caller's thread pools.
+    ray: None runs `workers` local processes; "auto" or a cluster's address runs one Ray
+    task per video there (training/extract_ray.py), the cache still written here.
     """
     if min(workers, threads_per_worker, stride) < 1:
         raise UsageError("workers, threads and stride must each be at least 1")
@@ -130,29 +153,63 @@ def extract(
     if not todo:  # all cached: no pool, no model loading
         report.seconds = time.perf_counter() - start
         return report
+    # Longest first, so the last video to finish is a short one.
+    todo = dict(sorted(todo.items(), key=lambda kv: _size(kv[0]), reverse=True))
+    if ray is None:
+        outcomes = _pool_outcomes(todo, workers, threads_per_worker, stride, backend)
+    else:
+        from training.extract_ray import ray_outcomes  # Ray: the training extra only
+
+        outcomes = ray_outcomes(todo, threads_per_worker, stride, backend, ray)
     progress = Progress(len(todo), "extract (videos)")
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker, initargs=(backend, threads_per_worker),
-    )  # fmt: skip
     try:
-        order = sorted(todo, key=lambda v: v.is_file() and v.stat().st_size, reverse=True)
-        futures = {pool.submit(_extract_one, v, todo[v], stride): v for v in order}
-        for finished, future in enumerate(as_completed(futures), start=1):
-            try:
-                report.frames += future.result()
-                report.done += 1
-            except Exception as exc:  # one bad video (or a dead worker) must not stop the run
-                video, text = futures[future], (str(exc).strip().splitlines() or [repr(exc)])[0]
-                report.failed.append(
-                    (str(video), text if str(video) in text else f"{video}: {text}")
-                )
-            progress.update(finished)
+        with closing(outcomes):  # Ctrl-C: the runner cancels what has not started
+            for finished, (video, outcome) in enumerate(outcomes, start=1):
+                if isinstance(outcome, BaseException):  # one bad video must not stop the run
+                    text = (str(outcome).strip().splitlines() or [repr(outcome)])[0]
+                    report.failed.append(
+                        (str(video), text if str(video) in text else f"{video}: {text}")
+                    )
+                else:
+                    report.frames += outcome
+                    report.done += 1
+                progress.update(finished)
     finally:
         progress.close()
-        pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: do not start queued videos
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _size(video: Path) -> int:
+    return video.stat().st_size if video.is_file() else 0
+
+
+def _pool_outcomes(
+    todo: dict[Path, Path], workers: int, threads: int, stride: int, backend: str
+) -> Iterator[Outcome]:
+    """Local worker processes, each writing its videos' npz into the cache.
+
+    Workers are spawned, not forked: a forked child would inherit the caller's thread pools.
+    """
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker, initargs=(backend, threads),
+    )  # fmt: skip
+    try:
+        futures = {pool.submit(_extract_one, v, target, stride): v for v, target in todo.items()}
+        for future in as_completed(futures):
+            try:
+                yield futures[future], future.result()
+            except Exception as exc:  # a corrupt video, or a dead worker
+                yield futures[future], exc
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # do not start queued videos
+
+
+RAY_HELP = (
+    "run on a Ray cluster instead of --workers local processes: 'auto' (the cluster this "
+    "machine is part of, `ray start`) or its address (host:port); needs the training extra"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,10 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="interpreter threads per worker")
     parser.add_argument("--stride", type=int, default=1, help="process every Nth frame")
     parser.add_argument("--backend", choices=BACKENDS, default="litert")
+    parser.add_argument("--ray", metavar="auto|ADDRESS", help=RAY_HELP)
     args = parser.parse_args(argv)
     try:
         videos = find_videos(args.inputs)
-        report = extract(videos, args.cache, args.workers, args.threads, args.stride, args.backend)
+        report = extract(
+            videos, args.cache, args.workers, args.threads, args.stride, args.backend, args.ray
+        )
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

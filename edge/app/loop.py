@@ -23,7 +23,7 @@ from edge.counting.classifier import TfliteVotes
 from edge.counting.events import RepEvent
 from edge.counting.pack import installed_packs, load_pack
 from edge.dance.classifier import DanceClassifier
-from edge.modes import ANY, SPECIAL_EXERCISES, dances
+from edge.modes import SPECIAL_EXERCISES, dances
 from edge.pose.estimator import create_estimator
 from edge.publish import topics
 from edge.publish.commands import (
@@ -346,13 +346,8 @@ class EdgeLoop:
         return True, None
 
     def _count(self) -> int:
-        """The reps counted so far by the exercise being counted (0 while auto decides)."""
-        pipeline = self.pipeline
-        if pipeline.active is None:
-            return 0
-        if pipeline.active == ANY:
-            return pipeline.periodic.count
-        return pipeline.trackers[pipeline.active].count
+        """The reps published so far by the exercise being counted (0 while auto decides)."""
+        return self.pipeline.tally()[0]
 
     def _apply(self, command: object) -> None:
         if isinstance(command, SetMode):

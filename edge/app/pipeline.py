@@ -3,6 +3,9 @@
 The loop (edge/app/loop.py) feeds frames and publishes what comes out, so everything that
 decides a count can be tested without a camera or a broker.
 
+In `both` mode the reps and the dance verdicts go through edge/app/arbiter.py, so a dance
+is not counted as reps and a set is not named a dance.
+
 Live "auto" exercise: every installed pack, and pack-free counting ("any"), track the
 person until edge/counting/auto.py picks one (the most decisive matching pack once it has
 two reps, else "any" once it has counted); then its reps so far are published, and only
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from edge.app.arbiter import Arbiter
 from edge.counting.auto import Standing, choose_counter
 from edge.counting.classifier import VoteClassifier
 from edge.counting.events import RepEvent
@@ -61,6 +65,8 @@ class Pipeline:
         self._last_time_s = 0.0
         self._make_dance = make_dance
         self.dance: DanceClassifier | None = None
+        self.arbiter: Arbiter | None = None  # made when both mode is first set, then kept
+        self._released: list[RepEvent] = []  # reps the arbiter let out between frames
         self.fps = 30.0
         self.mode = "count"
         self.exercise = AUTO
@@ -88,12 +94,19 @@ class Pipeline:
         self.mode = mode
         if mode in ("dance", "both") and self.dance is None and self._make_dance is not None:
             self.dance = self._make_dance(self.fps)
+        if mode == "both" and self.arbiter is None and self.dance is not None:
+            meta = self.dance.model.metadata
+            self.arbiter = Arbiter(meta.units_per_window * meta.unit_s)
+        elif mode != "both" and self.arbiter is not None:  # held reps go out as they are;
+            self._released += self.arbiter.finish()  # its withheld reps stay uncounted
 
     def start_stream(self, fps: float) -> None:
         """A new source (or the same camera reopened): forget tracking and half-built
         dance windows, which belong to frames that no longer follow on; counts stay."""
         self.estimator.reset()
         self.periodic.new_stream()
+        if self.arbiter is not None:
+            self._released += self.arbiter.new_stream()
         self.fps = fps
         if self.dance is not None and self._make_dance is not None:
             self.dance = self._make_dance(fps)
@@ -106,6 +119,9 @@ class Pipeline:
         self.reset_count()
 
     def reset_count(self) -> None:
+        if self.arbiter is not None:  # reps before the reset keep their old numbers
+            self._released += self.arbiter.finish()
+            self.arbiter.reset()
         for tracker in self.trackers.values():
             tracker.reset()
         self.periodic.reset()
@@ -118,17 +134,35 @@ class Pipeline:
         start = time.perf_counter()
         pose = self.estimator.process(frame)
         after_pose = time.perf_counter()
-        result = FrameResult(pose)
-        landmarks = None if pose is None else pose.landmarks
+        result = self.process_landmarks(None if pose is None else pose.landmarks,
+                                        frame.timestamp_s)  # fmt: skip
+        result.pose = pose
+        result.timings_ms["pose"] = 1000 * (after_pose - start)
+        return result
+
+    def process_landmarks(self, landmarks: np.ndarray | None, time_s: float) -> FrameResult:
+        """One frame's landmarks (None: nobody found) after the pose model: counting, dance,
+        and in `both` mode the arbiter between them. Benches feed recorded keypoints here."""
+        start = time.perf_counter()
+        result = FrameResult(None)
         if self.mode in ("count", "both"):
-            self._count(landmarks, frame.timestamp_s, result)
+            self._count(landmarks, time_s, result)
         after_count = time.perf_counter()
         if self.dance is not None and self.mode in ("dance", "both"):
-            result.dance = self.dance.push(landmarks, frame.timestamp_s)
+            result.dance = self.dance.push(landmarks, time_s)
+        if self.arbiter is not None and self.mode == "both":
+            released = self.arbiter.reps(result.reps)
+            if result.dance is not None:
+                result.dance, more = self.arbiter.verdict(result.dance)
+                released += more
+            result.reps = released
+        elif self.arbiter is not None:  # both mode was left: numbers still skip withheld reps
+            result.reps = [self.arbiter.renumbered(rep) for rep in result.reps]
+        if self._released:
+            result.reps[:0], self._released = self._released, []
         end = time.perf_counter()
         result.timings_ms = {
-            "pose": 1000 * (after_pose - start),
-            "count": 1000 * (after_count - after_pose),
+            "count": 1000 * (after_count - start),
             "dance": 1000 * (end - after_count),
         }
         return result
@@ -137,6 +171,15 @@ class Pipeline:
         """The source has ended (a recorded file): pack-free counting confirms what its last
         window holds, and an auto session still undecided settles on what it saw; the reps
         so far are returned to publish, not lost."""
+        released, self._released = self._released, []  # already decided
+        tail = self._finish_counting()
+        if self.arbiter is not None and self.mode == "both":
+            tail = self.arbiter.reps(tail) + self.arbiter.finish()
+        elif self.arbiter is not None:
+            tail = [self.arbiter.renumbered(rep) for rep in tail]
+        return released + tail
+
+    def _finish_counting(self) -> list[RepEvent]:
         tail = self.periodic.finish(self._last_time_s)
         if self.active == ANY:
             return tail
@@ -162,9 +205,12 @@ class Pipeline:
         if self.active is None:
             return 0, 0
         if self.active == ANY:
-            return self.periodic.count, self.periodic.partial
-        tracker = self.trackers[self.active]
-        return tracker.count, tracker.partial
+            counted = self.periodic.count, self.periodic.partial
+        else:
+            counted = self.trackers[self.active].count, self.trackers[self.active].partial
+        if self.arbiter is None:
+            return counted
+        return self.arbiter.published_count(self.active, *counted)
 
     def _standings(self) -> dict[str, Standing]:
         return {name: Standing(t.count, t.decisiveness) for name, t in self.trackers.items()}

@@ -207,3 +207,58 @@ def test_the_command_says_a_bad_folder_in_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: dance data {one}: 1 genre folder")
     assert not (tmp_path / "r.md").exists()
+
+
+def test_a_corrupt_video_and_a_genre_too_short_for_a_window_are_one_line_naming_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("tensorflow", reason="training.dance's command imports TensorFlow")
+    import dataclasses
+
+    from edge.keypoints_io import save_npz
+    from training.dance import cli
+
+    broken = link_folder(tmp_path / "broken", {"chacha": ["DANCE_C_2"]})
+    (broken / "waltz").mkdir()
+    video = broken / "waltz" / "take1.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42 not really a video" * 40)
+    argv = ["--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "r.md")]
+    assert cli.main(["evaluate", "--data", str(broken), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"error: pose extraction failed: video {video} could not be opened; is it a readable "
+        "video?; re-encode or remove it"
+    ]
+
+    short = link_folder(tmp_path / "short", {"chacha": ["DANCE_C_2"]})
+    waltz = load_npz(BALLROOM / "waltz" / "DANCE_W_1.npz")
+    (short / "waltz").mkdir()
+    frames = slice(0, 50)  # 2 s at 25 fps: under one window of 8 units (2.67 s)
+    cut = dataclasses.replace(waltz, landmarks=waltz.landmarks[frames],
+                              world=waltz.world[frames], present=waltz.present[frames])  # fmt: skip
+    save_npz(cut, short / "waltz" / "take1.npz")
+    assert cli.main(["train", "--data", str(short), "--k", "8", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(
+        "error: genre waltz: none of its 1 training clip(s) (waltz/take1) is long enough for "
+        "one window of k=8 units (2.67 s; the longest is 2.00 s)"
+    ), err
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_evaluate_on_a_folder_writes_the_report_its_json_and_the_confusion_png(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("tensorflow", reason="training.dance's command imports TensorFlow")
+    from training.dance import cli
+
+    root = link_folder(tmp_path / "data", SMALL)
+    out = tmp_path / "report" / "studio.md"
+    argv = ["evaluate", "--data", str(root), "--k", "2", "--seeds", "1", "--out", str(out)]
+    assert cli.main(argv) == 0
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert report["genres"] == ["chacha", "waltz"] and report["rows"][0]["k"] == 2
+    assert set(report["rows"][0]["int8_genre_acc"]) == {"chacha", "waltz"}
+    assert "| chacha | chacha |" in out.read_text()  # the per-genre table
+    png = out.with_name("studio_confusion.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000

@@ -7,12 +7,14 @@ import json
 import sys
 from pathlib import Path
 
+from edge.errors import UsageError
 from training import dance
 from training.dance.evaluate import DEFAULT_K, KS, evaluate
 from training.dance.release import model_file, train_release
 from training.dance.report import plot_confusion, render
-from training.dance.windows import load_sequences
+from training.dance.windows import hold_out, load_sequences
 from training.datasets import DatasetError, aistpp
+from training.datasets.aistpp import Sequence
 from training.datasets.labelled_folder import HOLD_OUT_EVERY, load_negatives
 
 
@@ -32,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--fps", type=float, help="frame rate of OpenPose JSON clip folders")
         cache_help = "keypoint cache for video clips (default out/keypoints)"
         sub.add_argument("--cache", type=Path, help=cache_help)
+        ray_help = "extract video clips on a Ray cluster: auto or host:port (training.extract)"
+        sub.add_argument("--ray", metavar="auto|ADDRESS", help=ray_help)
         sub.add_argument("--splits", type=Path, help="release split lists (default DATA/splits)")
         sub.add_argument("--split", choices=("all", *aistpp.SPLITS), default="all",
                          help="which release split lists to read (default: both)")  # fmt: skip
@@ -59,22 +63,38 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--out", type=Path, default=Path("models/dance"), help="model dir")
     train.add_argument("--bench", type=Path, default=Path("docs/bench/dance.json"),
                        help="evaluate's .json: its scores for this K go into metadata")  # fmt: skip
+    train.add_argument(
+        "--fold", type=int, choices=range(HOLD_OUT_EVERY),
+        help="train without evaluate's held-out clips of this fold (to measure a whole "
+        "program on them, e.g. training.bench_both); default: every clip",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     try:
         sequences = [
             seq
             for data in args.data
-            for seq in load_sequences(data, args.splits, args.split, args.fps, args.cache)
+            for seq in load_sequences(data, args.splits, args.split, args.fps, args.cache, args.ray)
         ]
         if args.negatives:
-            sequences += load_negatives(args.negatives, args.cache)
-    except DatasetError as exc:
+            sequences += load_negatives(args.negatives, args.cache, args.ray)
+    except (DatasetError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     data = " ".join(map(str, args.data))
     if args.negatives:
         data += " --negatives " + " ".join(map(str, args.negatives))
+    try:
+        return _run(args, sequences, data)
+    except DatasetError as exc:  # e.g. a genre whose clips are all shorter than a window
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, sequences: list[Sequence], data: str) -> int:
     if args.command == "train":
+        if args.fold is not None:
+            sequences, held_out = hold_out(sequences, args.fold)
+            data += f" (fold {args.fold}: {len(held_out)} held-out sequences left out)"
         train_release(sequences, args.k, args.out, data, args.bench)
         files = ", ".join(model_file(args.k, q) for q in ("int8", "float32"))
         print(f"wrote {args.out}/: {files} and metadata.json")

@@ -92,7 +92,20 @@ def named_dataset(
 
 
 def dataset(sequences: list[Sequence], k: int, genres: tuple[str, ...]) -> Parts:
-    return named_dataset(sequences, k, genres)[1]
+    """Training windows; a genre left with none (every clip shorter than a window) is an
+    error naming it, not a class the model never sees."""
+    parts = named_dataset(sequences, k, genres)[1]
+    for index, genre in enumerate(genres):
+        if not any(len(w) for w, g in parts if g == index):
+            mine = [s for s in sequences if s.genre == genre and not s.name.endswith("~mirror")]
+            longest = max((s.track.num_frames / s.track.fps for s in mine), default=0.0)
+            raise DatasetError(
+                f"genre {genre}: none of its {len(mine)} training clip(s) "
+                f"({', '.join(s.name for s in mine)}) is long enough for one window of k={k} "
+                f"units ({k * UNIT_S:.2f} s; the longest is {longest:.2f} s): add longer "
+                "clips or use a smaller --k"
+            )
+    return parts
 
 
 def stack(parts: Parts) -> tuple[np.ndarray, np.ndarray]:
@@ -168,11 +181,12 @@ def split_rule(sequences: list[Sequence]) -> str:
 
 def load_sequences(
     data: Path, splits: Path | None = None, split: str = "all", fps: float | None = None,
-    cache: Path | None = None,
+    cache: Path | None = None, ray: str | None = None,
 ) -> list[Sequence]:  # fmt: skip
     """A labelled folder (<genre>/<clip>), aistpp_small (<genre>_dance/nor_k_feat/*.npy) or
-    the AIST++ release (keypoints2d/*.pkl). `fps` and `cache`: labelled folders only (OpenPose
-    JSON's frame rate, the video extraction cache).
+    the AIST++ release (keypoints2d/*.pkl). `fps`, `cache` and `ray`: labelled folders only
+    (OpenPose JSON's frame rate; the video extraction cache, and the Ray cluster that fills
+    it: training.extract --ray).
 
     The release (~1,400 sequences) is about 2 GB of tracks in memory: fine for training.
     """
@@ -183,7 +197,7 @@ def load_sequences(
             "or the AIST++ release"
         )
     if labelled_folder.is_labelled_folder(data):
-        return labelled_folder.load_folder(data, fps, cache)
+        return labelled_folder.load_folder(data, fps, cache, ray)
     if not (data / "keypoints2d").is_dir():
         return aistpp.load_small(data)
     split_dir = Path(splits) if splits else data / "splits"

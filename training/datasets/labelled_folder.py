@@ -75,17 +75,21 @@ def _cache_dir(cache: Path | None) -> Path:
     return cache or Path("out") / "keypoints"
 
 
-def extract_videos(clips: list[Path], cache: Path | None) -> None:
+def extract_videos(clips: list[Path], cache: Path | None, ray: str | None = None) -> None:
     """Run every video among `clips` through training.extract's cache at once (one pool,
-    one model load a worker); a video already cached is not redone."""
+    one model load a worker; or Ray tasks when `ray` names a cluster, training.extract's
+    --ray); a video already cached is not redone."""
     videos = [c for c in clips if c.is_file() and c.suffix.lower() in VIDEO_SUFFIXES]
     if not videos:
         return
     from training.extract import extract  # videos only: cv2 and the pose model
 
-    report = extract(videos, _cache_dir(cache), workers=2)
+    report = extract(videos, _cache_dir(cache), workers=2, ray=ray)
     if report.failed:
-        raise DatasetError(f"pose extraction failed: {report.failed[0][1]}")
+        more = f" ({len(report.failed) - 1} more failed)" if len(report.failed) > 1 else ""
+        raise DatasetError(
+            f"pose extraction failed: {report.failed[0][1]}{more}; re-encode or remove it"
+        )
 
 
 def _read_clip(path: Path, fps: float | None, cache: Path | None) -> KeypointTrack:
@@ -103,7 +107,9 @@ def _read_clip(path: Path, fps: float | None, cache: Path | None) -> KeypointTra
     return load_npz(cache_path(path, _cache_dir(cache)))
 
 
-def load_folder(root: Path, fps: float | None = None, cache: Path | None = None) -> list[Sequence]:
+def load_folder(
+    root: Path, fps: float | None = None, cache: Path | None = None, ray: str | None = None
+) -> list[Sequence]:
     """Every clip of every genre folder as a Sequence (choreography = clip name).
 
     A genre with no readable clip, an unreadable clip, or fewer than two genres is a
@@ -115,7 +121,7 @@ def load_folder(root: Path, fps: float | None = None, cache: Path | None = None)
     performers, sequences = _performers(root), []
     genres: dict[str, list[Sequence]] = defaultdict(list)
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    extract_videos([c for f in folders for c in _clips(f)], cache)
+    extract_videos([c for f in folders for c in _clips(f)], cache, ray)
     for folder in folders:
         clips = _clips(folder)
         if not clips:
@@ -184,7 +190,9 @@ NONE = "none"  # the label of non-dance motion: edge.dance.classifier's "not dan
 MIN_PERSON_SHARE = 0.8  # a negative clip where the person is found less often is skipped
 
 
-def load_negatives(paths: list[Path], cache: Path | None = None) -> list[Sequence]:
+def load_negatives(
+    paths: list[Path], cache: Path | None = None, ray: str | None = None
+) -> list[Sequence]:
     """Real non-dance motion (exercise, walking, sport) as sequences labelled "none".
 
     Each path is a clip (.npz or video) or a folder searched recursively for them. A clip
@@ -203,7 +211,7 @@ def load_negatives(paths: list[Path], cache: Path | None = None) -> list[Sequenc
     if not clips:
         raise DatasetError(f"negatives {', '.join(map(str, paths))}: no .npz or video clip")
     sequences = []
-    extract_videos(clips, cache)
+    extract_videos(clips, cache, ray)
     for clip in clips:
         try:
             track = _read_clip(clip, None, cache)

@@ -1,0 +1,73 @@
+"""`both` mode on real clips through the pipeline (edge/app/arbiter.py's rule): a dance the
+model names is not counted as reps, a set of squats keeps every rep and is not named a
+dance, and the published count (stats, kiosk) is what subscribers received.
+
+The dance clip is AIST++ keypoints the shipped model trained on (a sanity check of the
+wiring; held-out figures: docs/bench/both.md). The squat clip is real video through our
+BlazePose.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edge.app.pipeline import Pipeline
+from edge.counting.classifier import TfliteVotes
+from edge.counting.pack import DEFAULT_PACKS_DIR, installed_packs, load_pack
+from edge.dance.classifier import NONE, DanceClassifier
+from edge.keypoints_io import KeypointTrack, from_coco17
+from edge.modes import AUTO
+from tests.conftest import shared_path
+
+
+class NoPose:
+    """The estimator's seat: these frames are recorded keypoints."""
+
+    def process(self, frame: object) -> None:
+        return None
+
+    def reset(self) -> None:
+        pass
+
+
+def run(track: KeypointTrack, mode: str) -> tuple[Pipeline, list, list]:
+    """(pipeline, published reps, published dance verdicts) of a whole clip."""
+    packs = [load_pack(folder) for folder in installed_packs(DEFAULT_PACKS_DIR).values()]
+    pipeline = Pipeline.build(NoPose(), packs, TfliteVotes, DanceClassifier, mode, AUTO)
+    pipeline.start_stream(track.fps)
+    reps, verdicts = [], []
+    for i, time_s in enumerate(track.times_s):
+        landmarks = track.landmarks[i] if track.present[i] else None
+        result = pipeline.process_landmarks(landmarks, float(time_s))
+        reps += result.reps
+        verdicts += [result.dance] if result.dance is not None else []
+    return pipeline, reps + pipeline.finish(), verdicts
+
+
+def test_a_named_dance_is_not_counted_as_reps():
+    root = shared_path("data", "aistpp_small")
+    scaler = np.load(root / "kps_scaler_extracted.npz")
+    path = sorted((root / "house_dance" / "nor_k_feat").glob("*.npy"))[0]
+    pixels = np.load(path).reshape(-1, 17, 2) * scaler["scale"] + scaler["mean"]
+    track = from_coco17(pixels, fps=60.0, width=1920, height=1080, source=path.name)
+
+    _, counted, _ = run(track, "count")
+    assert len(counted) >= 10  # pack-free counting alone counts the dance's cycles
+    pipeline, reps, verdicts = run(track, "both")
+    assert reps == [] and pipeline.tally() == (0, 0)
+    assert len(pipeline.arbiter.withheld) == len(counted)  # each judged a dance step
+    assert sum(v.genre == "gHO" for v in verdicts) > 0.9 * len(verdicts)
+    pipeline.set_mode("count")  # leaving both mode does not count the dance steps after all
+    assert pipeline.tally() == (0, 0)
+    pipeline.reset_count()
+    assert not pipeline.arbiter.withheld and pipeline.tally() == (0, 0)
+
+
+def test_a_set_of_squats_keeps_every_rep_and_is_not_named_a_dance(clip_track):
+    track = clip_track(shared_path("data", "exercise_videos", "squat_side_3.mp4"))
+    _, counted, _ = run(track, "count")
+    pipeline, reps, verdicts = run(track, "both")
+    assert [(r.exercise, r.count) for r in reps] == [(r.exercise, r.count) for r in counted]
+    assert [r.count for r in reps if not r.partial] == [1, 2, 3]
+    assert pipeline.tally()[0] == 3 and not pipeline.arbiter.withheld
+    assert verdicts and all(v.genre == NONE for v in verdicts)
