@@ -115,6 +115,18 @@ def test_auto_names_a_matching_pack_and_otherwise_counts_with_any():
     assert choose_counter({"squat": Standing(0, 0.99)}, any_reps=0, finished=True) is None
 
 
+def test_a_pack_whose_pace_is_not_the_bodys_waits():
+    """Floor sit-ups: the push-up pack had 4 "reps" 2.7 s apart at 9.2 s, while `any` saw
+    3.8 s cycles and had not counted yet; live auto locked onto push-ups there."""
+    pushup = {"pushup": Standing(FORCE_REPS, 0.88, period_s=2.68)}
+    assert choose_counter(pushup, any_reps=0, any_period_s=3.83) is None
+    assert choose_counter(pushup, any_reps=0, any_period_s=2.9) == "pushup"  # same pace
+    assert choose_counter(pushup, any_reps=0, any_period_s=None) == "pushup"  # sees none
+    # once `any` counts, the pace must agree as well as the count
+    assert choose_counter(pushup, any_reps=3, any_period_s=3.83) is None
+    assert choose_counter(pushup, any_reps=FORCE_REPS, any_period_s=3.83) == ANY
+
+
 @given(standings, st.integers(0, 12), st.booleans())
 def test_auto_never_names_a_pack_that_is_not_decisive(table, any_reps, finished):
     chosen = choose_counter(table, any_reps, finished)

@@ -15,9 +15,12 @@ with LOCK_REPS reps is chosen: the session is not left undecided.
 Pack-free counting (`any`) is the fall-back: a pack whose votes were less than MATCH
 decisive only alternates on the motion, it does not describe it (the push-up pack on
 jumping jacks: 0.73; on real push-ups 0.84-0.86; the squat pack on squats 0.98-1.00), and
-a pack whose count disagrees with `any`'s counts something else. When no pack matches, the
-session counts with `any` once it has counted (live: FORCE_REPS reps), and a clip that
-ends with no such pack takes `any`'s count (choose_counter).
+a pack whose count disagrees with `any`'s counts something else. Before `any` has counted
+(it waits for three regular cycles), a pack alone needs FORCE_REPS, and its pace must agree
+with the period `any` already sees, if it sees one: the push-up pack reaches 4 "reps" on
+floor sit-ups at 2.3 s apart before `any` has counted their 3.8 s cycles. When no pack
+matches, the session counts with `any` once it has counted (live: FORCE_REPS reps), and a
+clip that ends with no such pack takes `any`'s count (choose_counter).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class Standing:
 
     reps: int
     decisiveness: float  # mean share of the votes for the winning class, usable frames
+    period_s: float | None = None  # median time between its reps' ends; None before two
 
 
 def choose_exercise(standings: Mapping[str, Standing], finished: bool = False) -> str | None:
@@ -65,21 +69,31 @@ def agrees(pack_reps: int, any_reps: int) -> bool:
     return abs(pack_reps - any_reps) <= max(1, AGREE * max(pack_reps, any_reps))
 
 
+def same_pace(pack_period_s: float, any_period_s: float) -> bool:
+    """Two periods of one movement: within AGREE of the longer."""
+    return abs(pack_period_s - any_period_s) <= AGREE * max(pack_period_s, any_period_s)
+
+
 def choose_counter(
-    packs: Mapping[str, Standing], any_reps: int, finished: bool = False
-) -> str | None:
+    packs: Mapping[str, Standing], any_reps: int, finished: bool = False,
+    any_period_s: float | None = None,
+) -> str | None:  # fmt: skip
     """A matching pack by choose_exercise's rule, else ANY once it has counted, else None.
 
     A pack matches when its votes were MATCH decisive and, once pack-free counting has
     counted the movement too, the two counts agree: a pack that counts half as many or
     twice as many reps as the body's own cycles counts something else (the push-up pack
     on floor sit-ups: 13 against 9). Until `any` has counted, a pack needs FORCE_REPS (or
-    the end of the clip) to be chosen alone."""
+    the end of the clip) to be chosen alone, and a pace that agrees with `any_period_s`,
+    the period `any` sees before its onset (None: it sees none)."""
 
     def credible(s: Standing) -> bool:
         if s.decisiveness < MATCH:
             return False
-        return agrees(s.reps, any_reps) if any_reps else finished or s.reps >= FORCE_REPS
+        paced = any_period_s is None or s.period_s is None or same_pace(s.period_s, any_period_s)
+        if any_reps:
+            return agrees(s.reps, any_reps) and paced
+        return finished or (s.reps >= FORCE_REPS and paced)
 
     chosen = choose_exercise({n: s for n, s in packs.items() if credible(s)}, finished)
     if chosen is not None:

@@ -72,6 +72,12 @@ class PeriodicCounter:
         return self._period if self._counting else None
 
     @property
+    def seen_period_s(self) -> float | None:
+        """The period of the repeated movement the last window saw, counted or not yet
+        (before the onset); None when it saw none."""
+        return self._seen_period
+
+    @property
     def phase(self) -> str:
         """'counting' while the window holds a repeated movement, else 'other'."""
         return "counting" if self._counting else "other"
@@ -97,6 +103,7 @@ class PeriodicCounter:
         self._samples.clear()
         self._since_hop = 0
         self._counting = False
+        self._seen_period: float | None = None
         self._seen: deque[tuple[float, int]] = deque()  # (time, count the window saw)
 
     def update(self, landmarks: np.ndarray | None, time_s: float) -> list[RepEvent]:
@@ -127,7 +134,9 @@ class PeriodicCounter:
         times = np.fromiter(self._times, float, len(self._times))
         found = analyse(np.stack(self._samples), times, self.rate_hz)
         if found is None or found.periodicity < MIN_PERIODICITY:
+            self._seen_period = None
             return None
+        self._seen_period = found.period_s
         typical = float(np.median([c.prominence for c in found.cycles])) if found.cycles else 0
         full = [c for c in found.cycles if c.prominence >= PARTIAL_RATIO * typical]
         if len(full) < ONSET_CYCLES:

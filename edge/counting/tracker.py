@@ -45,6 +45,7 @@ class RepTracker:
         self._last_time_s: float | None = None
         self._winning_share = 0.0  # sum over usable frames of max(votes) / sum(votes)
         self._frames = 0
+        self._rep_ends: list[float] = []  # when each counted rep ended
 
     @property
     def count(self) -> int:
@@ -66,6 +67,11 @@ class RepTracker:
         near 1 when the poses resemble the pack's samples, near 0.5 when the neighbours
         split (edge/counting/auto.py picks the exercise by it)."""
         return self._winning_share / self._frames if self._frames else 0.0
+
+    @property
+    def period_s(self) -> float | None:
+        """The median time between the ends of its counted reps; None before two."""
+        return float(np.median(np.diff(self._rep_ends))) if len(self._rep_ends) > 1 else None
 
     @property
     def phase(self) -> str:
@@ -103,6 +109,8 @@ class RepTracker:
                 self.exercise, self.counter.count, time_s, self._rising_since, time_s,
                 min(1.0, depth / top_n), votes=depth, partial=step is Step.PARTIAL,
             )  # fmt: skip
+            if not event.partial:
+                self._rep_ends.append(time_s)
         if not self.counter.entered and self.confidence < self._spec.exit_threshold:
             self._rising_since = time_s
         return event
@@ -113,3 +121,4 @@ class RepTracker:
         self.confidence = self._winning_share = self._rising_since = 0.0
         self._usable_s, self._last_time_s = 0.0, None
         self._frames = 0
+        self._rep_ends.clear()
