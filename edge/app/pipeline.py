@@ -6,10 +6,9 @@ decides a count can be tested without a camera or a broker.
 In `both` mode the reps and the dance verdicts go through edge/app/arbiter.py, so a dance
 is not counted as reps and a set is not named a dance.
 
-Live "auto" exercise: every installed pack, and pack-free counting ("any"), track the
-person until edge/counting/auto.py picks one (the most decisive matching pack once it has
-two reps, else "any" once it has counted); then its reps so far are published, and only
-its events from then on, until the count is reset or the exercise is set by command.
+What is counted (a pack, "any", or "auto" choosing between them) is one
+edge/counting/session.py CountingSession, the same class `dancepose count` runs a clip
+through, so a file played by `dancepose run` publishes the reps `count` reports.
 """
 
 from __future__ import annotations
@@ -21,24 +20,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edge.app.arbiter import Arbiter
-from edge.counting.auto import Standing, choose_counter
 from edge.counting.classifier import VoteClassifier
 from edge.counting.events import RepEvent
 from edge.counting.pack import ExercisePack
-from edge.counting.periodic import PeriodicCounter
+from edge.counting.session import CountingSession, PhaseEvent
 from edge.counting.tracker import RepTracker
 from edge.dance.classifier import DanceClassifier, DanceEvent
-from edge.modes import ANY, AUTO, MODES
+from edge.modes import AUTO, MODES
 from edge.pose.estimator import PoseEstimator
 from edge.pose.result import PoseResult
 from edge.sources.frame import Frame
 
-
-@dataclass(frozen=True)
-class PhaseEvent:
-    exercise: str
-    phase: str  # a pack's counted state ("down") while held; any: "counting"; else "other"
-    time_s: float
+__all__ = ["FrameResult", "PhaseEvent", "Pipeline"]
 
 
 @dataclass
@@ -60,21 +53,28 @@ class Pipeline:
         exercise: str = AUTO,
     ) -> None:
         self.estimator = estimator
-        self.trackers = trackers
-        self.periodic = PeriodicCounter()  # "any": no pack, the body's repeated movement
-        self._last_time_s = 0.0
+        self.counting = CountingSession(trackers, exercise)
         self._make_dance = make_dance
         self.dance: DanceClassifier | None = None
         self.arbiter: Arbiter | None = None  # made when both mode is first set, then kept
         self._released: list[RepEvent] = []  # reps the arbiter let out between frames
         self.fps = 30.0
         self.mode = "count"
-        self.exercise = AUTO
-        self.active: str | None = None  # the exercise being counted (auto: once locked)
-        self._phases: dict[str, str] = {}
-        self._pending: dict[str, list[RepEvent]] = {}  # auto, before lock: reps per pack
         self.set_mode(mode)
-        self.set_exercise(exercise)
+
+    @property
+    def trackers(self) -> dict[str, RepTracker]:
+        return self.counting.trackers
+
+    @property
+    def exercise(self) -> str:
+        """The exercise set: a pack's name, any or auto."""
+        return self.counting.exercise
+
+    @property
+    def active(self) -> str | None:
+        """The exercise being counted (auto: once chosen)."""
+        return self.counting.active
 
     @classmethod
     def build(
@@ -104,7 +104,7 @@ class Pipeline:
         """A new source (or the same camera reopened): forget tracking and half-built
         dance windows, which belong to frames that no longer follow on; counts stay."""
         self.estimator.reset()
-        self.periodic.new_stream()
+        self.counting.new_stream()
         if self.arbiter is not None:
             self._released += self.arbiter.new_stream()
         self.fps = fps
@@ -112,22 +112,17 @@ class Pipeline:
             self.dance = self._make_dance(fps)
 
     def set_exercise(self, exercise: str) -> None:
-        if exercise not in (AUTO, ANY) and exercise not in self.trackers:
-            choices = ", ".join([*sorted(self.trackers), AUTO, ANY])
-            raise ValueError(f"unknown exercise {exercise!r}; use one of: {choices}")
-        self.exercise = exercise
-        self.reset_count()
+        self.counting.set_exercise(exercise)  # an unknown one raises; else counts from 0
+        self._restart_arbiter()
 
     def reset_count(self) -> None:
+        self.counting.reset()
+        self._restart_arbiter()
+
+    def _restart_arbiter(self) -> None:
         if self.arbiter is not None:  # reps before the reset keep their old numbers
             self._released += self.arbiter.finish()
             self.arbiter.reset()
-        for tracker in self.trackers.values():
-            tracker.reset()
-        self.periodic.reset()
-        self.active = None if self.exercise == AUTO else self.exercise
-        self._phases.clear()
-        self._pending = {name: [] for name in [*self.trackers, ANY]}
 
     # --- frames ---------------------------------------------------------------------
     def process(self, frame: Frame) -> FrameResult:
@@ -146,7 +141,7 @@ class Pipeline:
         start = time.perf_counter()
         result = FrameResult(None)
         if self.mode in ("count", "both"):
-            self._count(landmarks, time_s, result)
+            result.reps, result.phases = self.counting.update(landmarks, time_s)
         after_count = time.perf_counter()
         if self.dance is not None and self.mode in ("dance", "both"):
             result.dance = self.dance.push(landmarks, time_s)
@@ -172,22 +167,12 @@ class Pipeline:
         window holds, and an auto session still undecided settles on what it saw; the reps
         so far are returned to publish, not lost."""
         released, self._released = self._released, []  # already decided
-        tail = self._finish_counting()
+        tail = self.counting.finish()
         if self.arbiter is not None and self.mode == "both":
             tail = self.arbiter.reps(tail) + self.arbiter.finish()
         elif self.arbiter is not None:
             tail = [self.arbiter.renumbered(rep) for rep in tail]
         return released + tail
-
-    def _finish_counting(self) -> list[RepEvent]:
-        tail = self.periodic.finish(self._last_time_s)
-        if self.active == ANY:
-            return tail
-        if self.active is not None:
-            return []
-        self._pending[ANY].extend(tail)
-        self.active = choose_counter(self._standings(), self.periodic.count, finished=True)
-        return list(self._pending[self.active]) if self.active is not None else []
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -196,46 +181,12 @@ class Pipeline:
 
     @property
     def phase(self) -> str | None:
-        """The counted exercise's phase, as its last PhaseEvent said; None before one (and
-        while auto decides)."""
-        return None if self.active is None else self._phases.get(self.active)
+        """The counted exercise's phase (edge/counting/session.py)."""
+        return self.counting.phase
 
     def tally(self) -> tuple[int, int]:
         """(reps, partial reps) of the exercise being counted; (0, 0) while auto decides."""
-        if self.active is None:
-            return 0, 0
-        if self.active == ANY:
-            counted = self.periodic.count, self.periodic.partial
-        else:
-            counted = self.trackers[self.active].count, self.trackers[self.active].partial
-        if self.arbiter is None:
+        counted = self.counting.tally()
+        if self.active is None or self.arbiter is None:
             return counted
         return self.arbiter.published_count(self.active, *counted)
-
-    def _standings(self) -> dict[str, Standing]:
-        return {name: Standing(t.count, t.decisiveness) for name, t in self.trackers.items()}
-
-    def _count(self, landmarks: np.ndarray | None, time_s: float, result: FrameResult) -> None:
-        self._last_time_s = time_s
-        if self.active is None:  # auto, not decided yet: every pack and "any" listen
-            for name, tracker in self.trackers.items():
-                event = tracker.update(landmarks, time_s)
-                if event is not None:
-                    self._pending[name].append(event)
-            self._pending[ANY].extend(self.periodic.update(landmarks, time_s))
-            self.active = choose_counter(self._standings(), self.periodic.count)
-            if self.active is not None:
-                result.reps.extend(self._pending[self.active])
-            return
-        if self.active == ANY:
-            result.reps.extend(self.periodic.update(landmarks, time_s))
-            phase = self.periodic.phase
-        else:
-            tracker = self.trackers[self.active]
-            event = tracker.update(landmarks, time_s)
-            if event is not None:
-                result.reps.append(event)
-            phase = tracker.phase
-        if phase != self._phases.get(self.active, "other"):
-            self._phases[self.active] = phase
-            result.phases.append(PhaseEvent(self.active, phase, time_s))

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edge.counting.auto import Standing, choose_counter
 from edge.counting.classifier import TfliteVotes, VoteClassifier
 from edge.counting.events import RepEvent
 from edge.counting.pack import ExercisePack
 from edge.counting.periodic import PeriodicCounter
+from edge.counting.session import CountingSession
 from edge.counting.tracker import RepTracker
 from edge.keypoints_io import KeypointTrack
-from edge.modes import ANY
+from edge.modes import ANY, AUTO
 
 
 @dataclass(frozen=True)
@@ -119,13 +119,25 @@ def count_auto(
     track: KeypointTrack, packs: list[ExercisePack], start_s: float | None = None,
     end_s: float | None = None,
 ) -> ClipCount:  # fmt: skip
-    """The exercise by the rule live sessions use (edge/counting/auto.py): the most decisive
-    matching pack whose states alternate, else `any` when it counted, else "none"."""
-    results = {pack.name: count_track(track, pack, None, start_s, end_s) for pack in packs}
-    standings = {name: Standing(r.reps, r.decisiveness) for name, r in results.items()}
-    results[ANY] = count_any(track, start_s, end_s)
-    chosen = choose_counter(standings, results[ANY].reps, finished=True)
+    """The exercise by the rule live sessions use, frame by frame through the same
+    CountingSession as `dancepose run` (edge/counting/auto.py): the most decisive matching
+    pack, else `any` once it has counted, else "none" (and why)."""
+    session = CountingSession({p.name: RepTracker(p, TfliteVotes(p)) for p in packs}, AUTO)
+    events: list[RepEvent] = []
+    frames = 0
+    for landmarks, time_s in _frames(track, start_s, end_s):
+        events += session.update(landmarks, time_s)[0]
+        frames += landmarks is not None
+    events += session.finish()
+    chosen = session.active
     if chosen is None:
-        frames = max((r.frames_used for r in results.values()), default=0)
-        return ClipCount("none", 0, [], frames, why_none=results[ANY].why_none)
-    return results[chosen]
+        why = "no person in the frames counted" if not frames else (
+            "no exercise: no pack matched and no repeated movement was found"
+        )  # fmt: skip
+        return ClipCount("none", 0, [], frames, why_none=why)
+    tracker = session.trackers.get(chosen)
+    return ClipCount(
+        chosen, session.tally()[0], events, frames,
+        tracker.decisiveness if tracker is not None else 0.0,
+        tracker.counter.too_short if tracker is not None else 0,
+    )  # fmt: skip
