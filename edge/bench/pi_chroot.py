@@ -174,6 +174,8 @@ def preflight() -> None:
         raise PiChrootError(
             "pi-check: needs root (debootstrap, chroot and mount do); run `sudo make pi-check`"
         )
+    path = os.environ.get("PATH", "").split(":")  # debootstrap and chroot live in sbin
+    os.environ["PATH"] = ":".join(path + [d for d in ("/usr/sbin", "/sbin") if d not in path])
     if missing := missing_tools():
         raise PiChrootError(
             f"pi-check: {', '.join(missing)} not installed; {install_hint(missing)}"
