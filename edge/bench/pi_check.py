@@ -6,15 +6,18 @@ files (copied in from `make models`; pip is told there is no index, so nothing d
 `dancepose check-config firmware_config/dancepose.toml`; then `dancepose pose` and
 `dancepose count` on a real clip cut to 60 frames (emulation takes seconds per frame),
 compared with the same commands on x86_64 on the same cut file. Passes when the landmarks
-agree (median distance <= 1 % of torso), the person is found on the same frames (within 2)
-and the rep count is the same, and not zero. Writes <out>.md and <out>.json.
+agree (median distance <= 1 % of torso), the person is found on the same frames (within 2),
+the rep count is the same, and not zero, and LiteRT runs XNNPACK on both sides (as a Pi
+does). Writes <out>.md and <out>.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.metadata
 import json
+import platform
 import shutil
 import subprocess
 import sys
@@ -23,6 +26,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from edge.bench import pi_chroot
@@ -36,7 +40,7 @@ from edge.pose.model_files import DEFAULT_MODEL_DIR, LANDMARK_NAME
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CLIP = REPO.parent / "shared" / "data" / "exercise_videos" / "squat_side_3.mp4"
 # Frames 45-104 (1.5-3.5 s) of squat_side_3 hold its first rep whole: the squat pack counts
-# 1 for any start from 40 to 60 on x86, so the cut is not balanced on a rep's edge.
+# 1 for starts from 40 to 60 on x86, so the cut is not balanced on a rep's edge.
 DEFAULT_START = 45
 DEFAULT_FRAMES = 60
 DEFAULT_EXERCISE = "squat"
@@ -63,8 +67,6 @@ class Verdict:
 def cut_clip(source: Path, start: int, frames: int, out: Path) -> float:
     """Frames [start, start + frames) of source into out, FFV1 (lossless), read in order
     (no seeking): x86 and arm64 then decode the very same pixels. Returns the fps."""
-    import cv2
-
     capture = cv2.VideoCapture(str(source))
     if not capture.isOpened():
         raise UserError(f"pi-check: cannot open {source}; pass a readable video with --clip")
@@ -110,11 +112,6 @@ def xnnpack_delegate(model: Path) -> bool:
 
 def probe(video: Path) -> dict:
     """This side's view: sha256 of every decoded frame of the cut, XNNPACK, the versions."""
-    import importlib.metadata
-    import platform
-
-    import cv2
-
     capture = cv2.VideoCapture(str(video))
     digest, frames = hashlib.sha256(), 0
     while True:
