@@ -168,3 +168,12 @@ def test_xnnpack_is_seen_when_litert_builds_it(model_paths):
     from edge.bench.pi_check import xnnpack_delegate
 
     assert xnnpack_delegate(model_paths.landmark) is True
+
+
+def test_the_cold_run_is_kept_with_its_base_for_later_reports(tmp_path):
+    stamp = tmp_path / f"{base_key()}.json"
+    stamp.write_text('{"seconds": 212.0, "built": "2026-01-01T00:00:00+00:00"}\n')
+    assert pi_chroot.cold_run(tmp_path) is None
+    assert pi_chroot.cold_run(tmp_path, 577.04)["seconds"] == 577.0
+    assert pi_chroot.cold_run(tmp_path)["seconds"] == 577.0
+    assert '"seconds": 212.0' in stamp.read_text()  # the base's own build time stays

@@ -242,6 +242,18 @@ def say(line: str) -> None:
     print(line, file=sys.stderr)
 
 
+def cold_run(cache: Path, seconds: float | None = None) -> dict | None:
+    """The whole first run on this base (the chroot built from scratch): recorded with
+    `seconds` (date and seconds), else read back; None when not known."""
+    stamp = cache / f"{base_key()}.json"
+    facts = _read_stamp(stamp) or {}
+    if seconds is not None:
+        built = datetime.now(UTC).isoformat(timespec="seconds")
+        facts["cold_run"] = {"seconds": round(seconds, 1), "date": built}
+        stamp.write_text(json.dumps(facts) + "\n")
+    return facts.get("cold_run")
+
+
 def build_base(cache: Path, mirror: str = DEFAULT_MIRROR) -> tuple[Path, Step]:
     """The cached bookworm arm64 base (python3, python3-venv), built when absent or stale."""
     cache.mkdir(parents=True, exist_ok=True)
