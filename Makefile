@@ -35,6 +35,7 @@ help:
 	@echo "make test    the full test suite (sets up first)"
 	@echo "make bench   benchmarks -> docs/bench/*.md and *.json"
 	@echo "make lint    ruff"
+	@echo "make pi-check  the Pi install and a real run in an arm64 Debian chroot, vs x86 (root)"
 	@echo "make demo    run DancePose on a sample clip"
 
 setup: $(STAMP) models
@@ -116,6 +117,15 @@ bench: setup train-setup
 	$(PY) -m edge.bench.loop --out docs/bench/loop
 	$(PY) -m edge.bench.web --out docs/bench/web
 	$(TRAIN_PY) -m training.bench_extraction --out docs/bench/extraction  # Ray: training venv
+
+# The Pi path: an arm64 Debian bookworm chroot under qemu (cached in out/pi-chroot) installs
+# $(EDGE_LOCK) as the README's Pi install does and runs pose + count on a real 60-frame cut,
+# compared with x86 -> docs/bench/pi_check.md. Root, and `apt-get install qemu-user-static
+# binfmt-support debootstrap`. PI_CHECK_ARGS: e.g. --lock FILE (see --help).
+PI_CHECK_ARGS ?=
+.PHONY: pi-check
+pi-check: setup
+	$(PY) -m edge.bench.pi_check $(PI_CHECK_ARGS)
 
 # Ten minutes on a looped clip: RSS at start and end (not part of CI).
 soak: setup

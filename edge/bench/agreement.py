@@ -39,6 +39,18 @@ def run_on_clip(estimator: PoseEstimator, clip: Path) -> np.ndarray:
     return track_from_video(clip, estimator).landmarks
 
 
+def errors_pct_torso(candidate: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Each landmark's distance, as % of the reference's torso, over the frames where both
+    found the person and the joints both call visible (1-D; empty when none)."""
+    both = ~np.isnan(candidate[:, 0, 0]) & ~np.isnan(reference[:, 0, 0])
+    ours, theirs = candidate[both], reference[both]
+    visible = (ours[..., 3] > MIN_VISIBILITY) & (theirs[..., 3] > MIN_VISIBILITY)
+    torso = torso_length(theirs)[:, None]
+    distance = np.linalg.norm(ours[..., :2] - theirs[..., :2], axis=-1)
+    usable = visible & (torso > 0)
+    return 100 * (distance / np.where(torso > 0, torso, 1.0))[usable]
+
+
 def compare(clip: str, candidate: np.ndarray, reference: np.ndarray) -> Agreement:
     """Agreement of two (T, 33, 4) landmark arrays (NaN rows = no person that frame)."""
     if candidate.shape != reference.shape:
@@ -46,12 +58,7 @@ def compare(clip: str, candidate: np.ndarray, reference: np.ndarray) -> Agreemen
     found_candidate = ~np.isnan(candidate[:, 0, 0])
     found_reference = ~np.isnan(reference[:, 0, 0])
     both = found_candidate & found_reference
-    ours, theirs = candidate[both], reference[both]
-    visible = (ours[..., 3] > MIN_VISIBILITY) & (theirs[..., 3] > MIN_VISIBILITY)
-    torso = torso_length(theirs)[:, None]
-    distance = np.linalg.norm(ours[..., :2] - theirs[..., :2], axis=-1)
-    usable = visible & (torso > 0)
-    errors = (distance / np.where(torso > 0, torso, 1.0))[usable]
+    errors = errors_pct_torso(candidate, reference)
     n_both, n_cand, n_ref = int(both.sum()), int(found_candidate.sum()), int(found_reference.sum())
     return Agreement(
         clip=clip,
@@ -59,7 +66,7 @@ def compare(clip: str, candidate: np.ndarray, reference: np.ndarray) -> Agreemen
         found_candidate=n_cand,
         found_reference=n_ref,
         found_both=n_both,
-        median_error_pct_torso=float(100 * np.median(errors)) if errors.size else float("nan"),
+        median_error_pct_torso=float(np.median(errors)) if errors.size else float("nan"),
         candidate_recall_pct=100.0 * n_both / n_ref if n_ref else 100.0,
         reference_recall_pct=100.0 * n_both / n_cand if n_cand else 100.0,
     )
