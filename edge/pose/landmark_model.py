@@ -39,7 +39,8 @@ class RawLandmarks:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    # the tanh form: exp(-x) overflows (a RuntimeWarning) for the model's large negative logits
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
 def refine_with_heatmap(xy: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
