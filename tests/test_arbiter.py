@@ -84,3 +84,14 @@ def test_a_back_filled_rep_is_judged_on_the_verdicts_already_seen():
     assert [r.count for r in arbiter.withheld] == [1, 2]
     arbiter.reset()
     assert arbiter.published_count("any", 0, 0) == (0, 0)
+
+
+def test_a_held_rep_is_not_in_the_count_until_it_is_published():
+    """The retained count follows the published reps: it never runs ahead of a rep that
+    may still turn out to be a dance step (and then have to go back down)."""
+    arbiter = Arbiter(WINDOW)
+    assert arbiter.reps([rep(1, 2.0, 3.0)]) == []  # waits for the next verdict
+    assert arbiter.published_count("any", 1, 0) == (0, 0)
+    _, released = arbiter.verdict(verdict(3.2))
+    assert [r.count for r in released] == [1]
+    assert arbiter.published_count("any", 1, 0) == (1, 0)

@@ -77,10 +77,12 @@ class Arbiter:
         return self._decide(final=True)
 
     def published_count(self, exercise: str, count: int, partial: int) -> tuple[int, int]:
-        """A counter's (reps, partial reps) less its reps withheld since the last reset."""
-        mine = [rep for rep in self.withheld if rep.exercise == exercise]
-        partial_withheld = sum(rep.partial for rep in mine)
-        return count - (len(mine) - partial_withheld), partial - partial_withheld
+        """A counter's (reps, partial reps) less its reps withheld since the last reset and
+        those still held: what has been published, so a count never runs ahead of its reps
+        (and never goes back down when a held rep turns out to be a dance step)."""
+        mine = [rep for rep in self.withheld + self._held if rep.exercise == exercise]
+        partial_out = sum(rep.partial for rep in mine)
+        return count - (len(mine) - partial_out), partial - partial_out
 
     def _decide(self, final: bool) -> list[RepEvent]:
         released, waiting = [], []
