@@ -39,8 +39,10 @@ class RawLandmarks:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # the tanh form: exp(-x) overflows (a RuntimeWarning) for the model's large negative logits
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    # exp(-x) is inf for the model's large negative logits, and 1 / inf is the right 0; the
+    # tanh form gives the same within an ulp, but an ulp moves the next frame's crop
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
 
 
 def refine_with_heatmap(xy: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
