@@ -37,7 +37,7 @@ from edge.modes import ANY
 ONSET_CYCLES = 3
 WINDOW_S = (ONSET_CYCLES + 1) * MAX_PERIOD_S  # three cycles of the slowest rep, and a margin
 HOP_S = 0.2
-MIN_PERIODICITY = 0.25
+MIN_PERIODICITY = 0.2
 MAX_IRREGULARITY = 0.5  # std / mean of the intervals between a window's cycles
 HOLD = 0.5  # periods over which every window must have seen a count before it is published
 PARTIAL_RATIO = 0.25
