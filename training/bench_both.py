@@ -32,13 +32,13 @@ from edge.dance.classifier import NONE, DanceClassifier
 from edge.dance.model import DEFAULT_DANCE_DIR
 from edge.keypoints_io import KeypointTrack, load_npz
 from edge.modes import AUTO
+from edge.paths import REPO, SHARED_DATA_DIR
 from training.dance.windows import hold_out, load_sequences
 from training.datasets.aistpp import Sequence
 from training.datasets.labelled_folder import extract_videos, load_negatives
 from training.extract import cache_path
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
+DATA = SHARED_DATA_DIR
 CACHE = REPO / "out" / "keypoints"  # training.extract's cache, as make dance-model fills it
 DANCE_DATA = (DATA / "aistpp_small", DATA / "ballroom")
 WALK_RUN = (DATA / "dance_videos" / "jacky_walk.mp4", DATA / "dance_videos" / "jacky_run.mp4")

@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 from edge.bench.report import write_report
+from edge.paths import REPO, SHARED_DATA_DIR
 from training.extract import ExtractionReport, extract, find_videos
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
+DATA = SHARED_DATA_DIR
 BASELINE_FPS = 600 / 107
 CONFIGS = (  # (runner, workers or Ray CPUs, threads per worker, stride)
     ("local", 1, 2, 1),

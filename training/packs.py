@@ -23,13 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from edge.counting.pack import DEFAULT_PACKS_DIR, REPO, PackSpec, write_pack
+from edge.counting.pack import DEFAULT_PACKS_DIR, PackSpec, write_pack
 from edge.errors import UsageError, UserError
 from edge.features.embedding import FAMILIES, EmbeddingOptions
 from edge.keypoints_io import read_pose_csv, write_pose_csv
+from edge.paths import REPO, SHARED_DATA_DIR
 
 RECIPES = Path(__file__).with_name("pack_recipes.toml")
-DEFAULT_SAMPLES = REPO.parent / "shared" / "data" / "pose_samples"
+DEFAULT_SAMPLES = SHARED_DATA_DIR / "pose_samples"
 REPORT = REPO / "docs" / "bench" / "packs.md"
 STATES = ("up", "down")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
-DATA = REPO.parent / "shared" / "data"
+from edge.paths import SHARED_DATA_DIR
+
+DATA = SHARED_DATA_DIR
 EXERCISE_LABELS = DATA / "exercise_videos" / "labels.csv"
 QUVA_LABELS = DATA / "quva" / "labels.csv"
 PERSON_PCT = 80  # QUVA clips where our BlazePose finds a person this often: "with a person"

@@ -25,10 +25,10 @@ from edge.counting.clip import ClipCount, count_any, count_auto, count_track
 from edge.counting.pack import DEFAULT_PACKS_DIR, installed_packs, load_pack
 from edge.counting.periodic import HOP_S
 from edge.keypoints_io import KeypointTrack, load_npz, save_npz
+from edge.paths import REPO, SHARED_DATA_DIR
 from edge.pose.track import track_from_video
 
-REPO = Path(__file__).resolve().parents[2]
-LABELS = REPO.parent / "shared" / "data" / "exercise_videos" / "labels.csv"
+LABELS = SHARED_DATA_DIR / "exercise_videos" / "labels.csv"
 
 
 @dataclass(frozen=True)

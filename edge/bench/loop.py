@@ -21,9 +21,9 @@ from edge.app.loop import EdgeLoop
 from edge.app.stats import StageStats
 from edge.broker import PrivateBroker
 from edge.config import load_config
+from edge.paths import REPO, SHARED_DATA_DIR
 
-REPO = Path(__file__).resolve().parents[2]
-CLIP = REPO.parent / "shared" / "data" / "exercise_videos" / "goblet_squat_front_6.mp4"
+CLIP = SHARED_DATA_DIR / "exercise_videos" / "goblet_squat_front_6.mp4"
 
 
 class RecordingStats(StageStats):

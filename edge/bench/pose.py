@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from edge.bench.agreement import compare
+from edge.paths import REPO, SHARED_DATA_DIR, SHARED_DIR
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_CLIPS = REPO.parent / "shared" / "data" / "exercise_videos"
-LITE_MODEL = REPO.parent / "shared" / "models" / "blazepose" / "pose_landmark_lite.tflite"
+DEFAULT_CLIPS = SHARED_DATA_DIR / "exercise_videos"
+LITE_MODEL = SHARED_DIR / "models" / "blazepose" / "pose_landmark_lite.tflite"
 
 
 def run_worker(

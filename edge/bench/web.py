@@ -27,11 +27,11 @@ from edge.bench.loop import RecordingStats
 from edge.bench.report import write_report
 from edge.broker import PrivateBroker
 from edge.config import Config, load_config
+from edge.paths import REPO, SHARED_DATA_DIR
 from edge.sources import SourceError, open_source
 from edge.sources.frame import Frame
 
-REPO = Path(__file__).resolve().parents[2]
-CLIP = REPO.parent / "shared" / "data" / "exercise_videos" / "goblet_squat_front_6.mp4"
+CLIP = SHARED_DATA_DIR / "exercise_videos" / "goblet_squat_front_6.mp4"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -22,9 +22,8 @@ import numpy as np
 from edge.counting.smoothing import DEFAULT_TAU_S, DEFAULT_WINDOW_S, seconds_from_frames
 from edge.errors import UserError
 from edge.features.embedding import FAMILIES, EmbeddingOptions
+from edge.paths import DEFAULT_PACKS_DIR
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_PACKS_DIR = REPO / "models" / "packs"
 PACK_FILE, MODEL_FILE, SAMPLES_FILE = "pack.json", "classifier.tflite", "samples.npz"
 # Packs written before the smoothing was in seconds give it in frames (read as 30 fps).
 LEGACY_FRAME_KEYS = {"ema_window": 10, "ema_alpha": 0.2}

@@ -7,10 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from edge.dance.metadata import DanceMetadata, DanceModelError
+from edge.paths import DEFAULT_DANCE_DIR
 from edge.pose.interpreter import load_interpreter
-
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_DANCE_DIR = REPO / "models" / "dance"
 
 
 def load_metadata(folder: Path = DEFAULT_DANCE_DIR) -> DanceMetadata:

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.errors import UserError
+from edge.paths import BLAZEPOSE_DIR as DEFAULT_MODEL_DIR
+from edge.paths import MODEL_CACHE_DIR as DEFAULT_CACHE_DIR
+from edge.paths import REPO
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "blazepose"
-DEFAULT_CACHE_DIR = REPO_ROOT / "models" / ".cache"
 DETECTOR_NAME = "pose_detection.tflite"
 LANDMARK_NAME = "pose_landmark_full.tflite"
 MEDIAPIPE_PIN = "mediapipe==0.10.18"
@@ -53,7 +53,7 @@ class ModelPaths:
 def _show(path: Path) -> str:
     """Repo-relative path where possible, so messages read like the commands users type."""
     try:
-        return str(Path(path).resolve().relative_to(REPO_ROOT))
+        return str(Path(path).resolve().relative_to(REPO))
     except ValueError:
         return str(path)
 
