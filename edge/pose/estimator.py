@@ -1,7 +1,9 @@
-"""The PoseEstimator interface and the factory that picks a backend by name.
+"""The PoseEstimator interface, and create_estimator: a backend by name.
 
-Backends are plug-ins: each turns a Frame into a PoseResult (or None when nobody is in
-view) and keeps whatever tracking state it needs between frames.
+Backends are plug-ins (edge.pose.backends finds them: a module edge/pose/<name>_backend.py
+with a build() taking the [pose] keys it reads). Each turns a Frame into the landmarks of
+who is in view (PoseEstimator.process) and keeps whatever tracking state it needs between
+frames.
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from edge.pose.backends import BACKENDS, DEFAULT_BACKEND, build
 from edge.pose.result import PoseResult
 from edge.sources.frame import Frame
 
-BACKENDS = ("litert", "mediapipe")
+__all__ = ["BACKENDS", "PoseEstimator", "create_estimator"]
 
 
 class PoseEstimator(Protocol):
@@ -30,21 +33,18 @@ class PoseEstimator(Protocol):
 
 
 def create_estimator(
-    backend: str = "litert",
+    backend: str = DEFAULT_BACKEND,
     num_threads: int = 2,
     detector_model: Path | None = None,
     landmark_model: Path | None = None,
     task_bundle: Path | None = None,
 ) -> PoseEstimator:
-    """Build the named backend; model paths default to `make models`' output."""
-    if backend == "litert":
-        from edge.pose.litert_backend import LiteRtPoseEstimator
-        from edge.pose.model_files import resolve_models
-
-        paths = resolve_models(detector=detector_model, landmark=landmark_model, task=task_bundle)
-        return LiteRtPoseEstimator(paths.detector, paths.landmark, num_threads=num_threads)
-    if backend == "mediapipe":
-        from edge.pose.mediapipe_backend import MediaPipePoseEstimator
-
-        return MediaPipePoseEstimator()
-    raise ValueError(f"unknown pose backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    """Build the named backend from the [pose] keys it reads (the others it ignores); model
+    paths default to `make models`' output. ValueError naming the backends if unknown."""
+    return build(
+        backend,
+        threads=num_threads,
+        detector_model=detector_model,
+        landmark_model=landmark_model,
+        task=task_bundle,
+    )

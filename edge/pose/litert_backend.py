@@ -16,12 +16,25 @@ import numpy as np
 
 from edge.pose.detector import PoseDetector
 from edge.pose.landmark_model import LandmarkModel
+from edge.pose.model_files import resolve_models
 from edge.pose.one_euro import LandmarkSmoother
 from edge.pose.result import PoseResult
 from edge.pose.roi import Roi, alignment_roi, scaled_square
 from edge.sources.frame import Frame
 
 MIN_TRACKING_PRESENCE = 0.5  # Pose(min_tracking_confidence=0.5), ThresholdingCalculator
+
+
+def build(
+    threads: int = 2,
+    detector_model: Path | None = None,
+    landmark_model: Path | None = None,
+    task: Path | None = None,
+) -> LiteRtPoseEstimator:
+    """The plug-in's entry (edge.pose.backends): its [pose] keys are these parameters. Model
+    paths left out are `make models`' output; a .task bundle replaces both."""
+    paths = resolve_models(detector=detector_model, landmark=landmark_model, task=task)
+    return LiteRtPoseEstimator(paths.detector, paths.landmark, num_threads=threads)
 
 
 class LiteRtPoseEstimator:

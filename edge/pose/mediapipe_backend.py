@@ -18,6 +18,12 @@ class MediaPipeUnavailable(UserError, RuntimeError):
     """mediapipe is not installed, or asked for something it cannot do offline."""
 
 
+def build() -> MediaPipePoseEstimator:
+    """The plug-in's entry (edge.pose.backends): it reads no [pose] key (the bundled full
+    model, mediapipe's own threads)."""
+    return MediaPipePoseEstimator()
+
+
 class MediaPipePoseEstimator:
     name = "mediapipe"
 
