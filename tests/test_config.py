@@ -10,6 +10,7 @@ import math
 import os
 import tomllib
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,19 +18,24 @@ from hypothesis import strategies as st
 
 from edge.commands import check_config
 from edge.config import (
-    DEFAULT_PACKS_DIR,
+    MQTT_PASSWORD,
     PASSWORD_ENV,
     SCHEMA,
     TABLES,
     Config,
     ConfigError,
+    PoseConfig,
+    Secret,
     config_from_dict,
     default_queue_path,
     load_config,
 )
+from edge.config.web import WEB_TOKEN
 from edge.modes import SPECIAL_EXERCISES
+from edge.paths import DEFAULT_PACKS_DIR, REPO
+from edge.pose import backends
+from edge.publish.bridge import BRIDGE_PASSWORD
 
-REPO = Path(__file__).resolve().parents[1]
 FIRMWARE = REPO / "firmware_config"
 
 
@@ -103,10 +109,11 @@ def test_demo_path_checks_name_only_missing_inputs() -> None:
         assert not Path(str(exc).split("not found: ")[1].split(" (")[0]).exists()
 
 
-def test_shipped_toml_files_are_valid_toml() -> None:
-    for path in FIRMWARE.glob("*.toml"):
-        with path.open("rb") as handle:
-            tomllib.load(handle)
+def test_every_shipped_toml_file_is_a_valid_config() -> None:
+    shipped = sorted(FIRMWARE.glob("*.toml"))
+    assert {"dancepose.toml", "demo.toml"} <= {path.name for path in shipped}
+    for path in shipped:
+        assert load_config(path, check_paths=False).config_path == path
 
 
 def test_firmware_snippets_have_the_essentials() -> None:
@@ -171,7 +178,6 @@ def test_relative_paths_resolve_against_the_config_folder(
     assert config.source.path == folder / "clips" / "a.mp4"
     assert config.mqtt.tls_ca == folder / "ca.crt" and config.mqtt.tls
     assert config.queue.path == folder / "q" / "events.sqlite"
-    assert config.source.spec() == str(folder / "clips" / "a.mp4")
 
 
 def test_missing_paths_only_matter_when_checked(tmp_path: Path) -> None:
@@ -187,7 +193,8 @@ def test_missing_paths_only_matter_when_checked(tmp_path: Path) -> None:
 
 def test_paths_of_other_source_kinds_are_not_checked(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, '[source]\nkind = "camera"\npath = "nope.mp4"\n'))
-    assert config.source.kind == "camera" and config.source.spec() == 0
+    assert config.source.kind == "camera" and config.source.camera_index == 0
+    assert config.source.path == tmp_path / "nope.mp4"  # kept, unchecked
 
 
 def test_pinned_exercise_must_be_a_pack(tmp_path: Path) -> None:
@@ -355,6 +362,71 @@ def test_password_comes_from_env_then_file(tmp_path: Path) -> None:
     assert config.mqtt.read_password(environ={PASSWORD_ENV: "env"}) == "env"
     assert "s3cret" not in repr(config) and "s3cret" not in config.to_toml()
     assert config_from_dict({}, check_paths=False).mqtt.read_password(environ={}) is None
+
+
+SECRETS = [
+    (MQTT_PASSWORD, "mqtt.password_file"),
+    (WEB_TOKEN, "web.token_file"),
+    (BRIDGE_PASSWORD, "--password-file"),
+]
+
+
+@pytest.mark.parametrize(("secret", "file_key"), SECRETS)
+def test_every_secret_follows_one_rule(secret: Secret, file_key: str, tmp_path: Path) -> None:
+    """The MQTT password, the page's token and the bridge password: the environment
+    variable wins, else the file's first line, else None; one line naming the file else."""
+    assert secret.file_key == file_key
+    path = tmp_path / "secret"
+    path.write_text("  from-the-file-0123456789 \nignored\n")
+    assert secret.read(path, environ={}) == "from-the-file-0123456789"
+    assert secret.read(path, environ={secret.env: "from-the-env"}) == "from-the-env"
+    assert secret.read(path, environ={secret.env: ""}) == "from-the-file-0123456789"  # unset
+    assert secret.read(None, environ={}) is None
+    for text in ("", "\n", "  \nthe second line\n"):  # no secret on the first line
+        path.write_text(text)
+        with pytest.raises(ConfigError) as info:
+            secret.read(path, environ={})
+        message = assert_one_line_error(info.value, file_key)
+        assert str(path) in message and "first line" in message and secret.env in message
+    assert secret.read(path, environ={secret.env: "from-the-env"}) == "from-the-env"
+
+
+@pytest.mark.parametrize(("secret", "file_key"), SECRETS)
+def test_an_unreadable_secret_file_is_one_line(
+    secret: Secret, file_key: str, tmp_path: Path
+) -> None:
+    for path in (tmp_path, tmp_path / "absent"):  # a folder, a file that is gone
+        with pytest.raises(ConfigError) as info:
+            secret.read(path, environ={})
+        message = assert_one_line_error(info.value, file_key)
+        assert f"cannot read {path} (" in message and "readable by the dancepose user" in message
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\xff\xfe\x00secret")
+    with pytest.raises(ConfigError) as info:
+        secret.read(binary, environ={})
+    assert "not UTF-8" in assert_one_line_error(info.value, file_key)
+
+
+# --- pose backends: plug-ins ---------------------------------------------------------------
+
+
+def test_pose_backend_choices_are_the_plug_ins() -> None:
+    assert backends.BACKENDS == ("litert", "mediapipe")
+    assert get_args(PoseConfig.model_fields["backend"].annotation) == backends.BACKENDS
+    assert PoseConfig().backend == backends.DEFAULT_BACKEND in backends.BACKENDS
+    read = {key for name in backends.BACKENDS for key in backends.keys(name)}
+    assert set(SCHEMA["pose"]) == {"backend", *read}  # every key is some backend's
+    assert backends.keys("litert") == ("threads", "detector_model", "landmark_model", "task")
+    assert backends.keys("mediapipe") == ()
+
+
+def test_an_unknown_backend_lists_the_plug_ins(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, '[pose]\nbackend = "tflite"\n'))
+    message = assert_one_line_error(info.value, "pose.backend")
+    assert message.endswith("use one of " + ", ".join(backends.BACKENDS))
+    with pytest.raises(ValueError, match="choose one of " + ", ".join(backends.BACKENDS)):
+        backends.build("tflite")
 
 
 def test_not_toml_and_not_found(tmp_path: Path) -> None:

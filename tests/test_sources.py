@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from edge.config import SourceConfig
 from edge.sources import Frame, SourceError, open_source
 from edge.sources.latest import LatestFrame
 from edge.sources.picamera import PiCameraSource
@@ -80,6 +81,7 @@ def test_pi_camera_off_the_pi_says_how_to_install_it():
         import picamera2  # noqa: F401
     except ImportError:
         with pytest.raises(SourceError, match="python3-picamera2"):
-            PiCameraSource()
+            asked = SourceConfig()  # the one default size and rate
+            PiCameraSource(asked.width, asked.height, asked.fps)
     else:
         pytest.skip("picamera2 is installed here: this is a Pi")

@@ -20,26 +20,27 @@ published while the uplink is down (firmware_config/mosquitto.conf: persistence 
 max_queued_messages), so a lost uplink loses nothing.
 
 A password is never taken from the command line (ps shows it to every user): it comes
-from $DANCEPOSE_BRIDGE_PASSWORD or a file's first line, like the device's own. mosquitto
-has no other way to read a bridge password than its config file, so the output then holds
-it: write it with --out (mode 0640) rather than to a terminal, or use a client
-certificate (--tls-cert, --tls-key) and no password at all.
+from $DANCEPOSE_BRIDGE_PASSWORD or a file's first line, the rule of every secret
+(edge/config/secrets.py). mosquitto has no other way to read a bridge password than its
+config file, so the output then holds it: write it with --out (mode 0640) rather than
+to a terminal, or use a client certificate (--tls-cert, --tls-key) and no password at all.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.config import split_host_port
+from edge.config import Secret, split_host_port
 from edge.errors import UsageError
 from edge.publish.homeassistant import DISCOVERY_PREFIX, ha_id
 from edge.publish.topics import IN_TOPICS, OUT_TOPICS, Topics
 
 BRIDGE_PASSWORD_ENV = "DANCEPOSE_BRIDGE_PASSWORD"
+BRIDGE_PASSWORD = Secret(BRIDGE_PASSWORD_ENV, "--password-file", "password")
+# $DANCEPOSE_BRIDGE_PASSWORD if set, else the first line of a file, else None.
+read_bridge_password = BRIDGE_PASSWORD.read
 CONNECTION = "dancepose-central"
 QOS = 1
 
@@ -72,24 +73,6 @@ def parse_address(text: str) -> tuple[str, int]:
     except ValueError as exc:
         fix = "give HOST:PORT, like central.example.com:8883 or [fd00::1]:1883"
         raise UsageError(f"--central: {exc}; {fix}") from None
-
-
-def read_bridge_password(
-    password_file: Path | None, environ: Mapping[str, str] | None = None
-) -> str | None:
-    """$DANCEPOSE_BRIDGE_PASSWORD if set, else the first line of password_file, else None."""
-    env = os.environ if environ is None else environ
-    if env.get(BRIDGE_PASSWORD_ENV):
-        return env[BRIDGE_PASSWORD_ENV]
-    if password_file is None:
-        return None
-    try:
-        lines = password_file.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--password-file: cannot read {password_file} ({exc})") from None
-    if not lines or not lines[0]:
-        raise UsageError(f"--password-file: {password_file} has no password on its first line")
-    return lines[0]
 
 
 def remote_client_id(device_id: str) -> str:

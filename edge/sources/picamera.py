@@ -1,4 +1,4 @@
-"""The Raspberry Pi camera through picamera2 (libcamera), imported only when chosen.
+"""The Raspberry Pi camera through picamera2 (libcamera), imported only when one is opened.
 
 picamera2 comes from Debian (python3-picamera2), not from pip: the venv on the Pi is made
 with --system-site-packages. On any other machine this module imports fine and only
@@ -14,7 +14,8 @@ from edge.sources.frame import Frame, SourceError
 
 
 class PiCameraSource:
-    def __init__(self, width: int = 1280, height: int = 720, fps: float = 30.0) -> None:
+    def __init__(self, width: int, height: int, fps: float) -> None:
+        """The size and rate requested; their defaults are the config's (source table)."""
         try:
             from picamera2 import Picamera2
         except ImportError as exc:

@@ -1,0 +1,29 @@
+"""[pose]: which pose backend runs, and the keys the backends read.
+
+The backend names come from the plug-ins (edge.pose.backends finds them by file name,
+without importing them), so a new backend module is a new valid value here. Each key
+below is read by the backends whose build() takes it; the others ignore it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from edge.config.base import ExistingFile, Table
+from edge.pose.backends import BACKENDS, DEFAULT_BACKEND
+
+PoseBackend = Literal[BACKENDS]  # type: ignore[valid-type]
+
+
+class PoseConfig(Table):
+    """The pose backend; None model paths mean the `make models` defaults."""
+
+    backend: PoseBackend = Field(  # type: ignore[valid-type]
+        DEFAULT_BACKEND, description=f"{', '.join(BACKENDS)}: edge/pose/<backend>_backend.py"
+    )
+    threads: int = Field(2, ge=1, le=8, description="interpreter threads")
+    detector_model: ExistingFile | None = Field(None, description="pose_detection.tflite")
+    landmark_model: ExistingFile | None = Field(None, description="pose_landmark_*.tflite")
+    task: ExistingFile | None = Field(None, description="a MediaPipe .task bundle instead")
