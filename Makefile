@@ -125,7 +125,7 @@ bench: setup train-setup
 PI_CHECK_ARGS ?=
 .PHONY: pi-check
 pi-check: setup
-	$(PY) -m edge.bench.pi_check $(PI_CHECK_ARGS)
+	$(PY) -m training.devkit.pi_check $(PI_CHECK_ARGS)
 
 # Ten minutes on a looped clip: RSS at start and end (not part of CI).
 soak: setup
@@ -141,7 +141,7 @@ format: $(STAMP)
 
 # The whole loop on a real clip with a private broker; prints what a subscriber receives.
 demo: setup mosquitto
-	$(PY) -m edge.demo $(if $(DEMO_CLIP),--clip "$(DEMO_CLIP)")
+	$(PY) -m training.devkit.demo $(if $(DEMO_CLIP),--clip "$(DEMO_CLIP)")
 
 clean:
 	rm -rf $(VENV) $(TRAIN_VENV) out .pytest_cache .ruff_cache

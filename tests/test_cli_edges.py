@@ -17,7 +17,7 @@ import pytest
 from edge.overlay import count_caption, draw_caption, genre_caption
 from edge.stderr_filter import dropping_lines
 from tests.conftest import REPO, dancepose, shared_path
-from tests.test_pose_cli import assert_one_clear_line
+from tests.helpers import assert_one_clear_line
 
 WEBM_MAGIC = b"\x1a\x45\xdf\xa3"  # EBML, the container WebM is
 

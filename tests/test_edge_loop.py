@@ -13,76 +13,22 @@ import time
 from pathlib import Path
 
 import jsonschema
-import paho.mqtt.client as mqtt
 import pytest
 
-from edge.broker import PrivateBroker
 from edge.counting.pack import installed_packs
 from edge.modes import MODES
+from edge.publish import topics as tp
 from edge.publish.homeassistant import discovery_configs
 from edge.publish.queue import EventQueue
 from edge.publish.topics import Topics
-from tests.conftest import REPO, dancepose, shared_path
-
-DEVICE = "kiosk-test"
-
-
-class Subscriber:
-    """A dashboard: persistent session (clean_session False), QoS 1, records everything."""
-
-    def __init__(self, broker: PrivateBroker, client_id: str = "test-dashboard") -> None:
-        self.messages: list[tuple[str, dict]] = []
-        self._lock = threading.Lock()
-        self._subscribed = threading.Event()
-        self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False
-        )
-        self.client.on_connect = lambda c, *_: c.subscribe(f"dancepose/{DEVICE}/#", qos=1)
-        self.client.on_subscribe = lambda *_: self._subscribed.set()
-        self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(0.2, 1)
-        self.client.connect(broker.host, broker.port)
-        self.client.loop_start()
-        assert self._subscribed.wait(10)
-
-    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
-        if message.topic.endswith("/cmd"):
-            return  # our own commands, echoed back by the wildcard subscription
-        with self._lock:
-            self.messages.append((message.topic.rsplit("/", 1)[-1], json.loads(message.payload)))
-
-    def of(self, kind: str) -> list[dict]:
-        with self._lock:
-            return [payload for topic, payload in self.messages if topic == kind]
-
-    def wait_for(self, predicate, timeout_s: float = 60.0) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if predicate(self):
-                return True
-            time.sleep(0.05)
-        return False
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
+from tests.conftest import REPO, Subscriber, dancepose, private_broker, shared_path, validator
+from tests.helpers import DEVICE, write_config
+from training.devkit.broker import PrivateBroker
 
 
-def write_config(
-    tmp_path: Path, clip: Path, port: int, loop: bool = False, exercise: str = "squat",
-    discovery: bool = False,
-) -> Path:  # fmt: skip
-    config = tmp_path / "kiosk.toml"
-    config.write_text(
-        f'device_id = "{DEVICE}"\n'
-        f'[source]\nkind = "file"\npath = "{clip}"\nloop = {str(loop).lower()}\n'
-        f'[mode]\nmode = "count"\nexercise = "{exercise}"\n'
-        f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\nkeepalive = 5\n'
-        f"homeassistant_discovery = {str(discovery).lower()}\n"
-        f'[stats]\ninterval_s = 1.0\n[queue]\npath = "{tmp_path / "events.sqlite"}"\n'
-        '[web]\nlisten = "127.0.0.1:0"\n'  # the kiosk page on a free port: runs may overlap
-    )
-    return config
+def dashboard(broker: PrivateBroker) -> Subscriber:
+    """A dashboard: a persistent session on everything the device publishes, QoS 1."""
+    return Subscriber(broker, [f"dancepose/{DEVICE}/#"], client_id="test-dashboard", clean=False)
 
 
 def start_program(config: Path) -> subprocess.Popen:
@@ -99,42 +45,31 @@ def unique_reps(subscriber: Subscriber) -> list[dict]:
 
 def validate_all(subscriber: Subscriber) -> None:
     """Every payload received honours its documented schema (docs/schemas)."""
-    names = {"status": "status", "rep": "rep", "state": "state", "dance": "dance",
-             "stats": "stats", "current": "current", "result": "cmd_result"}  # fmt: skip
-    schemas = {
-        kind: json.loads((REPO / "docs" / "schemas" / f"{name}.schema.json").read_text())
-        for kind, name in names.items()
-    }
-    for kind, payload in subscriber.messages:
-        jsonschema.validate(payload, schemas[kind])
+    root = f"dancepose/{DEVICE}/"
+    for topic, payload, _ in subscriber.messages:
+        suffix = topic.removeprefix(root)
+        if suffix != tp.CMD and payload:  # our own commands, echoed by the wildcard
+            validator(suffix).validate(json.loads(payload))
 
 
 def read_retained(broker: PrivateBroker, filters: list[str], topics: int) -> dict[str, bytes]:
     """What a subscriber that connects now gets from the broker's retained store, once it
     holds `topics` topics: topic -> payload."""
-    got: dict[str, bytes] = {}
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-late")
-    client.on_connect = lambda c, *_: c.subscribe([(f, 1) for f in filters])
-    client.on_message = lambda _c, _u, m: got.update({m.topic: m.payload} if m.retain else {})
-    client.connect(broker.host, broker.port)
-    client.loop_start()
+    late = Subscriber(broker, filters, client_id="test-late")
     try:
-        deadline = time.monotonic() + 20
-        while len(got) < topics and time.monotonic() < deadline:
-            time.sleep(0.05)
+        late.wait_for(lambda s: len({t for t, _, retain in s.messages if retain}) >= topics, 20)
     finally:
-        client.loop_stop()
-        client.disconnect()
-    return dict(got)
+        late.close()
+    return {topic: payload for topic, payload, retain in late.messages if retain}
 
 
 def test_online_reps_and_last_will(tmp_path, model_paths):
     clip = shared_path("data", "exercise_videos", "squat_side_3.mp4")  # 3 squats
-    with PrivateBroker() as broker:
-        viewer = Subscriber(broker)
+    with private_broker() as broker:
+        viewer = dashboard(broker)
         program = start_program(write_config(tmp_path, clip, broker.port, loop=True))
         try:
-            assert viewer.wait_for(lambda s: len(s.of("rep")) >= 4), program.stdout
+            assert viewer.wait_for(lambda s: len(s.of("rep")) >= 4, 60), program.stdout
             assert viewer.of("status")[0]["state"] == "online"
             program.send_signal(signal.SIGKILL)  # no goodbye: only the last will speaks
             program.wait(10)
@@ -145,7 +80,9 @@ def test_online_reps_and_last_will(tmp_path, model_paths):
     counts = [rep["count"] for rep in unique_reps(viewer)]
     assert counts[:4] == [1, 2, 3, 4]  # one event per rep, consecutive counts
     validate_all(viewer)  # every real payload honours its documented schema
-    assert {"status", "rep", "state", "stats", "current"} <= {kind for kind, _ in viewer.messages}
+    assert {"status", "rep", "state", "stats", "current"} <= {
+        topic.rsplit("/", 1)[-1] for topic, _, _ in viewer.messages
+    }
     assert {r["exercise"] for r in viewer.of("rep")} == {"squat"}
     assert viewer.of("stats") and "queue_depth" in viewer.of("stats")[0]
 
@@ -153,15 +90,15 @@ def test_online_reps_and_last_will(tmp_path, model_paths):
 @pytest.mark.parametrize("exercise", ["any", "auto"])
 def test_run_on_a_file_publishes_exactly_the_reps_count_reports(tmp_path, model_paths, exercise):
     """One counter class for `count` and `run`: the same clip gives the same reps, with the
-    same stream times, whether counted offline or published live (issue 10)."""
+    same stream times, whether counted offline or published live."""
     clip = shared_path("data", "quva", "videos", "000_rope_beach.mp4")  # 17 rope skips
     counted = dancepose("count", str(clip), "--exercise", exercise, "--json")
     assert counted.returncode == 0, counted.stderr
     expected = json.loads(counted.stdout)
     assert expected["reps"] >= 10
     discovery = exercise == "auto"  # Home Assistant discovery on in one of the two runs
-    with PrivateBroker() as broker:
-        viewer = Subscriber(broker)
+    with private_broker() as broker:
+        viewer = dashboard(broker)
         config = write_config(tmp_path, clip, broker.port, exercise=exercise, discovery=discovery)
         program = start_program(config)
         try:
@@ -199,20 +136,19 @@ def test_run_on_a_file_publishes_exactly_the_reps_count_reports(tmp_path, model_
 
 def test_broker_outage_loses_no_rep(tmp_path, model_paths):
     clip = shared_path("data", "exercise_videos", "goblet_squat_front_6.mp4")  # 6 squats
-    with PrivateBroker(persistent=True) as broker:
-        viewer = Subscriber(broker)
+    with private_broker(persistent=True) as broker:
+        viewer = dashboard(broker)
         program = start_program(write_config(tmp_path, clip, broker.port))
         try:
-            assert viewer.wait_for(lambda s: len(s.of("rep")) >= 1), "no first rep"
+            assert viewer.wait_for(lambda s: len(s.of("rep")) >= 1, 60), "no first rep"
             # Down mid-run. Terminated, not killed, so the broker keeps the dashboard's
             # session; our program sees a dropped connection either way.
             broker.stop(graceful=True)
-            time.sleep(2.0)
+            # back once a rep waits in the program's queue for the broker that is away
+            assert wait_for_queued_reps(tmp_path / "events.sqlite", 1, timeout_s=60)
             broker.start()
             assert program.wait(120) == 0
-            assert viewer.wait_for(lambda s: len(unique_reps(s)) >= 6, 30), [
-                (t, p.get("count"), p.get("state"), p.get("phase")) for t, p in viewer.messages
-            ]
+            assert viewer.wait_for(lambda s: len(unique_reps(s)) >= 6, 30), viewer.messages
         finally:
             program.kill()
             viewer.close()
@@ -235,8 +171,8 @@ def wait_for_queued_reps(path: Path, reps: int, timeout_s: float) -> bool:
 def test_events_queued_while_offline_survive_a_program_restart(tmp_path, model_paths):
     squats = shared_path("data", "exercise_videos", "squat_side_3.mp4")
     walking = shared_path("data", "dance_videos", "jacky_walk.mp4")  # counts no rep
-    with PrivateBroker(persistent=True) as broker:
-        viewer = Subscriber(broker)
+    with private_broker(persistent=True) as broker:
+        viewer = dashboard(broker)
         broker.stop(graceful=True)  # down for the whole first run (dashboard session kept)
         first = start_program(write_config(tmp_path, squats, broker.port))
         # wait (not a fixed sleep: a loaded machine is slower) until the clip's 3 reps wait
@@ -267,12 +203,13 @@ def test_events_queued_while_offline_survive_a_program_restart(tmp_path, model_p
 )  # fmt: skip
 def test_bad_commands_get_an_error_and_change_nothing(tmp_path, model_paths, payload, error):
     clip = shared_path("data", "exercise_videos", "squat_side_3.mp4")
-    with PrivateBroker() as broker:
-        viewer = Subscriber(broker)
+    with private_broker() as broker:
+        viewer = dashboard(broker)
         program = start_program(write_config(tmp_path, clip, broker.port, loop=True))
         try:
-            assert viewer.wait_for(lambda s: s.of("status"), 30)
-            time.sleep(1.0)
+            # queued events (stats, state) go out only once the program's subscription to
+            # its cmd topic is acknowledged (the publisher's pump waits for the SUBACK)
+            assert viewer.wait_for(lambda s: s.of("stats") or s.of("state"), 30)
             viewer.client.publish(f"dancepose/{DEVICE}/cmd", payload, qos=1)
             assert viewer.wait_for(lambda s: s.of("result"), 30)
             reply = viewer.of("result")[0]
@@ -316,8 +253,8 @@ def test_camera_gone_is_reported_and_the_loop_resumes_without_restart(tmp_path, 
             raise SourceError("camera 0 could not be opened; is it plugged in and reachable?")
         return open_source(str(clip))
 
-    with PrivateBroker() as broker:
-        viewer = Subscriber(broker)
+    with private_broker() as broker:
+        viewer = dashboard(broker)
         loop = EdgeLoop(
             load_config(write_config(tmp_path, clip, broker.port)), open_source=unplugged_then_back
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,21 +30,12 @@ from edge.publish.homeassistant import discovery_configs, discovery_messages
 from edge.publish.publisher import MqttPublisher
 from edge.web.server import STATIC, KioskWeb
 from edge.web.state import KioskState
-from tests.conftest import dancepose
-from tests.test_publish import (
-    PACKS,
-    Broker,
-    Subscriber,
-    current_state,
-    free_port,
-    make_publisher,
-    validator,
-)
-from tests.test_web_browser import CHROMIUM, browser_or_skip
+from tests.conftest import Subscriber, dancepose, private_broker, validator
+from tests.helpers import CHROMIUM, PACKS, browser_or_skip, current_state, make_publisher
+from training.devkit.broker import free_port
 
 DEVICE = "kiosk-b"
 EXERCISES = {*PACKS, "auto", "any"}
-SCHEMAS = {"status": "status", "current": "current", "cmd/result": "cmd_result", "stats": "stats"}
 
 
 @pytest.fixture
@@ -54,10 +44,7 @@ def started() -> Iterator[list[Any]]:
     made: list[Any] = []
     yield made
     for thing in reversed(made):
-        if isinstance(thing, Broker):
-            thing.stop(signal.SIGKILL)
-        else:
-            thing.close()
+        thing.close()
 
 
 def answering(seen: list[Command]) -> tuple[Callable[[bytes], None], list[MqttPublisher]]:
@@ -79,10 +66,10 @@ def answering(seen: list[Command]) -> tuple[Callable[[bytes], None], list[MqttPu
 def assert_schemas(sub: Subscriber, topics: tp.Topics) -> None:
     """Every payload the subscriber got on the device's topics honours its schema."""
     checked = 0
-    for suffix, name in SCHEMAS.items():
+    for suffix in tp.OUT_TOPICS:
         for payload in sub.payloads(topics.topic(suffix)):
-            errors = [e.message for e in validator(name).iter_errors(payload)]
-            assert not errors, (name, payload, errors)
+            errors = [e.message for e in validator(suffix).iter_errors(payload)]
+            assert not errors, (suffix, payload, errors)
             checked += 1
     assert checked
 
@@ -97,7 +84,7 @@ def test_vendored_mqtt_client_is_the_recorded_one() -> None:
 
 
 def test_bridge_config_joins_a_kiosk_to_a_central_broker(tmp_path: Path, started: list) -> None:
-    central = Broker(tmp_path / "central")
+    central = private_broker()
     started.append(central)
     central.start()
     made = dancepose("bridge-config", "--central", f"127.0.0.1:{central.port}",
@@ -105,13 +92,16 @@ def test_bridge_config_joins_a_kiosk_to_a_central_broker(tmp_path: Path, started
     assert made.returncode == 0, made.stderr
     bridge = made.stdout.splitlines()
     assert f"remote_clientid dancepose-bridge-{DEVICE}" in bridge  # unique per device
-    local = Broker(tmp_path / "local", extra=tuple(bridge))  # the kiosk's own broker
+    local = private_broker(extra=bridge)  # the kiosk's own broker
     started.append(local)
     local.start()
     topics = tp.Topics(DEVICE)
-    watch = Subscriber(central.port, [f"{topics.root}/#", f"homeassistant/+/{DEVICE}/+/config"])
+    uplink, cmd, result, current, status = (
+        topics.topic(suffix) for suffix in (tp.BRIDGE, tp.CMD, tp.CMD_RESULT, tp.CURRENT, tp.STATUS)
+    )
+    watch = Subscriber(central, [f"{topics.root}/#", f"homeassistant/+/{DEVICE}/+/config"])
     started.append(watch)
-    assert watch.wait_for(lambda s: s.payloads(topics.bridge)[-1:] == [1]), "bridge not up"
+    assert watch.wait_for(lambda s: s.payloads(uplink)[-1:] == [1]), "bridge not up"
 
     seen: list[Command] = []
     on_command, holder = answering(seen)
@@ -125,34 +115,34 @@ def test_bridge_config_joins_a_kiosk_to_a_central_broker(tmp_path: Path, started
     # state and discovery arrive centrally
     assert watch.wait_for(lambda s: len([t for t, _, _ in s.messages if t in configs]) == 13)
     assert {t: json.loads(p) for t, p, _ in watch.messages if t in configs} == configs
-    assert watch.wait_for(lambda s: s.payloads(topics.current)[-1:] and s.payloads(
-        topics.current)[-1]["count"] == 7)  # fmt: skip
+    assert watch.wait_for(lambda s: s.payloads(current)[-1:] and s.payloads(
+        current)[-1]["count"] == 7)  # fmt: skip
 
     # a command published centrally is answered centrally
-    watch.client.publish(topics.cmd, b'{"action":"set_mode","mode":"count","request_id":"c1"}', 1)
-    assert watch.wait_for(lambda s: len(s.payloads(topics.cmd_result)) >= 1)
-    reply = watch.payloads(topics.cmd_result)[0]
+    watch.client.publish(cmd, b'{"action":"set_mode","mode":"count","request_id":"c1"}', 1)
+    assert watch.wait_for(lambda s: len(s.payloads(result)) >= 1)
+    reply = watch.payloads(result)[0]
     assert (reply["ok"], reply["request_id"]) == (True, "c1")
     assert seen == [SetMode("count", "c1")]
     # a retained one, published centrally while all are connected, is refused: the MQTT 5
     # bridge keeps the retain flag (retain-as-published) and so does the device
-    watch.client.publish(topics.cmd, b'{"action":"reset_count","request_id":"c2"}', 1, True)
-    assert watch.wait_for(lambda s: len(s.payloads(topics.cmd_result)) >= 2)
-    refused = watch.payloads(topics.cmd_result)[1]
+    watch.client.publish(cmd, b'{"action":"reset_count","request_id":"c2"}', 1, True)
+    assert watch.wait_for(lambda s: len(s.payloads(result)) >= 2)
+    refused = watch.payloads(result)[1]
     assert (refused["ok"], refused["request_id"]) == (False, "c2")
     assert "retained" in refused["error"] and seen == [SetMode("count", "c1")]
-    watch.client.publish(topics.cmd, b"", 1, True)  # cleared: no reply
-    watch.client.publish(topics.cmd, b'{"action":"end_session","request_id":"c3"}', 1)
-    assert watch.wait_for(lambda s: len(s.payloads(topics.cmd_result)) >= 3)
-    assert [r["request_id"] for r in watch.payloads(topics.cmd_result)] == ["c1", "c2", "c3"]
+    watch.client.publish(cmd, b"", 1, True)  # cleared: no reply
+    watch.client.publish(cmd, b'{"action":"end_session","request_id":"c3"}', 1)
+    assert watch.wait_for(lambda s: len(s.payloads(result)) >= 3)
+    assert [r["request_id"] for r in watch.payloads(result)] == ["c1", "c2", "c3"]
 
     # a dashboard that starts later reads the kiosk from the central broker's retained store
-    late = Subscriber(central.port, [f"homeassistant/+/{DEVICE}/+/config", topics.status,
-                                     topics.current])  # fmt: skip
+    late = Subscriber(central, [f"homeassistant/+/{DEVICE}/+/config", status,
+                                     current])  # fmt: skip
     started.append(late)
-    assert late.wait_for(lambda s: s.retained(topics.current) and s.retained(topics.status))
-    assert late.retained(topics.current)[0]["count"] == 7
-    assert late.retained(topics.status)[0]["state"] == "online"
+    assert late.wait_for(lambda s: s.retained(current) and s.retained(status))
+    assert late.retained(current)[0]["count"] == 7
+    assert late.retained(status)[0]["state"] == "online"
     assert len([t for t, _, r in late.messages if t in configs and r]) == len(configs)
     assert_schemas(watch, topics)
     assert_schemas(late, topics)
@@ -207,8 +197,7 @@ def fleet_kiosk(port: int, folder: Path, device_id: str, **state: Any) -> MqttPu
 def test_fleet_page_lists_every_kiosk_live(tmp_path: Path, started: list) -> None:
     sync_api = browser_or_skip()
     ws_port = free_port()
-    broker = Broker(tmp_path / "broker", extra=(f"listener {ws_port} 127.0.0.1",
-                                                "protocol websockets"))  # fmt: skip
+    broker = private_broker(extra=(f"listener {ws_port} 127.0.0.1", "protocol websockets"))
     started.append(broker)
     broker.start()
     gym = fleet_kiosk(broker.port, tmp_path, "gym-1", exercise="squat", count=12,
@@ -216,12 +205,12 @@ def test_fleet_page_lists_every_kiosk_live(tmp_path: Path, started: list) -> Non
     studio = fleet_kiosk(broker.port, tmp_path, "studio-2", mode="dance", genre="gHO",
                          genre_name="house")  # fmt: skip
     started.extend([gym, studio])
-    watch = Subscriber(broker.port, ["dancepose/+/#"])
+    watch = Subscriber(broker, ["dancepose/+/#"])
     started.append(watch)
     for kiosk in (gym, studio):
         assert kiosk.flush(10)
-        assert watch.wait_for(lambda s, k=kiosk: s.retained(k.topics.current) or s.payloads(
-            k.topics.current))  # fmt: skip
+        current = kiosk.topics.topic(tp.CURRENT)
+        assert watch.wait_for(lambda s, c=current: s.retained(c) or s.payloads(c))
 
     # the page, served by a kiosk's web server; it needs nothing from that server but files
     state = KioskState("s", "count", "auto", lambda c: c, lambda: 0, lambda: True)

@@ -12,10 +12,10 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.bench import pi_chroot
-from edge.bench.pi_check import cut_clip, judge, probe
-from edge.bench.pi_chroot import base_key, binfmt_flags, missing_tools, pip_failure_line
 from tests.conftest import REPO, shared_path
+from training.devkit import pi_chroot
+from training.devkit.pi_check import cut_clip, judge, probe
+from training.devkit.pi_chroot import base_key, binfmt_flags, missing_tools, pip_failure_line
 
 LOCK = "edge/requirements.txt"
 
@@ -165,7 +165,7 @@ def test_the_chroot_sees_the_cpuinfo_of_the_pi_whose_core_qemu_emulates(cpu, par
 
 
 def test_xnnpack_is_seen_when_litert_builds_it(model_paths):
-    from edge.bench.pi_check import xnnpack_delegate
+    from training.devkit.pi_check import xnnpack_delegate
 
     assert xnnpack_delegate(model_paths.landmark) is True
 

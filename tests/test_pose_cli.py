@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import cv2
@@ -11,15 +10,7 @@ import pytest
 
 from edge.pose.mediapipe_backend import MediaPipePoseEstimator, MediaPipeUnavailable
 from tests.conftest import dancepose, shared_path
-
-
-def assert_one_clear_line(result: subprocess.CompletedProcess, *needles: str) -> None:
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    error_lines = [line for line in result.stderr.splitlines() if "error:" in line]
-    assert len(error_lines) == 1, result.stderr
-    for needle in needles:
-        assert needle in error_lines[0], error_lines[0]
+from tests.helpers import assert_one_clear_line
 
 
 def write_video(path: Path, frames: list[np.ndarray], fps: float = 15.0) -> Path:

@@ -10,28 +10,23 @@ a race between our subscriber and the publisher to reconnect first after the res
 from __future__ import annotations
 
 import contextlib
-import getpass
 import json
 import logging
 import math
 import os
 import re
-import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -57,17 +52,9 @@ from edge.publish.homeassistant import discovery_configs, discovery_messages, re
 from edge.publish.publisher import MqttPublisher
 from edge.publish.queue import EventQueue, QueueError
 from edge.publish.settings import PASSWORD_ENV, MqttSettings, load_password
-
-REPO = Path(__file__).resolve().parents[1]
-SCHEMAS = REPO / "docs" / "schemas"
-SCHEMA_NAMES = ("status", "rep", "state", "dance", "stats", "current", "cmd", "cmd_result")
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-HOST = "127.0.0.1"
-
-
-def validator(name: str) -> Draft202012Validator:
-    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+from tests.conftest import REPO, SCHEMAS, Subscriber, validator
+from tests.helpers import PACKS, current_state, make_publisher
+from training.devkit.broker import HOST, PrivateBroker, free_port
 
 
 def assert_valid(name: str, payload: Any) -> None:
@@ -83,11 +70,11 @@ def assert_valid(name: str, payload: Any) -> None:
 
 
 def test_schema_files_are_draft_2020_12() -> None:
-    assert sorted(p.name for p in SCHEMAS.glob("*.schema.json")) == sorted(
-        f"{n}.schema.json" for n in SCHEMA_NAMES
-    )
-    for name in SCHEMA_NAMES:
-        schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+    # one schema for every topic the device publishes or takes, and no other schema file
+    assert set(tp.SCHEMA_FILES) == {*tp.OUT_TOPICS, *tp.IN_TOPICS}
+    assert sorted(p.name for p in SCHEMAS.glob("*.schema.json")) == sorted(tp.SCHEMA_FILES.values())
+    for name in tp.SCHEMA_FILES.values():
+        schema = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         Draft202012Validator.check_schema(schema)
 
@@ -124,9 +111,9 @@ def test_builders_match_schemas() -> None:
     assert stats["latency_ms"]["dance"] is None  # no sample is null, not 0
     for state, fault in (("online", None), ("fault", "camera lost"), ("offline", None)):
         assert_valid("status", tp.status_payload(state, fault))
-    assert_valid("cmd_result", tp.cmd_result_payload(ok=True, command={"action": "end_session"}))
+    assert_valid(tp.CMD_RESULT, tp.cmd_result_payload(ok=True, command={"action": "end_session"}))
     assert_valid(
-        "cmd_result", tp.cmd_result_payload(ok=False, error="bad", request_id="r1", command=None)
+        tp.CMD_RESULT, tp.cmd_result_payload(ok=False, error="bad", request_id="r1", command=None)
     )
     assert (
         rep["id"] != tp.rep_payload(RepEvent("squat", 3, 1.0, 0.0, 1.0, 0.7, votes=7.0), "s1")["id"]
@@ -140,16 +127,6 @@ def test_builders_match_schemas() -> None:
     assert not validator("current").is_valid({**counted, "genre_name": None})
     with pytest.raises(ValueError, match="genre"):
         current_state(genre="gHO")
-
-
-def current_state(**changes: Any) -> tp.CurrentPayload:
-    """A current-state payload: a fresh run's, with `changes`."""
-    values: dict[str, Any] = dict(
-        t_s=None, session_id="s1", mode="count", selected_exercise="auto", exercise=None,
-        count=0, partial_count=0, phase=None, genre=None, genre_name=None, fault=None,
-        last_rep_time=None,
-    )  # fmt: skip
-    return tp.current_payload(**{**values, **changes})
 
 
 def test_builders_refuse_what_json_or_the_schema_cannot_hold() -> None:
@@ -177,17 +154,14 @@ def test_builders_refuse_what_json_or_the_schema_cannot_hold() -> None:
 
 def test_topics() -> None:
     topics = tp.Topics("kiosk-3")
-    assert topics.status == "dancepose/kiosk-3/status"
-    assert topics.cmd_result == "dancepose/kiosk-3/cmd/result"
-    assert tp.Topics("k", "site/a").rep == "site/a/k/rep"
+    assert topics.topic(tp.STATUS) == "dancepose/kiosk-3/status"
+    assert topics.topic(tp.CMD_RESULT) == "dancepose/kiosk-3/cmd/result"
+    assert tp.Topics("k", "site/a").topic(tp.REP) == "site/a/k/rep"
     for device_id in ("a/b", "a+", "#", ""):
         with pytest.raises(ValueError):
             tp.Topics(device_id)
     with pytest.raises(ValueError):
         topics.topic("nope")
-
-
-PACKS = ["lunge", "pushup", "squat"]
 
 
 def test_homeassistant_discovery_configs() -> None:
@@ -242,18 +216,21 @@ def test_homeassistant_discovery_configs() -> None:
     }  # fmt: skip
     by_key = {c["unique_id"].rsplit("Kiosk_3_", 1)[1]: c for c in configs.values()}
     count = by_key["rep_count"]
-    assert (count["state_topic"], count["state_class"]) == (topics.current, "total_increasing")
+    assert (count["state_topic"], count["state_class"]) == (
+        topics.topic(tp.CURRENT),
+        "total_increasing",
+    )
     assert by_key["dance_genre"]["value_template"] == "{{ value_json.genre_name }}"  # names
     assert by_key["last_rep"]["device_class"] == "timestamp"
     assert "state_class" not in by_key["last_rep"]  # Home Assistant refuses one on timestamps
     for key in ("fps", "queue_depth"):
         assert (by_key[key]["entity_category"], by_key[key]["state_topic"]) == (
             "diagnostic",
-            topics.stats,
+            topics.topic(tp.STATS),
         )
     fault = by_key["fault"]
     assert (fault["device_class"], fault["entity_category"]) == ("problem", "diagnostic")
-    assert fault["state_topic"] == topics.status
+    assert fault["state_topic"] == topics.topic(tp.STATUS)
     # controls send ordinary commands: each parses and honours the command schema
     sent = [json.loads(by_key[k]["payload_press"]) for k in
             ("reset_count", "start_session", "end_session")]  # fmt: skip
@@ -352,7 +329,7 @@ def _check_total(data: bytes) -> None:
         command = parse_command(data, EXERCISES)
     except CommandError as exc:
         reply = tp.cmd_result_payload(ok=False, error=str(exc), request_id=exc.request_id)
-        assert validator("cmd_result").is_valid(json.loads(tp.encode(reply)))
+        assert validator(tp.CMD_RESULT).is_valid(json.loads(tp.encode(reply)))
         return
     assert isinstance(command, SetMode | SetExercise | ResetCount | StartSession | EndSession)
     tp.encode(tp.cmd_result_payload(ok=True, command=command.as_dict()))
@@ -517,136 +494,6 @@ def test_settings_keep_the_password_out_of_repr(tmp_path: Path) -> None:
 # -- a real broker --------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-class Broker:
-    """A private mosquitto: temp config, free loopback port, killed at teardown."""
-
-    def __init__(
-        self, folder: Path, *, persistence: bool = False, extra: tuple[str, ...] = ()
-    ) -> None:
-        """extra: more mosquitto.conf lines (a websockets listener, a bridge), last."""
-        if not Path(MOSQUITTO).exists():
-            message = f"mosquitto not found ({MOSQUITTO}); apt-get install mosquitto"
-            if os.environ.get("CI"):
-                pytest.fail(message)
-            pytest.skip(message)
-        self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.persistence = persistence
-        self.extra = extra
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        conf = self.folder / "mosquitto.conf"
-        lines = [
-            f"listener {self.port} {HOST}",
-            "allow_anonymous true",
-            f"persistence {'true' if self.persistence else 'false'}",
-            f"persistence_location {self.folder}/",
-            # As root mosquitto drops to user 'mosquitto', which cannot write our temp dir.
-            f"user {getpass.getuser()}",
-            f"log_dest file {self.folder / 'mosquitto.log'}",
-            *self.extra,
-        ]
-        conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        self.process = subprocess.Popen(
-            [MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {self.process.stderr.read().decode()}")
-            with contextlib.suppress(OSError), socket.create_connection((HOST, self.port), 0.2):
-                return
-            time.sleep(0.02)
-        raise RuntimeError(f"mosquitto did not listen on {self.port}")
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(timeout=10)
-        self.process = None
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    b = Broker(tmp_path_factory.mktemp("mosquitto"))
-    b.start()
-    yield b
-    b.stop(signal.SIGKILL)
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[Broker]:
-    """A persistent broker of this test only, for tests that stop and restart it."""
-    b = Broker(tmp_path / "broker", persistence=True)
-    yield b
-    b.stop(signal.SIGKILL)
-
-
-class Subscriber:
-    """A paho subscriber that records (topic, payload, retain) and reconnects on its own."""
-
-    def __init__(
-        self, port: int, topics: list[str], *, client_id: str | None = None, clean: bool = True
-    ) -> None:
-        self.messages: list[tuple[str, bytes, bool]] = []
-        self._cond = threading.Condition()
-        self._subscribed = threading.Event()
-        self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=client_id or f"test-{uuid.uuid4().hex[:8]}",
-            clean_session=clean,
-        )
-        self.client.reconnect_delay_set(min_delay=1, max_delay=1)
-
-        def on_connect(client: mqtt.Client, *_: Any) -> None:
-            client.subscribe([(t, 1) for t in topics])
-
-        def on_subscribe(*_: Any) -> None:
-            self._subscribed.set()
-
-        def on_message(_c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-            with self._cond:
-                self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
-                self._cond.notify_all()
-
-        self.client.on_connect = on_connect
-        self.client.on_subscribe = on_subscribe
-        self.client.on_message = on_message
-        self.client.connect(HOST, port, keepalive=10)
-        self.client.loop_start()
-        assert self._subscribed.wait(10), "subscriber got no SUBACK"
-
-    def wait_for(self, predicate: Callable[[Subscriber], bool], timeout: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while not predicate(self):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(min(left, 0.1))
-        return True
-
-    def payloads(self, topic: str) -> list[dict[str, Any]]:
-        with self._cond:
-            return [json.loads(p) for t, p, _ in self.messages if t == topic and p]
-
-    def retained(self, topic: str) -> list[dict[str, Any]]:
-        with self._cond:
-            return [json.loads(p) for t, p, r in self.messages if t == topic and r and p]
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
 @pytest.fixture
 def clients() -> Iterator[list[Any]]:
     """Publishers and subscribers made by a test, closed at teardown even on failure."""
@@ -655,15 +502,6 @@ def clients() -> Iterator[list[Any]]:
     for thing in reversed(made):
         with contextlib.suppress(Exception):
             thing.close()
-
-
-def make_publisher(
-    port: int, folder: Path, device_id: str = "dev1", **kwargs: Any
-) -> MqttPublisher:
-    settings = MqttSettings(device_id=device_id, host=HOST, port=port, keepalive=10)
-    publisher = MqttPublisher(settings, EventQueue(folder / "events.sqlite"), **kwargs)
-    publisher.start()
-    return publisher
 
 
 def rep_event(i: int, session: str = "s1") -> dict[str, Any]:
@@ -675,20 +513,22 @@ def rep_event(i: int, session: str = "s1") -> dict[str, Any]:
 
 
 def test_status_retained_reps_in_order_and_discovery(
-    broker: Broker, tmp_path: Path, clients: list[Any]
+    broker: PrivateBroker, tmp_path: Path, clients: list[Any]
 ) -> None:
     topics = tp.Topics("dev1")
     publisher = make_publisher(
         broker.port, tmp_path, retained_on_connect=discovery_messages(topics, PACKS, ["count"])
     )
     clients.append(publisher)
-    sub = Subscriber(broker.port, ["dancepose/dev1/#"])
+    sub = Subscriber(broker, ["dancepose/dev1/#"])
     clients.append(sub)
-    assert sub.wait_for(lambda s: any(p["state"] == "online" for p in s.payloads(topics.status)))
+    assert sub.wait_for(
+        lambda s: any(p["state"] == "online" for p in s.payloads(topics.topic(tp.STATUS)))
+    )
     for i in range(1, 51):
         publisher.publish_event("rep", rep_event(i))
-    assert sub.wait_for(lambda s: len(s.payloads(topics.rep)) >= 50)
-    reps = sub.payloads(topics.rep)
+    assert sub.wait_for(lambda s: len(s.payloads(topics.topic(tp.REP))) >= 50)
+    reps = sub.payloads(topics.topic(tp.REP))
     assert [r["count"] for r in reps] == list(range(1, 51))
     for r in reps:
         assert validator("rep").is_valid(r)
@@ -699,19 +539,21 @@ def test_status_retained_reps_in_order_and_discovery(
     assert publisher.take_latency().samples == 0
 
     configs = discovery_configs(topics, PACKS, ["count"])
-    late = Subscriber(broker.port, [topics.status, "homeassistant/#"])
+    late = Subscriber(broker, [topics.topic(tp.STATUS), "homeassistant/#"])
     clients.append(late)
-    assert late.wait_for(lambda s: len(s.retained(topics.status)) == 1 and len(s.messages) >= 14)
-    status = late.retained(topics.status)[0]
+    assert late.wait_for(
+        lambda s: len(s.retained(topics.topic(tp.STATUS))) == 1 and len(s.messages) >= 14
+    )
+    status = late.retained(topics.topic(tp.STATUS))[0]
     assert status["state"] == "online" and validator("status").is_valid(status)
     assert {t: json.loads(p) for t, p, r in late.messages if t in configs and r} == configs
 
     publisher.status("fault", "camera lost")
-    assert sub.wait_for(lambda s: s.payloads(topics.status)[-1]["state"] == "fault")
-    assert sub.payloads(topics.status)[-1]["fault"] == "camera lost"
+    assert sub.wait_for(lambda s: s.payloads(topics.topic(tp.STATUS))[-1]["state"] == "fault")
+    assert sub.payloads(topics.topic(tp.STATUS))[-1]["fault"] == "camera lost"
     publisher.close()  # clean: says offline itself
-    assert sub.wait_for(lambda s: s.payloads(topics.status)[-1]["state"] == "offline")
-    for status in sub.payloads(topics.status):
+    assert sub.wait_for(lambda s: s.payloads(topics.topic(tp.STATUS))[-1]["state"] == "offline")
+    for status in sub.payloads(topics.topic(tp.STATUS)):
         assert validator("status").is_valid(status)
 
     # Discovery turned off: the next run's empty retained configs delete the entities.
@@ -724,13 +566,13 @@ def test_status_retained_reps_in_order_and_discovery(
     )
     # retained messages come in the order of the subscriptions: status last, so its arrival
     # means any retained config would have come before it
-    after = Subscriber(broker.port, ["homeassistant/#", topics.status])
+    after = Subscriber(broker, ["homeassistant/#", topics.topic(tp.STATUS)])
     clients.append(after)
-    assert after.wait_for(lambda s: len(s.retained(topics.status)) == 1)
+    assert after.wait_for(lambda s: len(s.retained(topics.topic(tp.STATUS))) == 1)
     assert [t for t, _, r in after.messages if t.startswith("homeassistant/")] == []
 
 
-def test_command_round_trip(broker: Broker, tmp_path: Path, clients: list[Any]) -> None:
+def test_command_round_trip(broker: PrivateBroker, tmp_path: Path, clients: list[Any]) -> None:
     seen: list[Command] = []
     holder: list[MqttPublisher] = []
 
@@ -748,17 +590,21 @@ def test_command_round_trip(broker: Broker, tmp_path: Path, clients: list[Any]) 
     holder.append(publisher)
     clients.append(publisher)
     topics = publisher.topics
-    sub = Subscriber(broker.port, [topics.cmd_result, topics.status])
+    sub = Subscriber(broker, [topics.topic(tp.CMD_RESULT), topics.topic(tp.STATUS)])
     clients.append(sub)
-    assert sub.wait_for(lambda s: any(p["state"] == "online" for p in s.payloads(topics.status)))
+    assert sub.wait_for(
+        lambda s: any(p["state"] == "online" for p in s.payloads(topics.topic(tp.STATUS)))
+    )
 
-    sub.client.publish(topics.cmd, b'{"action": "jump", "request_id": "r1"}', qos=1)
-    sub.client.publish(topics.cmd, b"\xff not json", qos=1)
-    sub.client.publish(topics.cmd, b'{"action":"set_mode","mode":"dance","request_id":"r2"}', qos=1)
-    assert sub.wait_for(lambda s: len(s.payloads(topics.cmd_result)) >= 3)
-    bad, garbage, good = sub.payloads(topics.cmd_result)
+    sub.client.publish(topics.topic(tp.CMD), b'{"action": "jump", "request_id": "r1"}', qos=1)
+    sub.client.publish(topics.topic(tp.CMD), b"\xff not json", qos=1)
+    sub.client.publish(
+        topics.topic(tp.CMD), b'{"action":"set_mode","mode":"dance","request_id":"r2"}', qos=1
+    )
+    assert sub.wait_for(lambda s: len(s.payloads(topics.topic(tp.CMD_RESULT))) >= 3)
+    bad, garbage, good = sub.payloads(topics.topic(tp.CMD_RESULT))
     for reply in (bad, garbage, good):
-        assert validator("cmd_result").is_valid(reply)
+        assert validator(tp.CMD_RESULT).is_valid(reply)
     assert (bad["ok"], bad["request_id"], bad["command"]) == (False, "r1", None)
     assert "unknown action 'jump'" in bad["error"]
     assert garbage["ok"] is False and "UTF-8" in garbage["error"]
@@ -774,27 +620,27 @@ def test_command_round_trip(broker: Broker, tmp_path: Path, clients: list[Any]) 
     # A retained command is refused whenever it arrives: live (MQTT 5 retain-as-published
     # keeps its flag) and again at every reconnect; it never runs.
     retained = b'{"action":"reset_count","request_id":"r3"}'
-    sub.client.publish(topics.cmd, retained, qos=1, retain=True).wait_for_publish(5)
-    assert sub.wait_for(lambda s: len(s.payloads(topics.cmd_result)) >= 4)
+    sub.client.publish(topics.topic(tp.CMD), retained, qos=1, retain=True).wait_for_publish(5)
+    assert sub.wait_for(lambda s: len(s.payloads(topics.topic(tp.CMD_RESULT))) >= 4)
     publisher.close()
     holder[0] = make_publisher(broker.port, tmp_path, device_id="dev2", on_command=on_command)
     clients.append(holder[0])
-    assert sub.wait_for(lambda s: len(s.payloads(topics.cmd_result)) >= 5)
-    for refused in sub.payloads(topics.cmd_result)[3:]:
-        assert validator("cmd_result").is_valid(refused)
+    assert sub.wait_for(lambda s: len(s.payloads(topics.topic(tp.CMD_RESULT))) >= 5)
+    for refused in sub.payloads(topics.topic(tp.CMD_RESULT))[3:]:
+        assert validator(tp.CMD_RESULT).is_valid(refused)
         assert (refused["ok"], refused["request_id"]) == (False, "r3")
         assert "retained commands are refused" in refused["error"]
     assert seen == [SetMode("dance", "r2")]
     # Clearing it (an empty retained message) is ignored without a reply: the next reply
     # is the next command's (replies keep the order of the commands).
-    sub.client.publish(topics.cmd, b"", qos=1, retain=True).wait_for_publish(5)
-    sub.client.publish(topics.cmd, b'{"action":"end_session","request_id":"r4"}', qos=1)
-    assert sub.wait_for(lambda s: len(s.payloads(topics.cmd_result)) >= 6)
-    last = sub.payloads(topics.cmd_result)[5]
+    sub.client.publish(topics.topic(tp.CMD), b"", qos=1, retain=True).wait_for_publish(5)
+    sub.client.publish(topics.topic(tp.CMD), b'{"action":"end_session","request_id":"r4"}', qos=1)
+    assert sub.wait_for(lambda s: len(s.payloads(topics.topic(tp.CMD_RESULT))) >= 6)
+    last = sub.payloads(topics.topic(tp.CMD_RESULT))[5]
     assert (last["ok"], last["request_id"]) == (True, "r4")
     assert seen == [SetMode("dance", "r2"), EndSession("r4")]
     assert holder[0].flush(5)
-    assert len(sub.payloads(topics.cmd_result)) == 6
+    assert len(sub.payloads(topics.topic(tp.CMD_RESULT))) == 6
 
 
 LWT_SCRIPT = """
@@ -811,10 +657,10 @@ time.sleep(120)
 
 
 def test_lwt_offline_when_the_process_is_killed(
-    broker: Broker, tmp_path: Path, clients: list[Any]
+    broker: PrivateBroker, tmp_path: Path, clients: list[Any]
 ) -> None:
     status = "dancepose/doomed/status"
-    sub = Subscriber(broker.port, [status])
+    sub = Subscriber(broker, [status])
     clients.append(sub)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(
@@ -831,20 +677,20 @@ def test_lwt_offline_when_the_process_is_killed(
             child.wait()
     offline = sub.payloads(status)[-1]
     assert validator("status").is_valid(offline) and offline["fault"] is None
-    late = Subscriber(broker.port, [status])
+    late = Subscriber(broker, [status])
     clients.append(late)
     assert late.wait_for(lambda s: len(s.retained(status)) == 1)
     assert late.retained(status)[0]["state"] == "offline"
 
 
 def test_queued_events_of_a_previous_run_are_sent(
-    broker: Broker, tmp_path: Path, clients: list[Any]
+    broker: PrivateBroker, tmp_path: Path, clients: list[Any]
 ) -> None:
     topic = "dancepose/dev3/rep"
     with EventQueue(tmp_path / "events.sqlite") as queue:  # a run that never reached a broker
         for i in range(1, 6):
             queue.put(topic, tp.encode(rep_event(i)))
-    sub = Subscriber(broker.port, [topic])
+    sub = Subscriber(broker, [topic])
     clients.append(sub)
     publisher = make_publisher(broker.port, tmp_path, device_id="dev3")
     clients.append(publisher)
@@ -853,17 +699,17 @@ def test_queued_events_of_a_previous_run_are_sent(
     assert publisher.flush(5) and publisher.queue.depth() == 0
 
 
-def persistent_subscriber(port: int, topics: list[str]) -> Subscriber:
-    return Subscriber(port, topics, client_id="test-durable", clean=False)
+def persistent_subscriber(broker: PrivateBroker, topics: list[str]) -> Subscriber:
+    return Subscriber(broker, topics, client_id="test-durable", clean=False)
 
 
 def test_broker_down_at_start_then_up(
-    own_broker: Broker, tmp_path: Path, clients: list[Any], caplog: Any
+    own_broker: PrivateBroker, tmp_path: Path, clients: list[Any], caplog: Any
 ) -> None:
     topic = "dancepose/dev4/rep"
     own_broker.start()
-    persistent_subscriber(own_broker.port, [topic]).close()  # leaves a session behind
-    own_broker.stop()
+    persistent_subscriber(own_broker, [topic]).close()  # leaves a session behind
+    own_broker.stop(graceful=True)
 
     caplog.set_level(logging.INFO, logger="edge.publish")
     publisher = make_publisher(own_broker.port, tmp_path, device_id="dev4")
@@ -885,23 +731,25 @@ def test_broker_down_at_start_then_up(
 
     own_broker.start()
     assert publisher.flush(15), "queued events were not acknowledged after the broker came up"
-    sub = persistent_subscriber(own_broker.port, [topic])
+    sub = persistent_subscriber(own_broker, [topic])
     clients.append(sub)
     assert sub.wait_for(lambda s: len({p["id"] for p in s.payloads(topic)}) >= 30)
     assert {p["id"] for p in sub.payloads(topic)} == {e["id"] for e in sent}
     assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) == 1
     # the current state set while the broker was down is there, retained, once it is up
-    late = Subscriber(own_broker.port, ["dancepose/dev4/current"])
+    late = Subscriber(own_broker, ["dancepose/dev4/current"])
     clients.append(late)
     assert late.wait_for(lambda s: len(s.retained("dancepose/dev4/current")) == 1)
     current = late.retained("dancepose/dev4/current")[0]
     assert validator("current").is_valid(current) and current["count"] == 30
 
 
-def test_broker_killed_mid_stream(own_broker: Broker, tmp_path: Path, clients: list[Any]) -> None:
+def test_broker_killed_mid_stream(
+    own_broker: PrivateBroker, tmp_path: Path, clients: list[Any]
+) -> None:
     topic = "dancepose/dev5/rep"
     own_broker.start()
-    sub = persistent_subscriber(own_broker.port, [topic])
+    sub = persistent_subscriber(own_broker, [topic])
     clients.append(sub)
     publisher = make_publisher(own_broker.port, tmp_path, device_id="dev5")
     clients.append(publisher)
@@ -920,8 +768,12 @@ def test_broker_killed_mid_stream(own_broker: Broker, tmp_path: Path, clients: l
     producer = threading.Thread(target=produce)
     producer.start()
     assert sub.wait_for(lambda s: len(s.payloads(topic)) >= 50)  # really mid-stream
-    own_broker.stop()
-    time.sleep(0.5)  # events keep coming while the broker is away
+    own_broker.stop(graceful=True)
+    # back only once the publisher has seen it go and events keep piling up in its queue
+    deadline = time.monotonic() + 10
+    while (publisher.connected or publisher.queue.depth() < 20) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not publisher.connected and publisher.queue.depth() >= 20
     own_broker.start()
     producer.join()
     assert publisher.flush(20), f"{publisher.queue.depth()} event(s) never acknowledged"
@@ -933,7 +785,7 @@ def test_broker_killed_mid_stream(own_broker: Broker, tmp_path: Path, clients: l
 
 
 def test_broker_sigkilled_with_events_in_flight(
-    own_broker: Broker, tmp_path: Path, clients: list[Any]
+    own_broker: PrivateBroker, tmp_path: Path, clients: list[Any]
 ) -> None:
     """The broker is frozen (SIGSTOP) so that a burst stays unacknowledged in flight, then
     SIGKILLed: those events must be resent after the restart, the later ones sent from the
@@ -941,10 +793,10 @@ def test_broker_sigkilled_with_events_in_flight(
     broker queues for it whether or not it has reconnected yet."""
     topic = "dancepose/dev7/rep"
     own_broker.start()
-    persistent_subscriber(own_broker.port, [topic]).close()
-    own_broker.stop()  # SIGTERM: the session is saved to the persistence file
+    persistent_subscriber(own_broker, [topic]).close()
+    own_broker.stop(graceful=True)  # the session is saved to the persistence file
     own_broker.start()
-    sub = persistent_subscriber(own_broker.port, [topic])
+    sub = persistent_subscriber(own_broker, [topic])
     clients.append(sub)
     publisher = make_publisher(own_broker.port, tmp_path, device_id="dev7")
     clients.append(publisher)
@@ -965,7 +817,7 @@ def test_broker_sigkilled_with_events_in_flight(
     while publisher.in_flight < window and time.monotonic() < deadline:
         time.sleep(0.01)
     assert publisher.in_flight == window  # sent, never acknowledged; the rest still queued
-    own_broker.stop(signal.SIGKILL)
+    own_broker.stop()  # SIGKILL
     for event in sent[200:]:
         publisher.publish_event("rep", event)
     assert publisher.queue.depth() == 200

@@ -17,11 +17,10 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.broker import PrivateBroker
 from edge.config import WEB_TOKEN_ENV, ConfigError, WebConfig, config_from_dict
 from edge.web.server import BOUNDARY, KioskWeb
 from edge.web.state import KioskState
-from tests.conftest import REPO, shared_path
+from tests.conftest import REPO, private_broker, shared_path
 
 TOKEN = "0123456789abcdef-test"
 
@@ -131,7 +130,7 @@ def test_an_address_in_use_or_not_ours_is_refused(monkeypatch) -> None:
 
 def test_run_refuses_to_start_on_a_busy_address_unless_web_is_disabled(tmp_path) -> None:
     clip = shared_path("data", "exercise_videos", "squat_side_3.mp4")
-    with socket.socket() as taken, PrivateBroker() as broker:
+    with socket.socket() as taken, private_broker() as broker:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]

@@ -5,36 +5,16 @@ shows the banner, and the reset button sets the count to 0 through the command p
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import time
-from pathlib import Path
-
-import pytest
 
 from edge.bench.web import CHROMIUM_ARGS, PacedClip
-from edge.broker import PrivateBroker
 from edge.config import load_config
 from edge.sources import SourceError
-from tests.conftest import shared_path
-from tests.test_edge_loop import write_config
+from tests.conftest import private_broker, shared_path
+from tests.helpers import CHROMIUM, browser_or_skip, write_config
 
-CHROMIUM = Path("/usr/bin/chromium")
 TIMEOUT_MS = 120_000  # generous: the machine may be loaded
-
-
-def browser_or_skip():
-    """Playwright's sync API, or skip (a machine without chromium) / fail (CI must have it)."""
-    missing = None
-    try:
-        from playwright import sync_api
-    except ImportError:
-        missing = "playwright is not installed (the dev lock has it: make setup)"
-    if missing is None and not CHROMIUM.exists():
-        missing = f"{CHROMIUM} is absent (apt-get install chromium; .ci/run does it)"
-    if missing is not None:
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(missing)
-    return sync_api
 
 
 def frame_hash(page) -> str:
@@ -71,7 +51,7 @@ def test_kiosk_page_during_a_run(tmp_path, model_paths):
 
     from edge.app.loop import EdgeLoop
 
-    with PrivateBroker() as broker:
+    with private_broker() as broker:
         loop = EdgeLoop(load_config(write_config(tmp_path, clip, broker.port)), open_source=camera)
         assert loop.web is not None
         url = loop.web.url

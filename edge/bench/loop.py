@@ -19,9 +19,9 @@ import numpy as np
 
 from edge.app.loop import EdgeLoop
 from edge.app.stats import StageStats
-from edge.broker import PrivateBroker
 from edge.config import load_config
 from edge.paths import REPO, SHARED_DATA_DIR
+from training.devkit.broker import PrivateBroker
 
 CLIP = SHARED_DATA_DIR / "exercise_videos" / "goblet_squat_front_6.mp4"
 

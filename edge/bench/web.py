@@ -25,11 +25,11 @@ import numpy as np
 from edge.app.loop import EdgeLoop
 from edge.bench.loop import RecordingStats
 from edge.bench.report import write_report
-from edge.broker import PrivateBroker
 from edge.config import Config, load_config
 from edge.paths import REPO, SHARED_DATA_DIR
 from edge.sources import SourceError, open_source
 from edge.sources.frame import Frame
+from training.devkit.broker import PrivateBroker
 
 CLIP = SHARED_DATA_DIR / "exercise_videos" / "goblet_squat_front_6.mp4"
 CHROMIUM = "/usr/bin/chromium"

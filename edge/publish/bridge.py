@@ -35,7 +35,7 @@ from pathlib import Path
 from edge.config import Secret, split_host_port
 from edge.errors import UsageError
 from edge.publish.homeassistant import DISCOVERY_PREFIX, ha_id
-from edge.publish.topics import IN_TOPICS, OUT_TOPICS, Topics
+from edge.publish.topics import BRIDGE, IN_TOPICS, OUT_TOPICS, Topics
 
 BRIDGE_PASSWORD_ENV = "DANCEPOSE_BRIDGE_PASSWORD"
 BRIDGE_PASSWORD = Secret(BRIDGE_PASSWORD_ENV, "--password-file", "password")
@@ -114,7 +114,7 @@ def bridge_config(topics: Topics, central: Central, generated_by: str = "") -> s
         "restart_timeout 5 120",
         "keepalive_interval 60",
         "notifications true",
-        f"notification_topic {topics.bridge}",
+        f"notification_topic {topics.topic(BRIDGE)}",
     ]
     lines += [f"topic {topics.topic(suffix)} out {QOS}" for suffix in OUT_TOPICS]
     lines.append(f"topic {DISCOVERY_PREFIX}/+/{node}/+/config out {QOS}")

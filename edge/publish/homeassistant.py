@@ -160,7 +160,7 @@ def discovery_configs(
     if "sw_version" in origin:
         device["sw_version"] = origin["sw_version"]
     availability = [{
-        "topic": topics.status, "value_template": AVAILABLE,
+        "topic": topics.topic(STATUS), "value_template": AVAILABLE,
         "payload_available": "online", "payload_not_available": "offline",
     }]  # fmt: skip
     configs: dict[str, dict[str, Any]] = {}

@@ -52,6 +52,7 @@ from edge.publish.commands import Command, CommandError, parse_command
 from edge.publish.queue import EventQueue
 from edge.publish.settings import MqttSettings
 from edge.publish.topics import (
+    CMD,
     CMD_RESULT,
     EVENT_TOPICS,
     RETAINED_EVENTS,
@@ -260,7 +261,7 @@ class MqttPublisher:
         self._closing = True
         if self._connected.is_set():
             info = self._client.publish(
-                self.topics.status, encode(status_payload("offline")), qos=1, retain=True
+                self.topics.topic(STATUS), encode(status_payload("offline")), qos=1, retain=True
             )
             try:
                 info.wait_for_publish(timeout_s)
@@ -312,13 +313,13 @@ class MqttPublisher:
         client.on_disconnect = self._guard(self._on_disconnect)
         client.on_publish = self._guard(self._on_publish)
         client.on_subscribe = self._guard(self._on_subscribe)
-        client.message_callback_add(self.topics.cmd, self._guard(self._on_cmd_message))
+        client.message_callback_add(self.topics.topic(CMD), self._guard(self._on_cmd_message))
         return client
 
     def _set_will(self, client: mqtt.Client) -> None:
         # The broker sends the will verbatim, so its "time" is when that connection opened.
         will = encode(status_payload("offline"))
-        client.will_set(self.topics.status, will, qos=1, retain=True)
+        client.will_set(self.topics.topic(STATUS), will, qos=1, retain=True)
 
     def _first_connect(self) -> None:
         """One blocking attempt, so that a failure is logged with its reason (paho's own
@@ -410,7 +411,7 @@ class MqttPublisher:
             self._send(topic, payload, 1, True, None)
         # retainAsPublished: a retained command keeps its flag even when it arrives live.
         options = SubscribeOptions(qos=1, retainAsPublished=True)
-        _, self._sub_mid = client.subscribe(self.topics.cmd, options=options)
+        _, self._sub_mid = client.subscribe(self.topics.topic(CMD), options=options)
 
     def _on_subscribe(
         self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: list[Any], properties: Any
@@ -420,7 +421,7 @@ class MqttPublisher:
         if any(code.is_failure for code in reason_codes):
             log.warning(
                 "MQTT broker refused the subscription to %s; commands will not arrive",
-                self.topics.cmd,
+                self.topics.topic(CMD),
             )
         if self._states_stale:
             self._states_stale = False
@@ -457,7 +458,7 @@ class MqttPublisher:
     def _publish_status(self) -> None:
         with self._lock:
             state, fault = self._status
-        self._send(self.topics.status, encode(status_payload(state, fault)), 1, True, None)
+        self._send(self.topics.topic(STATUS), encode(status_payload(state, fault)), 1, True, None)
 
     def _publish_states(self) -> None:
         """Status and every state topic's newest payload (on connect)."""

@@ -47,6 +47,17 @@ STATE_TOPICS = (STATUS, CURRENT)
 # What the device publishes, and what it takes (for a bridge's topic lines).
 OUT_TOPICS = (*STATE_TOPICS, *EVENT_TOPICS)
 IN_TOPICS = (CMD,)
+# The JSON Schema of each topic's payloads, in docs/schemas/ (the bridge's "1" / "0" has none).
+SCHEMA_FILES = {
+    STATUS: "status.schema.json",
+    REP: "rep.schema.json",
+    STATE: "state.schema.json",
+    DANCE: "dance.schema.json",
+    STATS: "stats.schema.json",
+    CURRENT: "current.schema.json",
+    CMD: "cmd.schema.json",
+    CMD_RESULT: "cmd_result.schema.json",
+}
 
 STATUS_STATES = ("online", "fault", "offline")
 LATENCY_STAGES = ("capture", "pose", "count", "dance", "publish", "total")
@@ -83,42 +94,6 @@ class Topics:
         if suffix not in (*OUT_TOPICS, *IN_TOPICS, BRIDGE):
             raise ValueError(f"unknown topic suffix {suffix!r}")
         return f"{self.root}/{suffix}"
-
-    @property
-    def status(self) -> str:
-        return self.topic(STATUS)
-
-    @property
-    def rep(self) -> str:
-        return self.topic(REP)
-
-    @property
-    def state(self) -> str:
-        return self.topic(STATE)
-
-    @property
-    def dance(self) -> str:
-        return self.topic(DANCE)
-
-    @property
-    def stats(self) -> str:
-        return self.topic(STATS)
-
-    @property
-    def current(self) -> str:
-        return self.topic(CURRENT)
-
-    @property
-    def bridge(self) -> str:
-        return self.topic(BRIDGE)
-
-    @property
-    def cmd(self) -> str:
-        return self.topic(CMD)
-
-    @property
-    def cmd_result(self) -> str:
-        return self.topic(CMD_RESULT)
 
 
 class StatusPayload(TypedDict):

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
-from edge.broker import PrivateBroker
 from edge.config import load_config
+from training.devkit.broker import PrivateBroker
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / "firmware_config" / "demo.toml"
 SAMPLE_CLIP = REPO.parent / "shared" / "data" / "exercise_videos" / "squat_side_3.mp4"
 

@@ -1,7 +1,7 @@
 """`make pi-check`: the Pi path, checked on every change, in an arm64 Debian chroot.
 
 The README's Pi install, step by step, in a bookworm arm64 chroot under qemu
-(edge.bench.pi_chroot): a venv with exactly edge/requirements.txt, the project, the model
+(training.devkit.pi_chroot): a venv with exactly edge/requirements.txt, the project, the model
 files (copied in from `make models`; pip is told there is no index, so nothing downloads),
 `dancepose check-config firmware_config/dancepose.toml`; then `dancepose pose` and
 `dancepose count` on a real clip cut to 60 frames (emulation takes seconds per frame),
@@ -29,13 +29,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.bench import pi_chroot
 from edge.bench.agreement import compare, errors_pct_torso
-from edge.bench.pi_chroot import VENV, Chroot, PiChrootError, Step
 from edge.bench.report import write_report
 from edge.errors import UserError
 from edge.keypoints_io import load_npz
 from edge.pose.model_files import DEFAULT_MODEL_DIR, LANDMARK_NAME
+from training.devkit import pi_chroot
+from training.devkit.pi_chroot import VENV, Chroot, PiChrootError, Step
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CLIP = REPO.parent / "shared" / "data" / "exercise_videos" / "squat_side_3.mp4"
@@ -242,7 +242,7 @@ def run_arm64(args: argparse.Namespace, clip: Path, lock_name: str) -> tuple[lis
     count = run(DANCEPOSE, "count", f"{WORK}/arm64.npz", "--exercise", args.exercise, "--json")
     outputs["count"] = json.loads(count)
     outputs["probe"] = json.loads(
-        run(PY, "-m", "edge.bench.pi_check", "--probe", f"{WORK}/clip.mkv")
+        run(PY, "-m", "training.devkit.pi_check", "--probe", f"{WORK}/clip.mkv")
     )
     outputs["landmarks"] = load_npz(work / "arm64.npz").landmarks
     return run.steps, outputs
@@ -400,7 +400,7 @@ def pose_seconds(f: dict) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m edge.bench.pi_check",
+        prog="python -m training.devkit.pi_check",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,0 +1,84 @@
+"""Helpers that several test modules share (fixtures and the MQTT harness: conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edge.publish import topics as tp
+from edge.publish.publisher import MqttPublisher
+from edge.publish.queue import EventQueue
+from edge.publish.settings import MqttSettings
+from training.devkit.broker import HOST
+
+# The installed packs a device is told about in the MQTT tests.
+PACKS = ["lunge", "pushup", "squat"]
+# The device of `dancepose run` in the end-to-end tests (write_config).
+DEVICE = "kiosk-test"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def make_publisher(
+    port: int, folder: Path, device_id: str = "dev1", **kwargs: Any
+) -> MqttPublisher:
+    """A started publisher to the loopback broker on port, its queue in folder."""
+    settings = MqttSettings(device_id=device_id, host=HOST, port=port, keepalive=10)
+    publisher = MqttPublisher(settings, EventQueue(folder / "events.sqlite"), **kwargs)
+    publisher.start()
+    return publisher
+
+
+def current_state(**changes: Any) -> tp.CurrentPayload:
+    """A current-state payload: a fresh run's, with `changes`."""
+    values: dict[str, Any] = dict(
+        t_s=None, session_id="s1", mode="count", selected_exercise="auto", exercise=None,
+        count=0, partial_count=0, phase=None, genre=None, genre_name=None, fault=None,
+        last_rep_time=None,
+    )  # fmt: skip
+    return tp.current_payload(**{**values, **changes})
+
+
+def write_config(
+    tmp_path: Path, clip: Path, port: int, loop: bool = False, exercise: str = "squat",
+    discovery: bool = False,
+) -> Path:  # fmt: skip
+    """kiosk.toml for `dancepose run` on a clip against the loopback broker on port."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        f'device_id = "{DEVICE}"\n'
+        f'[source]\nkind = "file"\npath = "{clip}"\nloop = {str(loop).lower()}\n'
+        f'[mode]\nmode = "count"\nexercise = "{exercise}"\n'
+        f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\nkeepalive = 5\n'
+        f"homeassistant_discovery = {str(discovery).lower()}\n"
+        f'[stats]\ninterval_s = 1.0\n[queue]\npath = "{tmp_path / "events.sqlite"}"\n'
+        '[web]\nlisten = "127.0.0.1:0"\n'  # the kiosk page on a free port: runs may overlap
+    )
+    return config
+
+
+def browser_or_skip():
+    """Playwright's sync API, or skip (a machine without chromium) / fail (CI must have it)."""
+    missing = None
+    try:
+        from playwright import sync_api
+    except ImportError:
+        missing = "playwright is not installed (the dev lock has it: make setup)"
+    if missing is None and not CHROMIUM.exists():
+        missing = f"{CHROMIUM} is absent (apt-get install chromium; .ci/run does it)"
+    if missing is not None:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(missing)
+    return sync_api
+
+
+def assert_one_clear_line(result: subprocess.CompletedProcess, *needles: str) -> None:
+    """A refusal: exit status 2, no traceback, one error line holding every needle."""
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    error_lines = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(error_lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in error_lines[0], error_lines[0]
