@@ -7,14 +7,13 @@ Every clip of ../shared/data/exercise_videos/labels.csv whose exercise has a pac
 
 from __future__ import annotations
 
-from edge.bench.counting import LABELS, labelled_clips, score_clips
+from edge.bench.counting import labelled_clips, score_clips
 from edge.counting.pack import installed_packs
 from tests.conftest import shared_path
 
 
 def test_rep_counts_on_the_real_clips_meet_the_bar(clip_track):
-    labels = shared_path("data", "exercise_videos", "labels.csv")
-    assert labels == LABELS
+    shared_path("data", "exercise_videos", "labels.csv")  # skip (CI: fail) without the clips
     with_pack = [r for r in labelled_clips() if r["exercise"] in installed_packs()]
     scores = score_clips(track_of=clip_track)
     table = "\n".join(f"{s.clip}: true {s.true_reps}, counted {s.counted}" for s in scores)

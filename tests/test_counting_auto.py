@@ -49,25 +49,33 @@ standings = st.dictionaries(
 )
 
 
-def most_decisive(table: dict[str, Standing], min_reps: int) -> float:
-    return max(s.decisiveness for s in table.values() if s.reps >= min_reps)
-
-
 @given(standings, st.booleans())
 def test_the_choice_always_has_the_evidence(table, finished):
     chosen = choose_exercise(table, finished)
-    most = max((s.reps for s in table.values()), default=0)
-    if chosen is None:
-        assert most == 0 or not finished
-        return
-    picked = table[chosen]
-    if finished:
-        assert picked.decisiveness == most_decisive(table, min(LOCK_REPS, most))
-        return
-    assert picked.reps >= LOCK_REPS
-    assert picked.decisiveness == most_decisive(table, 1) or (
-        most >= FORCE_REPS and picked.decisiveness == most_decisive(table, LOCK_REPS)
-    )
+    reps = {name: s.reps for name, s in table.items()}
+    if finished:  # a clip that is over names a pack exactly when some pack counted a rep
+        assert (chosen is None) == (max(reps.values(), default=0) == 0)
+    elif chosen is not None:  # live, a pack is named only once it has LOCK_REPS
+        assert reps[chosen] >= LOCK_REPS
+    # packs without a rep are never chosen and change nothing
+    counted = {name: s for name, s in table.items() if s.reps > 0}
+    assert choose_exercise(counted, finished) == chosen
+
+
+@given(standings)
+def test_a_live_choice_is_the_one_the_finished_clip_makes(table):
+    """One rule, live and offline: what the kiosk settles on, `count` names too."""
+    chosen = choose_exercise(table)
+    if chosen is not None:
+        assert choose_exercise(table, finished=True) == chosen
+
+
+@given(standings, st.booleans())
+def test_another_rep_of_the_chosen_pack_keeps_it(table, finished):
+    chosen = choose_exercise(table, finished)
+    if chosen is not None:
+        more = {**table, chosen: Standing(table[chosen].reps + 1, table[chosen].decisiveness)}
+        assert choose_exercise(more, finished) == chosen
 
 
 def test_count_auto_names_the_exercise_of_every_labelled_clip(clip_track):

@@ -4,16 +4,19 @@ sd_notify datagrams reach a real socket in systemd's format."""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import subprocess
 import tempfile
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from edge import watchdog
+from edge.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]
 UNIT = REPO / "systemd" / "dancepose.service"
@@ -52,34 +55,57 @@ def one(unit: dict[str, dict[str, list[str]]], section: str, key: str) -> str:
     return values[-1]
 
 
-REQUIRED_SERVICE = {
-    "Type": "notify",
-    "NotifyAccess": "main",
-    "WatchdogSec": "30",
-    "Restart": "on-failure",
-    "RestartSec": "5",
-    "ExecStart": "/opt/dancepose/.venv/bin/dancepose run --config /etc/dancepose/dancepose.toml",
-    "User": "dancepose",
-    "Group": "dancepose",
-    "SupplementaryGroups": "video",
-    "StateDirectory": "dancepose",
-    "EnvironmentFile": "-/etc/dancepose/env",
-    "NoNewPrivileges": "yes",
-    "ProtectSystem": "strict",
-    "ProtectHome": "yes",
-    "PrivateTmp": "yes",
-    "ProtectKernelTunables": "yes",
-    "ProtectControlGroups": "yes",
-    "LockPersonality": "yes",
-    "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6 AF_NETLINK",
-}
+def test_the_unit_runs_what_the_pi_install_installs(unit) -> None:
+    """ExecStart is the console script of the README's venv, with the config file where the
+    README installs it; the account is the README's, in the camera's group."""
+    program, command, flag, config = shlex.split(one(unit, "Service", "ExecStart"))
+    readme = (REPO / "README.md").read_text()
+    app = program.removesuffix("/.venv/bin/dancepose")
+    assert app != program and f"git clone <this repo> {app}" in readme
+    assert "dancepose" in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert (command, flag) == ("run", "--config")
+    assert f"install -D -m 644 firmware_config/dancepose.toml {config}" in readme
+    user = one(unit, "Service", "User")
+    assert one(unit, "Service", "Group") == user
+    groups = one(unit, "Service", "SupplementaryGroups")
+    assert f"useradd --system --home {app} --groups {groups} {user}" in readme
 
 
-@pytest.mark.parametrize(("key", "expected"), sorted(REQUIRED_SERVICE.items()))
-def test_unit_has_required_setting(
-    unit: dict[str, dict[str, list[str]]], key: str, expected: str
+def test_the_unit_and_the_program_agree_on_sd_notify(unit) -> None:
+    """Type=notify: the program says READY itself (edge.watchdog, from its main process),
+    and pings the watchdog well within WatchdogSec."""
+    assert one(unit, "Service", "Type") == "notify"
+    assert one(unit, "Service", "NotifyAccess") == "main"
+    limit = float(one(unit, "Service", "WatchdogSec"))
+    usec = str(int(limit * 1_000_000))
+    assert 0 < watchdog.watchdog_interval_s({"WATCHDOG_USEC": usec}) < limit
+    assert one(unit, "Service", "Restart") in ("on-failure", "always")  # a hang restarts it
+
+
+def test_the_queue_goes_where_the_unit_lets_the_program_write(
+    unit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert one(unit, "Service", key) == expected
+    """ProtectSystem=strict leaves the StateDirectory writable (systemd names it in
+    $STATE_DIRECTORY): the shipped config's queue lands in it."""
+    assert one(unit, "Service", "ProtectSystem") == "strict"
+    state = Path("/var/lib") / one(unit, "Service", "StateDirectory")
+    monkeypatch.setenv("STATE_DIRECTORY", str(state))
+    config = load_config(REPO / "firmware_config" / "dancepose.toml", check_paths=False)
+    assert config.queue.path.parent == state
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["NoNewPrivileges", "ProtectHome", "PrivateTmp", "ProtectKernelTunables",
+     "ProtectControlGroups", "LockPersonality"],
+)  # fmt: skip
+def test_unit_hardening_is_on(unit, key: str) -> None:
+    assert one(unit, "Service", key) == "yes"
+
+
+def test_unit_allows_the_sockets_the_program_opens(unit) -> None:
+    families = set(one(unit, "Service", "RestrictAddressFamilies").split())
+    assert {"AF_UNIX", "AF_INET", "AF_INET6"} <= families  # sd_notify; MQTT and the page
 
 
 def test_unit_allows_only_the_camera_devices(unit: dict[str, dict[str, list[str]]]) -> None:
