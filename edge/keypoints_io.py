@@ -2,8 +2,8 @@
 
 Formats: our npz (what `dancepose pose` writes), MediaPipe's pose-classification CSV,
 COCO-17 arrays (AIST++), and OpenPose BODY_25 JSON. Whatever comes in leaves as a
-`KeypointTrack` in the BlazePose-33 layout (edge.skeleton), so every consumer reads one
-shape: joints a format lacks are NaN.
+`KeypointTrack` (edge/pose/result.py, importable from here too) in the BlazePose-33 layout
+(edge.skeleton), so every consumer reads one shape: joints a format lacks are NaN.
 """
 
 from __future__ import annotations
@@ -12,73 +12,19 @@ import csv
 import json
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from edge.errors import UserError
-from edge.pose.result import PoseResult
-from edge.skeleton import to_blazepose
+from edge.pose.result import KeypointTrack
+from edge.skeleton import NUM_LANDMARKS, to_blazepose
 
-NUM_JOINTS = 33
 NPZ_KEYS = ("landmarks", "world", "present", "fps", "width", "height")
 
 
 class KeypointFileError(UserError, ValueError):
     """A keypoint file is missing, malformed or of an unknown kind; says which and why."""
-
-
-@dataclass(frozen=True)
-class KeypointTrack:
-    """One person's keypoints over a clip.
-
-    landmarks (T, 33, 4): x, y, z in pixels, visibility; NaN rows where nobody was found.
-    world (T, 33, 3): metres (NaN when the source has no world landmarks).
-    present (T,): whether a person was found on that frame.
-    The shapes are checked here, so every producer (pose run, file, converter) is held to
-    the same contract and a consumer never has to re-check them.
-    """
-
-    landmarks: np.ndarray
-    world: np.ndarray
-    present: np.ndarray
-    fps: float
-    width: int
-    height: int
-    source: str = ""
-    backend: str = ""
-
-    def __post_init__(self) -> None:
-        frames = self.landmarks.shape[0] if self.landmarks.ndim == 3 else -1
-        if self.landmarks.shape != (frames, NUM_JOINTS, 4):
-            raise ValueError(f"landmarks must be (T, 33, 4), got {self.landmarks.shape}")
-        if self.world.shape != (frames, NUM_JOINTS, 3) or self.present.shape != (frames,):
-            raise ValueError(
-                f"world {self.world.shape} / present {self.present.shape} do not match "
-                f"{frames} frames of landmarks"
-            )
-
-    @property
-    def num_frames(self) -> int:
-        return int(self.landmarks.shape[0])
-
-    @property
-    def times_s(self) -> np.ndarray:
-        return np.arange(self.num_frames) / self.fps
-
-    @classmethod
-    def from_results(
-        cls, results: Sequence[PoseResult | None], fps: float, width: int, height: int,
-        source: str = "", backend: str = "",
-    ) -> KeypointTrack:  # fmt: skip
-        landmarks = np.full((len(results), NUM_JOINTS, 4), np.nan, np.float32)
-        world = np.full((len(results), NUM_JOINTS, 3), np.nan, np.float32)
-        for i, result in enumerate(results):
-            if result is not None:
-                landmarks[i], world[i] = result.landmarks, result.world
-        present = np.array([r is not None for r in results], dtype=bool)
-        return cls(landmarks, world, present, float(fps), int(width), int(height), source, backend)
 
 
 def save_npz(track: KeypointTrack, path: Path) -> None:
@@ -151,9 +97,9 @@ def read_pose_csv(path: Path) -> tuple[list[str], np.ndarray]:
                 if not row:
                     continue
                 where = f"pose CSV {path} line {line_number}"
-                if len(row) != 1 + NUM_JOINTS * 3:
+                if len(row) != 1 + NUM_LANDMARKS * 3:
                     raise KeypointFileError(
-                        f"{where}: {len(row)} columns, expected {1 + NUM_JOINTS * 3} "
+                        f"{where}: {len(row)} columns, expected {1 + NUM_LANDMARKS * 3} "
                         "(name, then x, y, z for 33 landmarks)"
                     )
                 try:
@@ -163,13 +109,13 @@ def read_pose_csv(path: Path) -> tuple[list[str], np.ndarray]:
                 names.append(row[0])
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise KeypointFileError(f"pose CSV {path}: cannot read it ({exc})") from exc
-    points = np.array(rows, np.float32).reshape(-1, NUM_JOINTS, 3)
+    points = np.array(rows, np.float32).reshape(-1, NUM_LANDMARKS, 3)
     return names, points
 
 
 def write_pose_csv(path: Path, names: Sequence[str], landmarks: np.ndarray) -> None:
     """Write (N, 33, 3|4) landmarks in the MediaPipe CSV layout (visibility dropped)."""
-    if landmarks.ndim != 3 or landmarks.shape[1] != NUM_JOINTS or landmarks.shape[2] < 3:
+    if landmarks.ndim != 3 or landmarks.shape[1] != NUM_LANDMARKS or landmarks.shape[2] < 3:
         raise ValueError(f"landmarks must be (N, 33, 3 or 4), got {landmarks.shape}")
     if len(names) != len(landmarks):
         raise ValueError(f"{len(names)} names for {len(landmarks)} poses")
@@ -184,7 +130,7 @@ def _track_2d(
 ) -> KeypointTrack:
     """A track from 2D keypoints: present where any joint was seen; no world landmarks."""
     present = ~np.isnan(landmarks[..., 0]).all(axis=1)
-    world = np.full((len(landmarks), NUM_JOINTS, 3), np.nan, np.float32)
+    world = np.full((len(landmarks), NUM_LANDMARKS, 3), np.nan, np.float32)
     return KeypointTrack(landmarks, world, present, float(fps), int(width), int(height), source)
 
 

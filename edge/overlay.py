@@ -16,11 +16,10 @@ import numpy as np
 
 from edge.errors import UsageError
 from edge.keypoints_io import KeypointTrack
-from edge.skeleton import BONES, JOINT
+from edge.skeleton import BONES, JOINT, MIN_VISIBILITY
 from edge.sources import open_source
 from edge.stderr_filter import dropping_lines
 
-MIN_VISIBILITY = 0.5
 BONE_COLOR = (80, 220, 80)  # BGR
 JOINT_COLOR = (40, 40, 240)
 TEXT_COLOR = (255, 255, 255)

@@ -1,12 +1,15 @@
-"""Joint names and the one mapping between skeleton layouts.
+"""The skeleton's facts, declared here only: joint names, the body joints, midpoints, the
+visibility a joint needs to count as seen, bones, and the mapping between skeleton layouts.
 
-Everything downstream (embedding, dance features, overlays) works on the BlazePose-33
-layout. COCO-17 (AIST++) and OpenPose BODY_25 keypoints are mapped into that layout with
-NaN for the joints they lack, so a feature defined on the joints all three share gives
-the same numbers whichever model produced the keypoints.
+Everything downstream (embedding, dance features, counting, overlays) works on the
+BlazePose-33 layout. COCO-17 (AIST++) and OpenPose BODY_25 keypoints are mapped into that
+layout with NaN for the joints they lack, so a feature defined on the joints all three share
+gives the same numbers whichever model produced the keypoints.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -44,15 +47,25 @@ LAYOUTS: dict[str, tuple[str, ...]] = {
 }
 
 JOINT = {name: i for i, name in enumerate(BLAZEPOSE_33)}
+NUM_LANDMARKS = len(BLAZEPOSE_33)  # 33: every track, result and file holds this many
 
-# The joints every layout has: features built on these alone agree across models.
-COMMON_JOINTS: tuple[str, ...] = COCO_17
-
-# Left/right swap of the 33 landmarks, for mirrored poses.
-MIRROR_33: tuple[int, ...] = tuple(
-    JOINT[n.replace("left", "@").replace("right", "left").replace("@", "right")]
-    for n in BLAZEPOSE_33
+# The body's joint families, each a left and a right joint: the 12 body joints, family by
+# family, left first. Counting (embedding, pose vector, visibility check) uses these only.
+BODY_FAMILIES: tuple[str, ...] = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+BODY_JOINTS: tuple[str, ...] = tuple(
+    f"{side}_{family}" for family in BODY_FAMILIES for side in ("left", "right")
 )
+BODY_INDEX = np.array([JOINT[name] for name in BODY_JOINTS])  # their landmark indices
+
+# Derived joints: the mean of two landmarks (OpenPose has them; BlazePose does not).
+MIDPOINTS: dict[str, tuple[str, str]] = {
+    "neck": ("left_shoulder", "right_shoulder"),
+    "mid_hip": ("left_hip", "right_hip"),
+}
+
+# A landmark is taken as seen when its visibility is at least this (MediaPipe's own cut-off
+# for drawing a landmark).
+MIN_VISIBILITY = 0.5
 
 # Bones drawn on overlays (BlazePose topology, body only).
 BONES: tuple[tuple[str, str], ...] = (
@@ -84,18 +97,20 @@ def to_blazepose(points: np.ndarray, layout: str) -> np.ndarray:
     return out
 
 
-def midpoint(landmarks: np.ndarray, a: str, b: str) -> np.ndarray:
-    """Mean of two named joints over the last-but-one axis (works on (33, C) and (T, 33, C))."""
+def midpoint(landmarks: Any, a: str, b: str) -> Any:
+    """Mean of two named joints over the last-but-one axis (works on (33, C) and (T, 33, C),
+    numpy or TensorFlow's numpy arrays alike)."""
     return (landmarks[..., JOINT[a], :] + landmarks[..., JOINT[b], :]) / 2.0
 
 
 def mid_hip(landmarks: np.ndarray) -> np.ndarray:
-    return midpoint(landmarks, "left_hip", "right_hip")
+    """The hip centre (OpenPose's mid_hip)."""
+    return midpoint(landmarks, *MIDPOINTS["mid_hip"])
 
 
 def neck(landmarks: np.ndarray) -> np.ndarray:
     """OpenPose's neck is the shoulder midpoint; BlazePose has none, so derive it."""
-    return midpoint(landmarks, "left_shoulder", "right_shoulder")
+    return midpoint(landmarks, *MIDPOINTS["neck"])
 
 
 def torso_length(landmarks: np.ndarray) -> np.ndarray:

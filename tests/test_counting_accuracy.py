@@ -1,4 +1,4 @@
-"""Issue 4's bar, end to end on the real labelled clips: video -> LiteRT BlazePose -> the
+"""The packs' accuracy bar, end to end on the real labelled clips: video -> LiteRT BlazePose -> the
 committed TFLite pack -> smoother -> counter, inside each clip's labelled span.
 
 Every clip of ../shared/data/exercise_videos/labels.csv whose exercise has a pack counts;

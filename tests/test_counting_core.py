@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from edge.counting.counter import RepCounter, Step
 from edge.counting.knn import KnnPoseClassifier
 from edge.counting.smoothing import EmaSmoother, seconds_from_frames
-from edge.features.embedding import EMBEDDING_PAIRS, SIZE_JOINTS, PoseEmbedder, mirror
-from edge.skeleton import BODY_25, COCO_17, JOINT, to_blazepose
+from edge.features.embedding import EMBEDDING_PAIRS, PoseEmbedder, mirror
+from edge.skeleton import BODY_25, BODY_JOINTS, COCO_17, JOINT, to_blazepose
 
 
 def random_pose(seed: int = 0) -> np.ndarray:
@@ -27,12 +27,12 @@ def random_pose(seed: int = 0) -> np.ndarray:
 
 
 def reference_embedding(pose: np.ndarray) -> np.ndarray:
-    """A literal, loop-by-name port of FullBodyPoseEmbedder (size over SIZE_JOINTS)."""
+    """A literal, loop-by-name port of FullBodyPoseEmbedder (size over BODY_JOINTS)."""
     pts = {name: pose[i, :3].astype(np.float64) for name, i in JOINT.items()}
     centre = (pts["left_hip"] + pts["right_hip"]) * 0.5
     pts = {k: v - centre for k, v in pts.items()}
     torso = np.linalg.norm(((pts["left_shoulder"] + pts["right_shoulder"]) * 0.5)[:2])
-    reach = max(np.linalg.norm(pts[n][:2]) for n in SIZE_JOINTS)
+    reach = max(np.linalg.norm(pts[n][:2]) for n in BODY_JOINTS)
     size = max(2.5 * torso, reach)
     pts = {k: v / size * 100 for k, v in pts.items()}
     pts["hips_centre"] = (pts["left_hip"] + pts["right_hip"]) * 0.5
@@ -46,7 +46,7 @@ def test_pairs_follow_the_reference():
     # hip->wrist is listed twice on purpose (double weight), as in the reference
     assert EMBEDDING_PAIRS.count(("left_hip", "left_wrist")) == 2
     assert EMBEDDING_PAIRS.count(("right_hip", "right_wrist")) == 2
-    assert len(SIZE_JOINTS) == 12
+    assert len(BODY_JOINTS) == 12
 
 
 def test_embedding_matches_a_literal_port():
@@ -151,7 +151,7 @@ def test_knn_classify_end_to_end_with_a_mirrored_sample():
     other = random_pose(8)
     samples = embedder(np.stack([mirror(pose)] * 12 + [other] * 12))
     knn = KnnPoseClassifier(samples, np.array([0] * 12 + [1] * 12), ["pose", "other"])
-    assert knn.classify(pose, embedder).tolist() == [10.0, 0.0]
+    assert knn.votes(*embedder.both(pose)).tolist() == [10.0, 0.0]
 
 
 def test_smoother_weights_are_exact():

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from edge.features import dance
 from edge.features.dance import (
+    DEFAULT_UNIT_S,
     SEGMENTS,
     StreamingFeatures,
     frame_features,
@@ -20,7 +21,7 @@ from edge.features.dance import (
     windows,
 )
 from edge.keypoints_io import from_coco17
-from edge.skeleton import BLAZEPOSE_33, BODY_25, COCO_17, JOINT, to_blazepose
+from edge.skeleton import BLAZEPOSE_33, BODY_25, COCO_17, JOINT, MIDPOINTS, to_blazepose
 from tests.conftest import shared_path
 
 
@@ -64,7 +65,7 @@ def test_segment_joints_exist_in_all_three_layouts():
     coco = to_blazepose(np.arange(17 * 2, dtype=np.float32).reshape(17, 2), "coco17")
     body = to_blazepose(np.arange(25 * 2, dtype=np.float32).reshape(25, 2), "body25")
     for end in {name for segment in SEGMENTS for name in segment}:
-        for joint in dance.DERIVED.get(end, (end,)):
+        for joint in MIDPOINTS.get(end, (end,)):
             assert joint in BLAZEPOSE_33 and joint in COCO_17 and joint in BODY_25, joint
             assert np.isfinite(coco[JOINT[joint]]).all() and np.isfinite(body[JOINT[joint]]).all()
 
@@ -222,7 +223,7 @@ def test_streaming_equals_batch_on_real_aistpp_keypoints(k):
 
 def test_reset_starts_a_fresh_stream():
     pose = random_pose(np.random.default_rng(8), 60)
-    features = StreamingFeatures(30, k=2)
+    features = StreamingFeatures(30, DEFAULT_UNIT_S, k=2)
     for frame in pose[:37]:
         features.push(frame)
     features.reset()

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from edge.errors import UsageError
+from edge.keypoints_cache import cache_path
 from edge.keypoints_io import load_npz
 from tests.conftest import shared_path
-from training.extract import cache_path, extract, find_videos, main
+from training.extract import extract, find_videos, main
 
 
 @pytest.fixture(scope="module")

@@ -30,13 +30,13 @@ from edge.counting.classifier import TfliteVotes
 from edge.counting.pack import DEFAULT_PACKS_DIR, installed_packs, load_pack
 from edge.dance.classifier import NONE, DanceClassifier
 from edge.dance.model import DEFAULT_DANCE_DIR
+from edge.keypoints_cache import cache_path
 from edge.keypoints_io import KeypointTrack, load_npz
 from edge.modes import AUTO
 from edge.paths import REPO, SHARED_DATA_DIR
 from training.dance.windows import hold_out, load_sequences
 from training.datasets.aistpp import Sequence
 from training.datasets.labelled_folder import extract_videos, load_negatives
-from training.extract import cache_path
 
 DATA = SHARED_DATA_DIR
 CACHE = REPO / "out" / "keypoints"  # training.extract's cache, as make dance-model fills it

@@ -28,10 +28,11 @@ from ai_edge_litert.interpreter import Interpreter
 from edge.counting.knn import KnnPoseClassifier
 from edge.counting.pack import PackSpec
 from edge.features.embedding import SCALE, EmbeddingOptions, embed, mirror, xyz
+from edge.skeleton import NUM_LANDMARKS
 
 QUANTIZATIONS = ("float32", "float16", "int8")
 MIN_AGREEMENT_PCT = 99.0
-SIGNATURE = [tf.TensorSpec([1, 33, 3], tf.float32, name="landmarks")]
+SIGNATURE = [tf.TensorSpec([1, NUM_LANDMARKS, 3], tf.float32, name="landmarks")]
 
 
 def _sample_embeddings(landmarks: np.ndarray, spec: PackSpec) -> np.ndarray:
@@ -177,10 +178,7 @@ def reference_votes(
     landmarks: np.ndarray, labels: np.ndarray, spec: PackSpec, queries: np.ndarray
 ) -> np.ndarray:
     """The numpy k-NN (what the edge's NumpyKnn computes) on every query pose."""
-    knn = KnnPoseClassifier(
-        _sample_embeddings(landmarks, spec), labels, spec.class_names,
-        spec.knn.top_n_by_max_distance, spec.knn.top_n_by_mean_distance, spec.knn.axes_weights,
-    )  # fmt: skip
+    knn = KnnPoseClassifier(_sample_embeddings(landmarks, spec), labels, spec.class_names, spec.knn)
     points = xyz(queries)
     direct, flipped = embed(points, spec.embedding), embed(mirror(points), spec.embedding)
     return np.array([knn.votes(d, f) for d, f in zip(direct, flipped, strict=True)])

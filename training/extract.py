@@ -5,9 +5,10 @@
 
 OpenPose took ~35 h for the AIST Dance DB's 210 videos (5.6 fps), and a dataset is extracted
 once and trained on many times: so this is built to be fast and to survive being stopped.
-Each worker process builds its estimator once. A video whose npz is in the cache and loads is
-skipped, so a killed run resumes; files are written to a temp name and renamed, so a half
-file is never taken for a finished one. A corrupt video is reported and the run goes on.
+Each worker process builds its estimator once (training/extract_worker.py). The cache is
+edge/keypoints_cache.py's: a video whose npz is there and loads is skipped, so a killed run
+resumes; a half-written file is never taken for a finished one. A corrupt video is reported
+and the run goes on.
 --stride N processes every Nth frame and divides the npz's fps by N, so times stay right.
 --ray runs the videos as tasks on a Ray cluster instead of local processes
 (training/extract_ray.py): the same cache, the same keypoints, only where the model runs.
@@ -16,30 +17,21 @@ file is never taken for a finished one. A corrupt video is reported and the run 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import multiprocessing
-import os
 import sys
 import time
-import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
-
 from edge.errors import UsageError, UserError
-from edge.keypoints_io import KeypointTrack, load_npz, save_npz
-from edge.pose.estimator import BACKENDS, PoseEstimator, create_estimator
-from edge.pose.track import track_from_video
+from edge.keypoints_cache import cache_path, load_cached, prepare, write_track
+from edge.pose.estimator import BACKENDS
 from edge.progress import Progress
 from training.datasets.video_folder import VIDEO_SUFFIXES
-
-_estimator: PoseEstimator | None = None  # one per worker process, built by _init_worker
-_init_error: str | None = None  # why it could not be built; every task reports it
-_built_for: tuple[str, int] | None = None  # (backend, threads) of _estimator
+from training.extract_worker import Outcome, init_worker, video_track
 
 
 @dataclass
@@ -57,17 +49,6 @@ class ExtractionReport:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
-def cache_path(video: Path, cache_dir: Path, stride: int = 1, backend: str = "litert") -> Path:
-    """<stem>-<hash of the absolute path>[-s<stride>][-<backend>].npz.
-
-    The hash keeps house/clip.mp4 and krump/clip.mp4 apart; a cache made with another stride
-    or backend is never silently reused.
-    """
-    digest = hashlib.sha1(str(Path(video).resolve()).encode()).hexdigest()[:10]
-    suffix = (f"-s{stride}" if stride != 1 else "") + (f"-{backend}" if backend != "litert" else "")
-    return Path(cache_dir) / f"{Path(video).stem}-{digest}{suffix}.npz"
-
-
 def find_videos(inputs: list[Path]) -> list[Path]:
     """Files as given, folders recursively (hidden skipped); a missing input fails up front."""
     videos: dict[Path, Path] = {}
@@ -83,52 +64,11 @@ def find_videos(inputs: list[Path]) -> list[Path]:
     return list(videos.values())
 
 
-def _init_worker(backend: str, threads: int) -> None:
-    """Build this worker's estimator once; cap OpenCV's threads so workers do not fight."""
-    global _estimator, _init_error, _built_for
-    if _built_for == (backend, threads):
-        return
-    cv2.setNumThreads(threads)
-    _built_for = (backend, threads)
-    try:
-        _estimator = create_estimator(backend, threads)
-    except Exception as exc:  # reported per video, instead of a bare BrokenProcessPool
-        _init_error = f"pose backend {backend!r} could not start: {exc}".splitlines()[0]
-
-
-def video_track(video: Path, stride: int) -> KeypointTrack:
-    """This worker's keypoints of one video (after _init_worker); resets the estimator."""
-    if _estimator is None:
-        raise RuntimeError(_init_error or "worker has no estimator")
-    return track_from_video(Path(video), _estimator, stride=stride)
-
-
-def write_track(track: KeypointTrack, target: Path) -> None:
-    """Into the cache: a temp file, then a rename, so a half file is never taken as done."""
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        save_npz(track, temporary)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def _extract_one(video: Path, target: Path, stride: int) -> int:
     """Keypoints of one video into `target`; returns frames processed."""
     track = video_track(video, stride)
     write_track(track, target)
     return track.num_frames
-
-
-def _is_cached(target: Path) -> bool:
-    """A cached file counts only if it loads: a truncated or foreign file is redone."""
-    try:
-        return target.is_file() and load_npz(target).num_frames > 0
-    except (UserError, OSError, ValueError, EOFError, zipfile.BadZipFile):  # load_npz lets
-        return False  # BadZipFile (a truncated archive) through
-
-
-Outcome = tuple[Path, int | BaseException]  # a video and its frames, or why it failed
 
 
 def extract(
@@ -143,12 +83,9 @@ def extract(
     if min(workers, threads_per_worker, stride) < 1:
         raise UsageError("workers, threads and stride must each be at least 1")
     start, report = time.perf_counter(), ExtractionReport()
-    cache_dir = Path(cache_dir)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    for stale in cache_dir.glob(".*.npz.*.tmp"):  # left by a killed run
-        stale.unlink(missing_ok=True)
+    cache_dir = prepare(cache_dir)
     targets = {Path(v): cache_path(Path(v), cache_dir, stride, backend) for v in videos}
-    todo = {video: target for video, target in targets.items() if not _is_cached(target)}
+    todo = {video: target for video, target in targets.items() if load_cached(target) is None}
     report.skipped = len(targets) - len(todo)
     if not todo:  # all cached: no pool, no model loading
         report.seconds = time.perf_counter() - start
@@ -193,7 +130,7 @@ def _pool_outcomes(
     """
     pool = ProcessPoolExecutor(
         max_workers=min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker, initargs=(backend, threads),
+        initializer=init_worker, initargs=(backend, threads),
     )  # fmt: skip
     try:
         futures = {pool.submit(_extract_one, v, target, stride): v for v, target in todo.items()}

@@ -5,13 +5,14 @@
 
 A task gets the video's bytes (through Ray's object store) and returns its KeypointTrack,
 so the nodes need no shared file system: only the videos' machine reads them and only the
-cache's machine writes it, by training.extract's own write_track (temp file, rename). The
-resumable cache, the longest-first order and the one-line failures are training.extract's;
-a task runs the same functions as a local worker (_init_worker, video_track), so the
-keypoints are the same. Every node needs this project and its training venv
-(`make train-setup`) and the pose models (`make models`), as a local worker does. Ray
-checks a token between the driver and the cluster: the one `ray start` wrote to
-~/.ray/auth_token, or RAY_AUTH_TOKEN, must be the same on this machine.
+cache's machine writes it, by the cache's own write_track (edge/keypoints_cache.py: temp
+file, rename). The resumable cache, the longest-first order and the one-line failures are
+training.extract's; a task runs the same functions as a local worker
+(training/extract_worker.py: init_worker, video_track), so the keypoints are the same.
+Every node needs this project and its training venv (`make train-setup`) and the pose
+models (`make models`), as a local worker does. Ray checks a token between the driver and
+the cluster: the one `ray start` wrote to ~/.ray/auth_token, or RAY_AUTH_TOKEN, must be the
+same on this machine.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from edge.errors import UsageError
-from edge.keypoints_io import KeypointTrack
-from training import extract
+from edge.keypoints_cache import write_track
+from edge.pose.result import KeypointTrack
+from training.extract_worker import Outcome, init_worker, video_track
 
 CONNECT_TIMEOUT_S = 5.0
 IN_FLIGHT_PER_SLOT = 2  # tasks queued per free slot: workers stay busy, the store stays small
@@ -33,16 +35,16 @@ IN_FLIGHT_PER_SLOT = 2  # tasks queued per free slot: workers stay busy, the sto
 def _keypoints(name: str, data: bytes, stride: int, backend: str, threads: int) -> KeypointTrack:
     """A Ray task: the video's bytes -> its track, named by its path on the driver.
 
-    The Ray worker process keeps its estimator between tasks (extract._init_worker).
+    The Ray worker process keeps its estimator between tasks (init_worker).
     """
     import dataclasses
 
-    extract._init_worker(backend, threads)
+    init_worker(backend, threads)
     with tempfile.TemporaryDirectory(prefix="dancepose-extract-") as folder:
         local = Path(folder) / Path(name).name  # the suffix tells OpenCV the container
         local.write_bytes(data)
         try:
-            track = extract.video_track(local, stride)
+            track = video_track(local, stride)
         except Exception as exc:  # name the driver's file, not this node's temp copy
             raise RuntimeError(str(exc).replace(str(local), name)) from None
     return dataclasses.replace(track, source=name)
@@ -83,7 +85,7 @@ def _check_reachable(address: str) -> None:
 
 def ray_outcomes(
     todo: dict[Path, Path], threads: int, stride: int, backend: str, address: str
-) -> Iterator[extract.Outcome]:
+) -> Iterator[Outcome]:
     """(video, frames or the exception) as each task finishes; each track into the cache."""
     try:
         import ray
@@ -120,7 +122,7 @@ def ray_outcomes(
             except ray.exceptions.RayError as exc:  # a lost worker or node
                 yield video, exc
                 continue
-            extract.write_track(track, todo[video])
+            write_track(track, todo[video])
             yield video, track.num_frames
     finally:
         for ref in running:  # Ctrl-C or an error: nothing more runs for this job

@@ -25,9 +25,10 @@ import numpy as np
 
 from edge.counting.pack import DEFAULT_PACKS_DIR, PackSpec, write_pack
 from edge.errors import UsageError, UserError
-from edge.features.embedding import FAMILIES, EmbeddingOptions
+from edge.features.embedding import EmbeddingOptions
 from edge.keypoints_io import read_pose_csv, write_pose_csv
 from edge.paths import REPO, SHARED_DATA_DIR
+from edge.skeleton import BODY_FAMILIES, NUM_LANDMARKS
 
 RECIPES = Path(__file__).with_name("pack_recipes.toml")
 DEFAULT_SAMPLES = SHARED_DATA_DIR / "pose_samples"
@@ -160,7 +161,7 @@ def landmarks_of_images(folder: Path) -> tuple[list[str], np.ndarray]:
             continue
         names.append(path.name)
         poses.append(result.landmarks[:, :3])
-    return names, np.array(poses, np.float32).reshape(-1, 33, 3)
+    return names, np.array(poses, np.float32).reshape(-1, NUM_LANDMARKS, 3)
 
 
 def _seconds(text: str) -> float:
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     from_video.add_argument("name")
     from_video.add_argument("video", type=Path)
     from_video.add_argument(
-        "--joints", nargs="+", default=list(FAMILIES), choices=FAMILIES,
+        "--joints", nargs="+", default=list(BODY_FAMILIES), choices=BODY_FAMILIES,
         help="joint families the exercise moves and the camera sees (default: all)",
     )  # fmt: skip
     from_video.add_argument("--upright", action="store_true", help="rotate the torso upright")

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.features.embedding import SIZE_INDEX, EmbeddingOptions, PoseEmbedder
-from edge.skeleton import JOINT, mid_hip, neck, torso_length
+from edge.features.embedding import EmbeddingOptions, PoseEmbedder
+from edge.skeleton import BODY_INDEX, JOINT, MIN_VISIBILITY, mid_hip, neck, torso_length
 
 MIN_PERIOD_S, MAX_PERIOD_S = 0.6, 8.0  # shorter is jitter, longer is not a rep
 MAX_GAP_S = 0.5  # longer gaps (nobody, joints hidden) stay NaN rather than being invented
@@ -55,7 +55,7 @@ class VideoLabels:
 
 def usable_frames(landmarks: np.ndarray, options: EmbeddingOptions, min_vis: float) -> np.ndarray:
     """(T,) bool: every embedded joint located and one side's families visible enough."""
-    located = np.isfinite(landmarks[:, SIZE_INDEX, :2]).all(axis=(1, 2))
+    located = np.isfinite(landmarks[:, BODY_INDEX, :2]).all(axis=(1, 2))
     visibility = np.nan_to_num(landmarks[:, :, 3], nan=0.0)
     sides = [[JOINT[f"{side}_{f}"] for f in options.joints] for side in ("left", "right")]
     return located & np.stack([(visibility[:, s] >= min_vis).all(axis=1) for s in sides]).any(0)
@@ -169,7 +169,7 @@ def label_from_track(
     landmarks: np.ndarray,
     fps: float,
     options: EmbeddingOptions = DEFAULT_OPTIONS,
-    min_visibility: float = 0.5,
+    min_visibility: float = MIN_VISIBILITY,
     band: float = 0.25,
 ) -> VideoLabels:
     """Find the reps of one clip and label frames near their two extremes (module doc).

@@ -1,4 +1,4 @@
-"""How closely two pose backends agree on a clip: the figures issue 3 asks for.
+"""How closely two pose backends agree on a clip, the figures of docs/bench/pose.md.
 
 Median landmark distance as a fraction of torso length (shoulder-midpoint to
 hip-midpoint, from the reference), over frames where both found the person and joints
@@ -14,9 +14,7 @@ import numpy as np
 
 from edge.pose.estimator import PoseEstimator
 from edge.pose.track import track_from_video
-from edge.skeleton import torso_length
-
-MIN_VISIBILITY = 0.5
+from edge.skeleton import MIN_VISIBILITY, torso_length
 
 
 @dataclass(frozen=True)

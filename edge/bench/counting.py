@@ -5,7 +5,7 @@ Video -> LiteRT BlazePose -> a counter, for the 51 clips of edge/bench/benchmark
 on the exercise clips and the walk-in-and-out negative. Per clip: true, counted, error,
 seconds; overall MAE, OBO and exact share per method and per subset; the extra cost of
 `any` per frame; the delay from a rep's end to its event. Writes <out>.md and <out>.json.
-`--cache DIR` keeps each clip's keypoints between runs (the pose model is the slow part).
+`--cache DIR` keeps each clip's keypoints between runs (edge/keypoints_cache.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from edge.bench.report import write_report
 from edge.counting.clip import ClipCount, count_any, count_auto, count_track
 from edge.counting.pack import DEFAULT_PACKS_DIR, installed_packs, load_pack
 from edge.counting.periodic import HOP_S
-from edge.keypoints_io import KeypointTrack, load_npz, save_npz
+from edge.keypoints_cache import video_tracks
+from edge.keypoints_io import KeypointTrack
 from edge.paths import REPO, SHARED_DATA_DIR
 from edge.pose.track import track_from_video
 
@@ -89,26 +90,6 @@ def score_clips(
     return scores
 
 
-def cached(cache: Path | None, backend: str = "litert") -> Callable[[Path], KeypointTrack]:
-    """keypoints(), kept as <cache>/<clip stem>.npz when a cache folder is given (another
-    backend's in <cache>/<backend>/)."""
-    if cache is None:
-        return lambda video: keypoints(video, backend)
-    if backend != "litert":
-        cache = cache / backend
-
-    def track_of(video: Path) -> KeypointTrack:
-        path = cache / f"{video.parent.name}-{video.stem}.npz"
-        if path.is_file():
-            return load_npz(path)
-        track = keypoints(video, backend)
-        cache.mkdir(parents=True, exist_ok=True)
-        save_npz(track, path)
-        return track
-
-    return track_of
-
-
 @dataclass(frozen=True)
 class AnyScore:
     clip: BenchClip
@@ -170,12 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "counting")
     parser.add_argument("--cache", type=Path, help="keep clip keypoints here between runs")
     args = parser.parse_args(argv)
-    track_of = cached(args.cache)
+    track_of = video_tracks(args.cache)
     clips = all_clips()
     any_scores = score_any(clips, track_of)
     # the same counter on the reference estimator's keypoints: a counter fitted to one
     # estimator's jitter (the clips a user has are another's) falls apart here
-    other = score_any(clips, cached(args.cache, "mediapipe"))
+    other = score_any(clips, video_tracks(args.cache, "mediapipe"))
     other_subsets = _subsets(other)
     pack_scores = score_clips(track_of=track_of)
     packs = installed_packs()
@@ -259,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         "frames: another estimator's jitter, as on clips and cameras we do not have. A "
         "counter fitted to one estimator's keypoints falls apart there.",
         "",
-        "Acceptance (issue 10): exercise_videos + quva with a person MAE <= 0.10 and OBO >= 0.85; "
+        "Acceptance: exercise_videos + quva with a person MAE <= 0.10 and OBO >= 0.85; "
         "all 51 MAE <= 0.25. The yardstick, a whole-clip first-principal-component "
         "autocorrelation count: MAE 0.31, OBO 0.64 on clips like these.",
         "",

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.pose.estimator import create_estimator
+from edge.skeleton import NUM_LANDMARKS
 from edge.sources import open_source
 
 
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         source = open_source(str(clip))
         # Landmarks go straight into one array: keeping per-frame result objects would add
         # the harness's own memory to both backends' peaks and blur their ratio.
-        clip_landmarks = np.full((max(source.frame_count, 1), 33, 4), np.nan, np.float32)
+        clip_landmarks = np.full((max(source.frame_count, 1), NUM_LANDMARKS, 4), np.nan, np.float32)
         times = []
         for frame in source.frames():
             start = time.perf_counter()

@@ -41,11 +41,7 @@ class NumpyKnn:
         landmarks, labels = pack.load_samples()
         self._embedder = PoseEmbedder(pack.spec.embedding)
         embeddings = self._embedder(landmarks)
-        knn = pack.spec.knn
-        self._knn = KnnPoseClassifier(
-            embeddings, labels, pack.spec.class_names, knn.top_n_by_max_distance,
-            knn.top_n_by_mean_distance, knn.axes_weights,
-        )  # fmt: skip
+        self._knn = KnnPoseClassifier(embeddings, labels, pack.spec.class_names, pack.spec.knn)
 
     def votes(self, landmarks: np.ndarray) -> np.ndarray:
         return self._knn.votes(*self._embedder.both(landmarks))

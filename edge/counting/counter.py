@@ -26,6 +26,10 @@ import statistics
 from collections import deque
 from enum import Enum
 
+# The default thresholds on the smoothed votes of the down class (a pack may set its own):
+# of the reference's 10 nearest samples, more than 6 enter the pose, fewer than 4 leave it.
+ENTER_THRESHOLD = 6.0
+EXIT_THRESHOLD = 4.0
 TYPICAL_REPS = 5  # the typical rep: the median peak of this many latest counted reps
 SHORT_OF_TYPICAL = 1 / 3  # a peak below this share of the way enter -> typical is partial
 
@@ -40,7 +44,8 @@ class Step(Enum):
 
 class RepCounter:
     def __init__(
-        self, enter_threshold: float = 6.0, exit_threshold: float = 4.0, min_hold_s: float = 0.0,
+        self, enter_threshold: float = ENTER_THRESHOLD, exit_threshold: float = EXIT_THRESHOLD,
+        min_hold_s: float = 0.0,
         partial_threshold: float | None = None,
     ) -> None:  # fmt: skip
         if exit_threshold > enter_threshold:

@@ -8,10 +8,18 @@ pass ranks what is left. The smaller z weight reflects BlazePose's noisy depth.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from edge.features.embedding import PoseEmbedder
+
+@dataclass(frozen=True)
+class KnnParams:
+    """The k-NN's settings (a pack's "knn" table); the defaults are the reference's."""
+
+    top_n_by_max_distance: int = 30
+    top_n_by_mean_distance: int = 10
+    axes_weights: tuple[float, float, float] = (1.0, 1.0, 0.2)
 
 
 class KnnPoseClassifier:
@@ -22,9 +30,7 @@ class KnnPoseClassifier:
         sample_embeddings: np.ndarray,
         sample_labels: np.ndarray,
         class_names: Sequence[str],
-        top_n_by_max_distance: int = 30,
-        top_n_by_mean_distance: int = 10,
-        axes_weights: tuple[float, float, float] = (1.0, 1.0, 0.2),
+        params: KnnParams = KnnParams(),
     ) -> None:
         self.samples = np.asarray(sample_embeddings, dtype=np.float64)
         self.labels = np.asarray(sample_labels, dtype=np.int64)
@@ -38,9 +44,9 @@ class KnnPoseClassifier:
             self.class_names
         ):
             raise ValueError("sample labels must index class_names")
-        self.top_n_by_max_distance = top_n_by_max_distance
-        self.top_n_by_mean_distance = top_n_by_mean_distance
-        self.axes_weights = np.asarray(axes_weights, dtype=np.float64)
+        self.top_n_by_max_distance = params.top_n_by_max_distance
+        self.top_n_by_mean_distance = params.top_n_by_mean_distance
+        self.axes_weights = np.asarray(params.axes_weights, dtype=np.float64)
 
     def votes(self, embedding: np.ndarray, mirrored_embedding: np.ndarray) -> np.ndarray:
         """(n_classes,) vote counts among the final `top_n_by_mean_distance` samples."""
@@ -55,7 +61,3 @@ class KnnPoseClassifier:
         nearest = kept[np.argsort(mean_dist, kind="stable")[: self.top_n_by_mean_distance]]
         counts = np.bincount(self.labels[nearest], minlength=len(self.class_names))
         return counts.astype(np.float64)
-
-    def classify(self, landmarks: np.ndarray, embedder: PoseEmbedder) -> np.ndarray:
-        """Votes for one (33, C) pose, scored as is and mirrored."""
-        return self.votes(*embedder.both(landmarks))

@@ -19,10 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from edge.counting.counter import ENTER_THRESHOLD, EXIT_THRESHOLD
+from edge.counting.knn import KnnParams
 from edge.counting.smoothing import DEFAULT_TAU_S, DEFAULT_WINDOW_S, seconds_from_frames
 from edge.errors import UserError
-from edge.features.embedding import FAMILIES, EmbeddingOptions
+from edge.features.embedding import EmbeddingOptions
 from edge.paths import DEFAULT_PACKS_DIR
+from edge.skeleton import BODY_FAMILIES, MIN_VISIBILITY
 
 PACK_FILE, MODEL_FILE, SAMPLES_FILE = "pack.json", "classifier.tflite", "samples.npz"
 # Packs written before the smoothing was in seconds give it in frames (read as 30 fps).
@@ -34,13 +37,6 @@ class PackError(UserError, ValueError):
 
 
 @dataclass(frozen=True)
-class KnnParams:
-    top_n_by_max_distance: int = 30
-    top_n_by_mean_distance: int = 10
-    axes_weights: tuple[float, float, float] = (1.0, 1.0, 0.2)
-
-
-@dataclass(frozen=True)
 class PackSpec:
     """pack.json, typed. Every parameter is per exercise."""
 
@@ -48,15 +44,15 @@ class PackSpec:
     class_names: tuple[str, ...] = ("up", "down")
     count_class: str = "down"  # a rep = entering this state and leaving it again
     embedding: EmbeddingOptions = field(default_factory=EmbeddingOptions)
-    visible_joints: tuple[str, ...] = FAMILIES  # families one body side must show
-    min_visibility: float = 0.5
+    visible_joints: tuple[str, ...] = BODY_FAMILIES  # families one body side must show
+    min_visibility: float = MIN_VISIBILITY
     knn: KnnParams = field(default_factory=KnnParams)
     balance_classes: bool = False  # divide votes by each class's share of the samples
     sample_counts: tuple[int, ...] = ()  # samples per class, in class_names order
     ema_window_s: float = DEFAULT_WINDOW_S  # votes younger than this are smoothed...
     ema_tau_s: float = DEFAULT_TAU_S  # ...weighted exp(-age / tau)
-    enter_threshold: float = 6.0
-    exit_threshold: float = 4.0
+    enter_threshold: float = ENTER_THRESHOLD
+    exit_threshold: float = EXIT_THRESHOLD
     min_hold_s: float = 0.0  # opt-in: a shorter visit to count_class is not a rep
     model_variant: str = "knn-float32"
     provenance: dict[str, Any] = field(default_factory=dict)
@@ -75,11 +71,12 @@ class PackSpec:
         try:
             values = _seconds_smoothing(dict(data), where)
             values["class_names"] = tuple(values.get("class_names", ("up", "down")))
-            values["visible_joints"] = tuple(values.get("visible_joints", FAMILIES))
+            values["visible_joints"] = tuple(values.get("visible_joints", BODY_FAMILIES))
             values["sample_counts"] = tuple(values.get("sample_counts", ()))
             emb = values.get("embedding", {})
             values["embedding"] = EmbeddingOptions(
-                upright=bool(emb.get("upright", False)), joints=tuple(emb.get("joints", FAMILIES))
+                upright=bool(emb.get("upright", False)),
+                joints=tuple(emb.get("joints", BODY_FAMILIES)),
             )
             knn = dict(values.get("knn", {}))
             if "axes_weights" in knn:

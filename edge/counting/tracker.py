@@ -16,8 +16,7 @@ from edge.counting.counter import RepCounter, Step
 from edge.counting.events import RepEvent
 from edge.counting.pack import ExercisePack
 from edge.counting.smoothing import EmaSmoother
-from edge.features.embedding import SIZE_INDEX
-from edge.skeleton import JOINT
+from edge.skeleton import BODY_INDEX, JOINT
 
 
 class RepTracker:
@@ -80,7 +79,7 @@ class RepTracker:
 
     def usable(self, landmarks: np.ndarray | None) -> bool:
         """A person, every embedded joint located, and one side's key joints visible."""
-        if landmarks is None or not np.isfinite(landmarks[SIZE_INDEX, :2]).all():
+        if landmarks is None or not np.isfinite(landmarks[BODY_INDEX, :2]).all():
             return False
         visibility = np.nan_to_num(landmarks[:, 3], nan=0.0)
         return any(

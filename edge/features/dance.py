@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.skeleton import JOINT
+from edge.skeleton import JOINT, MIDPOINTS
 
 # (from, to) joint names. The first 18 follow OpenPose BODY_25's limb list without the
 # feet; the last 3 are cross-body pairs, as in MediaPipe's pose embedder, for the relative
-# place of hands, knees and feet. "neck" and "mid_hip" are shoulder and hip midpoints.
+# place of hands, knees and feet. "neck" and "mid_hip" are edge.skeleton's MIDPOINTS.
 SEGMENTS: tuple[tuple[str, str], ...] = (
     ("neck", "nose"), ("nose", "left_eye"), ("nose", "right_eye"),
     ("left_eye", "left_ear"), ("right_eye", "right_ear"),
@@ -34,10 +34,6 @@ SEGMENTS: tuple[tuple[str, str], ...] = (
     ("left_wrist", "right_wrist"), ("left_knee", "right_knee"),
     ("left_ankle", "right_ankle"),
 )  # fmt: skip
-DERIVED: dict[str, tuple[str, str]] = {
-    "neck": ("left_shoulder", "right_shoulder"),
-    "mid_hip": ("left_hip", "right_hip"),
-}
 
 POSE_DIMS = 2 * len(SEGMENTS)  # 42: sin, cos of each segment, interleaved
 FRAME_DIMS = 3 * POSE_DIMS  # 126: pose, velocity, acceleration
@@ -45,7 +41,6 @@ UNIT_DIMS = 2 * FRAME_DIMS  # 252: mean, then std, of the frame features over a 
 POSE, VELOCITY, ACCELERATION = slice(0, 42), slice(42, 84), slice(84, 126)
 REFERENCE_FPS = 60.0  # differences are per 1/60 s: AIST++ and the AIST Dance DB rate
 DEFAULT_UNIT_S = 1.0 / 3.0
-DEFAULT_UNITS_PER_WINDOW = 6  # 2 s: one bar at 120 BPM, a fair wait for a live answer
 # Bump when what this module computes changes (segments, layout, pooling): a dance model
 # records the version it was trained on (edge/dance/metadata.py) and the edge refuses others.
 FEATURE_VERSION = 1
@@ -53,7 +48,7 @@ FEATURE_VERSION = 1
 
 def _index(name: str) -> tuple[int, int]:
     """Landmark indices whose mean is the joint (a real joint is its own midpoint)."""
-    a, b = DERIVED.get(name, (name, name))
+    a, b = MIDPOINTS.get(name, (name, name))
     return JOINT[a], JOINT[b]
 
 
@@ -182,13 +177,14 @@ class StreamingFeatures:
 
     Holds the previous pose and velocity, the current unit's frames and a ring of the last
     k units: constant memory, ~30 µs a frame on a desktop CPU (numpy overhead, mostly).
+    unit_s and k come from the dance model's metadata (the window it was trained on).
     """
 
     def __init__(
         self,
         fps: float,
-        unit_s: float = DEFAULT_UNIT_S,
-        k: int = DEFAULT_UNITS_PER_WINDOW,
+        unit_s: float,
+        k: int,
         min_visibility: float | None = None,
     ) -> None:
         if k < 1:

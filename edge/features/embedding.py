@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from edge.skeleton import JOINT
+from edge.skeleton import BODY_FAMILIES, BODY_INDEX, JOINT, MIDPOINTS, NUM_LANDMARKS, mid_hip, neck
 
-# Pseudo-joints: the reference measures the torso between these midpoints.
+# Pseudo-joints, in the reference's names: the torso runs between these midpoints.
 CENTRES: dict[str, tuple[str, str]] = {
-    "hips_centre": ("left_hip", "right_hip"),
-    "shoulders_centre": ("left_shoulder", "right_shoulder"),
+    "hips_centre": MIDPOINTS["mid_hip"],
+    "shoulders_centre": MIDPOINTS["neck"],
 }
 
 # (from, to) pairs in the reference's order; each gives the vector `to - from`.
@@ -46,17 +46,10 @@ EMBEDDING_PAIRS: tuple[tuple[str, str], ...] = (
     ("left_wrist", "right_wrist"), ("left_ankle", "right_ankle"),
 )  # fmt: skip
 
-# Joint families (both sides) the pairs are built from.
-FAMILIES: tuple[str, ...] = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
-
-# The real joints the pairs use; the pose size is measured over these only, so COCO-17 and
-# BODY_25 skeletons (NaN for face and hand detail) embed exactly like BlazePose ones.
-SIZE_JOINTS: tuple[str, ...] = tuple(f"{side}_{f}" for f in FAMILIES for side in ("left", "right"))
-SIZE_INDEX = np.array([JOINT[n] for n in SIZE_JOINTS])
-
-_LHIP, _RHIP = JOINT["left_hip"], JOINT["right_hip"]
-_LSH, _RSH = JOINT["left_shoulder"], JOINT["right_shoulder"]
-_AUGMENTED = {**JOINT, "hips_centre": 33, "shoulders_centre": 34}
+# The pairs are built from the body joints (edge.skeleton's families, both sides); the pose
+# size is measured over these only, so COCO-17 and BODY_25 skeletons (NaN for face and hand
+# detail) embed exactly like BlazePose ones.
+_AUGMENTED = {**JOINT, "hips_centre": NUM_LANDMARKS, "shoulders_centre": NUM_LANDMARKS + 1}
 TORSO_SIZE_MULTIPLIER = 2.5
 SCALE = 100.0  # the reference multiplies by 100; sample distances are tuned to it
 
@@ -64,13 +57,13 @@ SCALE = 100.0  # the reference multiplies by 100; sample distances are tuned to 
 @dataclass(frozen=True)
 class EmbeddingOptions:
     upright: bool = False
-    joints: tuple[str, ...] = FAMILIES  # families whose pairs are kept
+    joints: tuple[str, ...] = BODY_FAMILIES  # families whose pairs are kept
 
     def pair_indices(self) -> np.ndarray:
         """Indices into EMBEDDING_PAIRS whose both ends lie in the kept families."""
-        unknown = set(self.joints) - set(FAMILIES)
+        unknown = set(self.joints) - set(BODY_FAMILIES)
         if unknown:
-            raise ValueError(f"unknown joint families {sorted(unknown)}; use {FAMILIES}")
+            raise ValueError(f"unknown joint families {sorted(unknown)}; use {BODY_FAMILIES}")
         kept = {f"{side}_{f}" for f in self.joints for side in ("left", "right")}
         kept |= {c for c, (a, b) in CENTRES.items() if a in kept and b in kept}
         return np.array([i for i, (a, b) in enumerate(EMBEDDING_PAIRS) if {a, b} <= kept])
@@ -97,8 +90,7 @@ def mirror(points: Any, xp: Any = np) -> Any:
 
 def rotate_upright(points: Any, xp: Any = np) -> Any:
     """Rotate (..., 33, 3) in the image plane about the hip centre so hips->shoulders is up."""
-    hips = (points[..., _LHIP, :] + points[..., _RHIP, :]) / 2.0
-    shoulders = (points[..., _LSH, :] + points[..., _RSH, :]) / 2.0
+    hips, shoulders = mid_hip(points), neck(points)
     torso = shoulders - hips
     angle = xp.arctan2(torso[..., 0], -torso[..., 1])  # from "up", clockwise in image
     cos_a, sin_a = xp.cos(angle)[..., None], xp.sin(angle)[..., None]
@@ -113,11 +105,10 @@ def embed(points: Any, options: EmbeddingOptions = EmbeddingOptions(), xp: Any =
     """(..., 33, 3) landmarks in pixels -> (..., P, 3) difference vectors (P <= 23)."""
     if options.upright:
         points = rotate_upright(points, xp)
-    hips = (points[..., _LHIP, :] + points[..., _RHIP, :]) / 2.0
-    shoulders = (points[..., _LSH, :] + points[..., _RSH, :]) / 2.0
+    hips, shoulders = mid_hip(points), neck(points)
     centred = points - hips[..., None, :]
     torso = xp.sqrt(xp.sum((shoulders - hips)[..., :2] ** 2, axis=-1))
-    used = xp.take(centred, SIZE_INDEX, axis=-2)
+    used = xp.take(centred, BODY_INDEX, axis=-2)
     reach = xp.max(xp.sqrt(xp.sum(used[..., :2] ** 2, axis=-1)), axis=-1)
     # max(2.5 x torso, farthest joint): neither a folded torso (squat bottom) nor an
     # outstretched limb blows up the scale.

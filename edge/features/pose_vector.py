@@ -15,18 +15,15 @@ from collections import deque
 
 import numpy as np
 
-from edge.skeleton import JOINT
+from edge.skeleton import BODY_INDEX, JOINT, MIDPOINTS, MIN_VISIBILITY
 
 RATE_HZ = 30.0
 MAX_GAP_S = 1.5  # nobody for longer than this: the stream breaks, the movement starts over
-MIN_VISIBILITY = 0.5
 MIN_JOINTS = 4  # fewer visible body joints: no vector for that frame
 
-BODY = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
-BODY_INDEX = np.array([JOINT[f"{side}_{j}"] for j in BODY for side in ("left", "right")])
 SIZE = 2 * len(BODY_INDEX) + 2
-_HIPS = np.array([JOINT["left_hip"], JOINT["right_hip"]])
-_SHOULDERS = np.array([JOINT["left_shoulder"], JOINT["right_shoulder"]])
+_HIPS = np.array([JOINT[name] for name in MIDPOINTS["mid_hip"]])
+_SHOULDERS = np.array([JOINT[name] for name in MIDPOINTS["neck"]])
 
 BREAK = float("nan")  # the time of the marker sample PoseSampler.push emits at a break
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from edge.keypoints_io import KeypointTrack
 from edge.pose.estimator import PoseEstimator, create_estimator
-from edge.pose.result import PoseResult
+from edge.pose.result import KeypointTrack, PoseResult
 from edge.progress import Progress
 from edge.sources.frame import Frame, FrameSource
 from edge.sources.opencv_source import OpenCvSource, open_source

@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 import ray
 
+from edge.keypoints_cache import cache_path
 from edge.keypoints_io import load_npz
 from tests.conftest import REPO, shared_path
-from training.extract import cache_path, extract
+from training.extract import extract
 
 # Ray otherwise binds this machine's network address; one machine needs only loopback.
 LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}

@@ -1,9 +1,11 @@
 """Readers for the dance data sets the genre classifier is trained and measured on.
 
-Three sources, one vocabulary: the AIST Dance Video DB metadata table (`aist_db`), AIST++
-keypoints (`aistpp`) and a folder of labelled videos (`video_folder`). They all name a
-genre by its AIST code (gBR, gHO, ...), parsed here from the AIST file-naming rule, so a
-label means the same thing whichever reader produced it.
+Four readers, one vocabulary: the AIST Dance Video DB metadata table (`aist_db`), AIST++
+keypoints (`aistpp`), a folder of labelled videos (`video_folder`) and a studio's labelled
+clips of any kind: keypoints, videos or OpenPose folders (`labelled_folder`). An AIST genre
+is named by its AIST code (gBR, gHO, ...), parsed here from the AIST file-naming rule, so a
+label means the same thing whichever reader produced it; a studio's folders may also use
+free names (video_folder.genre_label).
 """
 
 from __future__ import annotations

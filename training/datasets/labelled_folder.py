@@ -21,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from edge.errors import UserError
+from edge.keypoints_cache import cache_path
 from edge.keypoints_io import KeypointTrack, load_npz, read_openpose_folder
 from training.datasets import DatasetError
 from training.datasets.aistpp import Sequence
@@ -101,8 +102,6 @@ def _read_clip(path: Path, fps: float | None, cache: Path | None) -> KeypointTra
         return read_openpose_folder(path, fps, *OPENPOSE_SIZE)
     if path.suffix.lower() == ".npz":
         return load_npz(path)
-    from training.extract import cache_path
-
     extract_videos([path], cache)  # a no-op when load_* extracted it already
     return load_npz(cache_path(path, _cache_dir(cache)))
 
