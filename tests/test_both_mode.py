@@ -14,7 +14,8 @@ import numpy as np
 from edge.app.pipeline import Pipeline
 from edge.counting.classifier import TfliteVotes
 from edge.counting.pack import DEFAULT_PACKS_DIR, installed_packs, load_pack
-from edge.dance.classifier import NONE, DanceClassifier
+from edge.dance.classifier import NONE
+from edge.dance.model import DEFAULT_DANCE_DIR
 from edge.keypoints_io import KeypointTrack, from_coco17
 from edge.modes import AUTO
 from tests.conftest import shared_path
@@ -23,8 +24,8 @@ from tests.conftest import shared_path
 class NoPose:
     """The estimator's seat: these frames are recorded keypoints."""
 
-    def process(self, frame: object) -> None:
-        return None
+    def process(self, frame: object) -> list:
+        return []
 
     def reset(self) -> None:
         pass
@@ -33,7 +34,7 @@ class NoPose:
 def run(track: KeypointTrack, mode: str) -> tuple[Pipeline, list, list]:
     """(pipeline, published reps, published dance verdicts) of a whole clip."""
     packs = [load_pack(folder) for folder in installed_packs(DEFAULT_PACKS_DIR).values()]
-    pipeline = Pipeline.build(NoPose(), packs, TfliteVotes, DanceClassifier, mode, AUTO)
+    pipeline = Pipeline.build(NoPose(), packs, TfliteVotes, DEFAULT_DANCE_DIR, mode, AUTO)
     pipeline.start_stream(track.fps)
     reps, verdicts = [], []
     for i, time_s in enumerate(track.times_s):
@@ -41,7 +42,7 @@ def run(track: KeypointTrack, mode: str) -> tuple[Pipeline, list, list]:
         result = pipeline.process_landmarks(landmarks, float(time_s))
         reps += result.reps
         verdicts += [result.dance] if result.dance is not None else []
-    return pipeline, reps + pipeline.finish(), verdicts
+    return pipeline, reps + pipeline.finish().reps, verdicts
 
 
 def test_a_named_dance_is_not_counted_as_reps():

@@ -102,7 +102,7 @@ def test_a_live_auto_session_on_squats_counts_squats(model_paths):
     pipeline.start_stream(source.fps)
     reps = [rep for frame in source.frames() for rep in pipeline.process(frame).reps]
     source.close()
-    reps += pipeline.finish()
+    reps += pipeline.finish().reps
     assert pipeline.active == "squat"
     assert [(r.exercise, r.count) for r in reps] == [("squat", 1), ("squat", 2), ("squat", 3)]
 

@@ -122,7 +122,7 @@ def squat_side_track(model_paths) -> KeypointTrack:
     video = shared_path("data", "exercise_videos", "squat_side_3.mp4")
     estimator = create_estimator("litert")
     source = open_source(str(video))
-    results = [estimator.process(frame) for frame in source.frames()]
+    results = [next(iter(estimator.process(frame)), None) for frame in source.frames()]
     source.close()
     return KeypointTrack.from_results(results, source.fps, source.width, source.height)
 

@@ -28,7 +28,7 @@ from edge.app.pipeline import Pipeline
 from edge.bench.report import write_report
 from edge.counting.classifier import TfliteVotes
 from edge.counting.pack import DEFAULT_PACKS_DIR, installed_packs, load_pack
-from edge.dance.classifier import NONE, DanceClassifier
+from edge.dance.classifier import NONE
 from edge.dance.model import DEFAULT_DANCE_DIR
 from edge.keypoints_cache import cache_path
 from edge.keypoints_io import KeypointTrack, load_npz
@@ -60,8 +60,8 @@ class Clip:
 class _NoPose:
     """The pipeline's estimator seat: the keypoints are recorded, nothing runs."""
 
-    def process(self, frame: object) -> None:
-        return None
+    def process(self, frame: object) -> list:
+        return []
 
     def reset(self) -> None:
         pass
@@ -69,9 +69,7 @@ class _NoPose:
 
 def run(clip: Clip, mode: str, packs: list) -> tuple[list, list]:
     """(published reps, published dance verdicts) of one clip in one mode."""
-    pipeline = Pipeline.build(
-        _NoPose(), packs, TfliteVotes, lambda fps: DanceClassifier(fps, clip.model), mode, AUTO
-    )
+    pipeline = Pipeline.build(_NoPose(), packs, TfliteVotes, clip.model, mode, AUTO)
     pipeline.start_stream(clip.track.fps)
     reps, verdicts = [], []
     times = clip.track.times_s
@@ -85,7 +83,7 @@ def run(clip: Clip, mode: str, packs: list) -> tuple[list, list]:
         result = pipeline.process_landmarks(clip.track.landmarks[i] if present else None, t)
         reps += result.reps
         verdicts += [result.dance] if result.dance is not None else []
-    reps += pipeline.finish()
+    reps += pipeline.finish().reps
     return [r for r in reps if not r.partial], verdicts
 
 

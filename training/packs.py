@@ -155,12 +155,12 @@ def landmarks_of_images(folder: Path) -> tuple[list[str], np.ndarray]:
             print(f"skipped {path}: not a readable image", file=sys.stderr)
             continue
         estimator.reset()  # stills: detect afresh on each image
-        result = estimator.process(Frame(image, 0, 0.0))
-        if result is None:
+        people = estimator.process(Frame(image, 0, 0.0))
+        if not people:
             print(f"skipped {path}: no person found", file=sys.stderr)
             continue
         names.append(path.name)
-        poses.append(result.landmarks[:, :3])
+        poses.append(people[0].landmarks[:, :3])
     return names, np.array(poses, np.float32).reshape(-1, NUM_LANDMARKS, 3)
 
 

@@ -1,10 +1,12 @@
-"""One frame through pose, rep counting and dance classification; no I/O here.
+"""One frame through pose and the mode's analyzers, per person; no I/O here.
 
-The loop (edge/app/loop.py) feeds frames and publishes what comes out, so everything that
-decides a count can be tested without a camera or a broker.
+The loop (edge/app/frames.py) feeds frames and hands out the typed events that come out,
+so everything that decides a count can be tested without a camera or a broker.
 
-In `both` mode the reps and the dance verdicts go through edge/app/arbiter.py, so a dance
-is not counted as reps and a set is not named a dance.
+Each person in view has its own set of analyzers (edge/app/person.py), the ones the
+mode's row in edge/modes.py names; they are made when a mode first needs them and kept
+across mode changes, so a count survives a detour through dance mode. Today's estimators
+find at most one person, whose key is 0.
 
 What is counted (a pack, "any", or "auto" choosing between them) is one
 edge/counting/session.py CountingSession, the same class `dancepose count` runs a clip
@@ -16,177 +18,184 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from edge.analyzers import Event, Resources, unavailable
 from edge.app.arbiter import Arbiter
+from edge.app.person import PersonAnalyzers
 from edge.counting.classifier import VoteClassifier
-from edge.counting.events import RepEvent
+from edge.counting.events import PhaseEvent, RepEvent
 from edge.counting.pack import ExercisePack
-from edge.counting.session import CountingSession, PhaseEvent
 from edge.counting.tracker import RepTracker
-from edge.dance.classifier import DanceClassifier, DanceEvent
-from edge.modes import AUTO, MODES
+from edge.dance.classifier import DanceEvent
+from edge.modes import AUTO, MODE_TABLE, SPECIAL_EXERCISES
 from edge.pose.estimator import PoseEstimator
 from edge.pose.result import PoseResult
 from edge.sources.frame import Frame
 
-__all__ = ["FrameResult", "PhaseEvent", "Pipeline"]
+__all__ = ["FrameResult", "Pipeline"]
+
+Landmarks = np.ndarray | None  # one person's (33, 4) landmarks, None: not in view
 
 
 @dataclass
 class FrameResult:
-    pose: PoseResult | None
-    reps: list[RepEvent] = field(default_factory=list)
-    phases: list[PhaseEvent] = field(default_factory=list)
-    dance: DanceEvent | None = None
+    """What one frame produced: the people found and the events, in publishing order."""
+
+    people: list[PoseResult] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def pose(self) -> PoseResult | None:
+        """The first person found (the one person today's estimators find), or None."""
+        return self.people[0] if self.people else None
+
+    @property
+    def reps(self) -> list[RepEvent]:
+        return [e for e in self.events if isinstance(e, RepEvent)]
+
+    @property
+    def phases(self) -> list[PhaseEvent]:
+        return [e for e in self.events if isinstance(e, PhaseEvent)]
+
+    @property
+    def dance(self) -> DanceEvent | None:
+        return next((e for e in self.events if isinstance(e, DanceEvent)), None)
 
 
 class Pipeline:
     def __init__(
-        self,
-        estimator: PoseEstimator,
-        trackers: dict[str, RepTracker],
-        make_dance: Callable[[float], DanceClassifier] | None,
-        mode: str = "count",
+        self, estimator: PoseEstimator, resources: Resources, mode: str = "count",
         exercise: str = AUTO,
-    ) -> None:
+    ) -> None:  # fmt: skip
         self.estimator = estimator
-        self.counting = CountingSession(trackers, exercise)
-        self._make_dance = make_dance
-        self.dance: DanceClassifier | None = None
-        self.arbiter: Arbiter | None = None  # made when both mode is first set, then kept
-        self._released: list[RepEvent] = []  # reps the arbiter let out between frames
+        self.resources = resources
         self.fps = 30.0
         self.mode = "count"
+        self.exercise = AUTO  # the exercise set: a pack's name, any or auto
+        self.people: dict[int, PersonAnalyzers] = {}
+        self.set_exercise(exercise)
         self.set_mode(mode)
-
-    @property
-    def trackers(self) -> dict[str, RepTracker]:
-        return self.counting.trackers
-
-    @property
-    def exercise(self) -> str:
-        """The exercise set: a pack's name, any or auto."""
-        return self.counting.exercise
-
-    @property
-    def active(self) -> str | None:
-        """The exercise being counted (auto: once chosen)."""
-        return self.counting.active
+        self._person(0)  # the one person whose count `current` shows
 
     @classmethod
     def build(
         cls, estimator: PoseEstimator, packs: list[ExercisePack],
-        make_classifier: Callable[[ExercisePack], VoteClassifier],
-        make_dance: Callable[[float], DanceClassifier] | None, mode: str, exercise: str,
+        make_classifier: Callable[[ExercisePack], VoteClassifier], dance_dir: Path | None,
+        mode: str, exercise: str,
     ) -> Pipeline:  # fmt: skip
-        trackers = {p.name: RepTracker(p, make_classifier(p)) for p in packs}
-        return cls(estimator, trackers, make_dance, mode, exercise)
+        """dance_dir: the dance model's folder, None when none is installed."""
+
+        def make_trackers() -> dict[str, RepTracker]:
+            return {p.name: RepTracker(p, make_classifier(p)) for p in packs}
+
+        names = tuple(sorted(p.name for p in packs))
+        return cls(estimator, Resources(make_trackers, names, dance_dir), mode, exercise)
+
+    # --- what the device offers ---------------------------------------------------------
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The modes set_mode accepts here (a dance mode needs a dance model)."""
+        return tuple(m for m in MODE_TABLE if unavailable(m, self.resources) is None)
+
+    @property
+    def exercises(self) -> tuple[str, ...]:
+        """What set_exercise accepts: the installed packs, then auto and any."""
+        return (*self.resources.pack_names, *SPECIAL_EXERCISES)
 
     # --- commands -------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        if mode in ("dance", "both") and self._make_dance is None:
-            raise ValueError("no dance model installed; set mode count or install models/dance")
+        if mode not in MODE_TABLE:
+            raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODE_TABLE)}")
+        reason = unavailable(mode, self.resources)
+        if reason is not None:
+            raise ValueError(reason)
         self.mode = mode
-        if mode in ("dance", "both") and self.dance is None and self._make_dance is not None:
-            self.dance = self._make_dance(self.fps)
-        if mode == "both" and self.arbiter is None and self.dance is not None:
-            meta = self.dance.model.metadata
-            self.arbiter = Arbiter(meta.units_per_window * meta.unit_s)
-        elif mode != "both" and self.arbiter is not None:  # held reps go out as they are;
-            self._released += self.arbiter.finish()  # its withheld reps stay uncounted
+        for person in self.people.values():
+            person.set_mode(mode)
+
+    def set_exercise(self, exercise: str) -> None:
+        """Counts start again from 0; an unknown exercise raises ValueError."""
+        if exercise not in self.exercises:
+            choices = ", ".join(self.exercises)
+            raise ValueError(f"unknown exercise {exercise!r}; use one of: {choices}")
+        self.exercise = exercise
+        for person in self.people.values():
+            person.set_exercise(exercise)
+
+    def reset_count(self) -> None:
+        for person in self.people.values():
+            person.reset_count()
 
     def start_stream(self, fps: float) -> None:
         """A new source (or the same camera reopened): forget tracking and half-built
-        dance windows, which belong to frames that no longer follow on; counts stay."""
+        windows, which belong to frames that no longer follow on; counts stay."""
         self.estimator.reset()
-        self.counting.new_stream()
-        if self.arbiter is not None:
-            self._released += self.arbiter.new_stream()
         self.fps = fps
-        if self.dance is not None and self._make_dance is not None:
-            self.dance = self._make_dance(fps)
-
-    def set_exercise(self, exercise: str) -> None:
-        self.counting.set_exercise(exercise)  # an unknown one raises; else counts from 0
-        self._restart_arbiter()
-
-    def reset_count(self) -> None:
-        self.counting.reset()
-        self._restart_arbiter()
-
-    def _restart_arbiter(self) -> None:
-        if self.arbiter is not None:  # reps before the reset keep their old numbers
-            self._released += self.arbiter.finish()
-            self.arbiter.reset()
+        for person in self.people.values():
+            person.new_stream(fps)
 
     # --- frames ---------------------------------------------------------------------
     def process(self, frame: Frame) -> FrameResult:
         start = time.perf_counter()
-        pose = self.estimator.process(frame)
+        people = self.estimator.process(frame)
         after_pose = time.perf_counter()
-        result = self.process_landmarks(None if pose is None else pose.landmarks,
-                                        frame.timestamp_s)  # fmt: skip
-        result.pose = pose
+        result = self.process_people({p.person: p.landmarks for p in people}, frame.timestamp_s)
+        result.people = people
         result.timings_ms["pose"] = 1000 * (after_pose - start)
         return result
 
-    def process_landmarks(self, landmarks: np.ndarray | None, time_s: float) -> FrameResult:
-        """One frame's landmarks (None: nobody found) after the pose model: counting, dance,
-        and in `both` mode the arbiter between them. Benches feed recorded keypoints here."""
-        start = time.perf_counter()
-        result = FrameResult(None)
-        if self.mode in ("count", "both"):
-            result.reps, result.phases = self.counting.update(landmarks, time_s)
-        after_count = time.perf_counter()
-        if self.dance is not None and self.mode in ("dance", "both"):
-            result.dance = self.dance.push(landmarks, time_s)
-        if self.arbiter is not None and self.mode == "both":
-            released = self.arbiter.reps(result.reps)
-            if result.dance is not None:
-                result.dance, more = self.arbiter.verdict(result.dance)
-                released += more
-            result.reps = released
-        elif self.arbiter is not None:  # both mode was left: numbers still skip withheld reps
-            result.reps = [self.arbiter.renumbered(rep) for rep in result.reps]
-        if self._released:
-            result.reps[:0], self._released = self._released, []
-        end = time.perf_counter()
-        result.timings_ms = {
-            "count": 1000 * (after_count - start),
-            "dance": 1000 * (end - after_count),
-        }
+    def process_landmarks(self, landmarks: Landmarks, time_s: float) -> FrameResult:
+        """One person's landmarks (None: nobody found) after the pose model. Benches and
+        tests feed recorded keypoints here."""
+        return self.process_people({} if landmarks is None else {0: landmarks}, time_s)
+
+    def process_people(self, found: dict[int, np.ndarray], time_s: float) -> FrameResult:
+        """Every person's analyzers for one frame: those found get their landmarks, the
+        others None (a person out of view still has a count, and its time runs on)."""
+        result = FrameResult()
+        for key in found:
+            self._person(key)
+        for key, person in self.people.items():
+            events, timings = person.update(found.get(key), time_s)
+            result.events += events
+            for stage, ms in timings.items():
+                result.timings_ms[stage] = result.timings_ms.get(stage, 0.0) + ms
         return result
 
-    def finish(self) -> list[RepEvent]:
-        """The source has ended (a recorded file): pack-free counting confirms what its last
-        window holds, and an auto session still undecided settles on what it saw; the reps
-        so far are returned to publish, not lost."""
-        released, self._released = self._released, []  # already decided
-        tail = self.counting.finish()
-        if self.arbiter is not None and self.mode == "both":
-            tail = self.arbiter.reps(tail) + self.arbiter.finish()
-        elif self.arbiter is not None:
-            tail = [self.arbiter.renumbered(rep) for rep in tail]
-        return released + tail
+    def finish(self) -> FrameResult:
+        """The source has ended (a recorded file): what the analyzers still hold (pack-free
+        counting's last window, an undecided auto) goes out, not lost."""
+        return FrameResult(events=[e for person in self.people.values() for e in person.finish()])
+
+    def _person(self, key: int) -> PersonAnalyzers:
+        if key not in self.people:
+            self.people[key] = PersonAnalyzers(self.resources, self.mode, self.exercise, self.fps)
+        return self.people[key]
+
+    # --- the first person's figures (what `current` shows today) -------------------------
+    @property
+    def _first(self) -> PersonAnalyzers:
+        return self.people[0]
 
     @property
-    def modes(self) -> tuple[str, ...]:
-        """The modes set_mode accepts here: all of them with a dance model, else count."""
-        return MODES if self._make_dance is not None else ("count",)
+    def active(self) -> str | None:
+        """The exercise being counted (auto: once chosen)."""
+        return self._first.active
 
     @property
     def phase(self) -> str | None:
-        """The counted exercise's phase (edge/counting/session.py)."""
-        return self.counting.phase
+        return self._first.phase
+
+    @property
+    def arbiter(self) -> Arbiter | None:
+        """The first person's both-mode arbiter, once made."""
+        return self._first.arbiter
 
     def tally(self) -> tuple[int, int]:
-        """(reps, partial reps) of the exercise being counted; (0, 0) while auto decides."""
-        counted = self.counting.tally()
-        if self.active is None or self.arbiter is None:
-            return counted
-        return self.arbiter.published_count(self.active, *counted)
+        """(reps, partial reps) published for the exercise being counted; (0, 0) while
+        auto decides."""
+        return self._first.tally()

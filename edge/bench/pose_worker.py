@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
                 clip_landmarks = np.concatenate(
                     [clip_landmarks, np.full_like(clip_landmarks, np.nan)]
                 )
-            if result is not None:
-                clip_landmarks[frame.index] = result.landmarks
+            if result:
+                clip_landmarks[frame.index] = result[0].landmarks
         source.close()
         ms = 1000 * np.array(times)
         clips[clip.name] = {

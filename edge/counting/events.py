@@ -1,4 +1,5 @@
-"""What counting tells the rest of the program: one event per rep, whichever counter."""
+"""What counting tells the rest of the program: one event per rep, whichever counter, and
+the counted exercise's phase when it changes."""
 
 from __future__ import annotations
 
@@ -22,3 +23,19 @@ class RepEvent:
     confidence: float
     votes: float | None = None
     partial: bool = False
+
+
+@dataclass(frozen=True)
+class PhaseEvent:
+    exercise: str
+    phase: str  # a pack's counted state ("down") while held; any: "counting"; else "other"
+    time_s: float
+
+
+@dataclass(frozen=True)
+class ExerciseChosen:
+    """`auto` has picked the exercise it counts (a pack or any); it carries no message of
+    its own: the retained `current` says it."""
+
+    exercise: str
+    time_s: float

@@ -13,22 +13,13 @@ undecided settles on what it saw (`finish`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from edge.counting.auto import Standing, choose_counter
-from edge.counting.events import RepEvent
+from edge.counting.events import PhaseEvent, RepEvent
 from edge.counting.periodic import PeriodicCounter
 from edge.counting.tracker import RepTracker
 from edge.modes import ANY, AUTO
-
-
-@dataclass(frozen=True)
-class PhaseEvent:
-    exercise: str
-    phase: str  # a pack's counted state ("down") while held; any: "counting"; else "other"
-    time_s: float
 
 
 class CountingSession:
@@ -39,7 +30,7 @@ class CountingSession:
         self.periodic = PeriodicCounter()  # "any": no pack, the body's repeated movement
         self.exercise = AUTO
         self.active: str | None = None  # the exercise being counted (auto: once chosen)
-        self._last_time_s = 0.0
+        self.last_time_s = 0.0
         self._phases: dict[str, str] = {}
         self._pending: dict[str, list[RepEvent]] = {}  # auto, undecided: reps per counter
         self.set_exercise(exercise)
@@ -68,7 +59,7 @@ class CountingSession:
         self, landmarks: np.ndarray | None, time_s: float
     ) -> tuple[list[RepEvent], list[PhaseEvent]]:
         """One frame (None: nobody found): the reps to publish, and a phase change."""
-        self._last_time_s = time_s
+        self.last_time_s = time_s
         if self.active is None:  # auto, undecided: every pack and "any" listen
             for name, tracker in self.trackers.items():
                 event = tracker.update(landmarks, time_s)
@@ -96,7 +87,7 @@ class CountingSession:
     def finish(self) -> list[RepEvent]:
         """The stream has ended: `any` confirms what its last window holds, and an auto
         session still undecided settles on what it saw; the reps to publish."""
-        tail = self.periodic.finish(self._last_time_s)
+        tail = self.periodic.finish(self.last_time_s)
         if self.active == ANY:
             return tail
         if self.active is not None:

@@ -21,8 +21,9 @@ __all__ = ["BACKENDS", "PoseEstimator", "create_estimator"]
 class PoseEstimator(Protocol):
     name: str
 
-    def process(self, frame: Frame) -> PoseResult | None:
-        """Landmarks of the one person in `frame` (BGR), or None."""
+    def process(self, frame: Frame) -> list[PoseResult]:
+        """The people in `frame` (BGR), each with its tracked id (`person`); [] when
+        nobody is in view. Today's backends find at most one person, id 0."""
         ...
 
     def reset(self) -> None:

@@ -64,7 +64,12 @@ class LiteRtPoseEstimator:
     def close(self) -> None:
         self._tracked_roi = None
 
-    def process(self, frame: Frame) -> PoseResult | None:
+    def process(self, frame: Frame) -> list[PoseResult]:
+        """The people in `frame`: today at most one, person 0."""
+        person = self._one(frame)
+        return [] if person is None else [person]
+
+    def _one(self, frame: Frame) -> PoseResult | None:
         image = frame.image  # BGR; the model wrappers swap to RGB on their small patches
         roi = self._tracked_roi
         self._tracked_roi = None

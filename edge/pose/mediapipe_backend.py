@@ -60,7 +60,12 @@ class MediaPipePoseEstimator:
             self._pose.close()
             self._pose = None
 
-    def process(self, frame: Frame) -> PoseResult | None:
+    def process(self, frame: Frame) -> list[PoseResult]:
+        """The people in `frame`: today at most one, person 0."""
+        person = self._one(frame)
+        return [] if person is None else [person]
+
+    def _one(self, frame: Frame) -> PoseResult | None:
         assert self._pose is not None
         # The legacy wrapper stamps every frame 33,333 us after the last whatever the
         # clip's rate; feed it the frame's real time so its One Euro filters see the same

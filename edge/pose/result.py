@@ -21,6 +21,7 @@ class PoseResult:
     world: (33, 3) float32 -- metres, origin between the hips (MediaPipe "world landmarks").
     presence: the landmark model's pose-presence probability for this frame.
     frame_index, timestamp_s: where in the stream this came from.
+    person: the person's id, stable while the estimator tracks them.
     """
 
     landmarks: np.ndarray
@@ -28,6 +29,7 @@ class PoseResult:
     presence: float
     frame_index: int
     timestamp_s: float
+    person: int = 0
 
     def __post_init__(self) -> None:
         if self.landmarks.shape != (NUM_LANDMARKS, 4):

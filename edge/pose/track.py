@@ -74,7 +74,8 @@ def _track(
         for frame in source.frames():
             if frame.index % stride:
                 continue
-            result = estimator.process(frame)
+            people = estimator.process(frame)
+            result = people[0] if people else None  # one person's track
             results.append(result)
             if on_frame is not None:
                 on_frame(frame, result)
