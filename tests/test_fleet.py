@@ -29,7 +29,6 @@ from edge.publish.commands import Command, CommandError, SetMode, parse_command
 from edge.publish.homeassistant import discovery_configs, discovery_messages
 from edge.publish.publisher import MqttPublisher
 from edge.web.server import STATIC, KioskWeb
-from edge.web.state import KioskState
 from tests.conftest import Subscriber, dancepose, private_broker, validator
 from tests.helpers import CHROMIUM, PACKS, browser_or_skip, current_state, make_publisher
 from training.devkit.broker import free_port
@@ -213,8 +212,7 @@ def test_fleet_page_lists_every_kiosk_live(tmp_path: Path, started: list) -> Non
         assert watch.wait_for(lambda s, c=current: s.retained(c) or s.payloads(c))
 
     # the page, served by a kiosk's web server; it needs nothing from that server but files
-    state = KioskState("s", "count", "auto", lambda c: c, lambda: 0, lambda: True)
-    web = KioskWeb(WebConfig(listen="127.0.0.1:0"), state, lambda data, answer: None)
+    web = KioskWeb(WebConfig(listen="127.0.0.1:0"), dict, lambda data, answer: None)
     web.start()
     started.append(web)
     url = f"{web.url}fleet?broker=ws://127.0.0.1:{ws_port}"

@@ -11,15 +11,20 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from edge.app.state import DeviceState
 from edge.config import WEB_TOKEN_ENV, ConfigError, WebConfig, config_from_dict
+from edge.counting.events import PhaseEvent, RepEvent
+from edge.dance.classifier import DanceEvent
+from edge.modes import MODES
 from edge.web.server import BOUNDARY, KioskWeb
-from edge.web.state import KioskState
 from tests.conftest import REPO, private_broker, shared_path
 
 TOKEN = "0123456789abcdef-test"
@@ -29,17 +34,21 @@ def web_config(**keys: object) -> WebConfig:
     return config_from_dict({"web": {"listen": "127.0.0.1:0", **keys}}, check_paths=False).web
 
 
-def make_state() -> KioskState:
-    return KioskState("s1", "count", "squat", {"gHO": "house"}.get, lambda: 7, lambda: True)
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def make_state(mode: str = "count", exercise: str = "squat") -> DeviceState:
+    active = None if exercise == "auto" else exercise
+    return DeviceState("s1", mode, exercise, MODES, ("squat", "auto", "any"), active)
 
 
 class Server:
     """A KioskWeb on a free loopback port with a recording command sink."""
 
     def __init__(self, web: WebConfig) -> None:
-        self.state = make_state()
+        self.state = make_state("both")
         self.submitted: list[bytes] = []
-        self.web = KioskWeb(web, self.state, self._submit)
+        self.web = KioskWeb(web, lambda: self.state.page(7, True), self._submit)
         self.web.start()
         self.url = self.web.url
 
@@ -203,21 +212,28 @@ def test_state_and_the_event_stream() -> None:
         with urllib.request.urlopen(server.url + "api/events", timeout=30) as stream:
             assert stream.headers["Content-Type"] == "text/event-stream"
             assert stream.readline() == b"retry: 1000\n"
+            assert stream.readline() == b"\n"
+            assert stream.readline() == b"event: view\n"  # the whole state first
+            assert json.loads(stream.readline().removeprefix(b"data: "))["count"] == 0
+            server.state.apply(RepEvent("squat", 1, 2.0, 1.0, 2.0, 0.9), NOW)
+            dance = DanceEvent(3.0, "gHO", 0.8, {"gHO": 0.8}, 0.1, "house")
+            server.state.apply(dance, NOW)
             rep = {"exercise": "squat", "count": 1, "partial": False, "id": "r1"}
-            server.state.event("rep", rep)
-            server.state.event("dance", {"genre": "gHO", "confidence": 0.8})
+            server.web.stream.send("rep", rep)
+            server.web.stream.send("view", server.state.page(7, True))
             lines = [stream.readline() for _ in range(6)]
         assert lines[1:3] == [
             b"event: rep\n",
             b"data: " + json.dumps(rep).replace(" ", "").encode() + b"\n",
         ]
-        assert lines[4] == b"event: dance\n"
+        assert lines[4] == b"event: view\n"
+        assert json.loads(lines[5].removeprefix(b"data: "))["genre_name"] == "house"
         state = json.loads(request(server.url + "api/state")[1])
         keys = {"count", "exercise", "phase", "genre", "genre_name", "confidence", "fault", "fps",
                 "queue_depth", "session_id"}  # fmt: skip
         assert keys <= set(state)
         assert (state["count"], state["genre_name"], state["queue_depth"]) == (1, "house", 7)
-        server.state.camera_fault("camera 0 could not be opened")
+        server.state.set_fault("camera 0 could not be opened")
         assert "camera 0" in json.loads(request(server.url + "api/state")[1])["fault"]
     finally:
         server.close()
@@ -265,13 +281,12 @@ def test_the_pi_autostart_opens_the_default_page_full_screen() -> None:
 
 
 def test_partial_reps_resets_and_an_unreachable_broker() -> None:
-    connected = [True]
-    state = KioskState("s1", "count", "auto", str, lambda: 12, lambda: connected[0])
-    rep = {"exercise": "squat", "count": 2, "partial": False}
-    state.event("rep", rep)
-    state.event("rep", {**rep, "partial": True})  # a partial rep leaves the count
-    state.event("state", {"exercise": "squat", "phase": "down"})
-    snap = state.snapshot()
+    state = make_state("count", "auto")
+    rep = RepEvent("squat", 2, 2.0, 1.0, 2.0, 0.9)
+    state.apply(rep, NOW)
+    state.apply(replace(rep, partial=True), NOW)  # a partial rep leaves the count
+    state.apply(PhaseEvent("squat", "down", 2.5), NOW)
+    snap = state.page(12, True)
     assert (snap["count"], snap["partial"], snap["exercise"], snap["phase"]) == (
         2,
         1,
@@ -279,11 +294,10 @@ def test_partial_reps_resets_and_an_unreachable_broker() -> None:
         "down",
     )
     assert snap["fault"] is None
-    state.counting("count", "squat", "squat", 0, "s2")  # after reset_count
-    snap = state.snapshot()
+    state.restart_count("squat", "squat", "s2")  # after start_session
+    snap = state.page(12, True)
     assert (snap["count"], snap["partial"], snap["phase"], snap["session_id"]) == (0, 0, None, "s2")
-    connected[0] = False
-    snap = state.snapshot()
+    snap = state.page(12, False)
     assert "unreachable" in snap["fault"] and "12 event(s) queued" in snap["fault"]
-    state.camera_fault("camera 0 could not be opened")
-    assert state.snapshot()["fault"].startswith("camera 0")  # the camera first
+    state.set_fault("camera 0 could not be opened")
+    assert state.page(12, False)["fault"].startswith("camera 0")  # the camera first

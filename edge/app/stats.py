@@ -6,6 +6,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from edge.publish.topics import LATENCY_STAGES
+
 THERMAL_ZONE = Path("/sys/class/thermal/thermal_zone0/temp")
 
 
@@ -36,10 +38,6 @@ class StageStats:
             self._sums[stage] += ms
             self._counts[stage] += 1
 
-    def add(self, stage: str, ms: float) -> None:
-        self._sums[stage] += ms
-        self._counts[stage] += 1
-
     def due(self, interval_s: float) -> bool:
         return time.monotonic() - self._since >= interval_s
 
@@ -49,7 +47,7 @@ class StageStats:
         fps = self._frames / elapsed
         means: dict[str, float | None] = {
             stage: self._sums[stage] / self._counts[stage] if self._counts[stage] else None
-            for stage in ("capture", "pose", "count", "dance", "publish", "total")
+            for stage in LATENCY_STAGES
         }
         uptime = time.monotonic() - self.started
         self._reset_interval()

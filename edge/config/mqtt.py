@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from edge.config.base import ExistingFile, Table
 from edge.config.messages import Expect, fail, raise_issues, show
 from edge.config.secrets import Secret
+from edge.publish.topics import DEFAULT_PREFIX
 
 PASSWORD_ENV = "DANCEPOSE_MQTT_PASSWORD"
 MQTT_PASSWORD = Secret(PASSWORD_ENV, "mqtt.password_file", "password")
@@ -46,7 +47,7 @@ class MqttConfig(Table):
     topic_prefix: Annotated[
         str, Expect("topic levels of letters, digits, '-' or '_' joined by '/' (no wildcards, "
                     "no leading or trailing '/'), like 'dancepose'")
-    ] = Field("dancepose", pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$",
+    ] = Field(DEFAULT_PREFIX, pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$",
               description="topics are <topic_prefix>/<device_id>/...")  # fmt: skip
     # 0 = at most once; 1 = at least once, what the queue's delete-on-PUBACK relies on (the
     # publisher's design covers 0 and 1; 2 adds a round trip and nothing the queue needs).

@@ -5,7 +5,7 @@ whatever the bytes, it returns a command or raises CommandError with one message
 says what was wrong (that message goes back on cmd/result). Unknown fields are errors,
 not ignored, so a typo ("mdoe") is reported instead of silently doing nothing.
 
-    {"action": "set_mode", "mode": "count" | "dance" | "both"}
+    {"action": "set_mode", "mode": "<a mode of edge/modes.py: count, dance, both>"}
     {"action": "set_exercise", "exercise": "<installed pack>"}
     {"action": "reset_count"}
     {"action": "start_session", "session_id": "<optional; the app makes one>"}
@@ -18,24 +18,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from dataclasses import MISSING, dataclass, fields
+from typing import Any, ClassVar, get_args
 
-from edge.modes import MODES
+from edge.modes import MODE_TABLE
 
 MAX_COMMAND_BYTES = 4096
 MAX_ID_CHARS = 128
 MAX_EXERCISE_CHARS = 64
-
-# action -> {field: required}; "action" and "request_id" are allowed everywhere.
-FIELDS: dict[str, dict[str, bool]] = {
-    "set_mode": {"mode": True},
-    "set_exercise": {"exercise": True},
-    "reset_count": {},
-    "start_session": {"session_id": False},
-    "end_session": {},
-}
-ACTIONS = tuple(FIELDS)
 
 ExerciseCheck = Collection[str] | Callable[[str], bool]
 
@@ -52,15 +42,21 @@ class CommandError(ValueError):
 
 
 class _Command:
-    """as_dict: the command as understood, for the reply's "command" field (request_id
+    """A command's fields are its dataclass fields: a field without a default is
+    required, and each is checked by the `_check_<field>` function of this module.
+    as_dict: the command as understood, for the reply's "command" field (request_id
     is left out: the reply carries it at the top level)."""
 
     action: ClassVar[str]
 
-    def as_dict(self) -> dict[str, Any]:
+    def arguments(self) -> dict[str, Any]:
+        """The fields the command carries out (what the device's method takes)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
         values.pop("request_id", None)
-        return {"action": self.action, **values}
+        return values
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"action": self.action, **self.arguments()}
 
 
 @dataclass(frozen=True)
@@ -86,7 +82,7 @@ class ResetCount(_Command):
 @dataclass(frozen=True)
 class StartSession(_Command):
     action: ClassVar[str] = "start_session"
-    session_id: str | None = None  # None: the app generates one
+    session_id: str | None = None  # absent: the app makes one
     request_id: str | None = None
 
 
@@ -97,17 +93,28 @@ class EndSession(_Command):
 
 
 Command = SetMode | SetExercise | ResetCount | StartSession | EndSession
+COMMANDS: dict[str, type[Command]] = {c.action: c for c in get_args(Command)}
+ACTIONS = tuple(COMMANDS)
+# action -> {field: required}; "action" and "request_id" are allowed everywhere.
+FIELDS: dict[str, dict[str, bool]] = {
+    action: {f.name: f.default is MISSING for f in fields(command) if f.name != "request_id"}
+    for action, command in COMMANDS.items()
+}
 
 
-def parse_command(data: bytes, exercises: ExerciseCheck | None = None) -> Command:
+def parse_command(
+    data: bytes, exercises: ExerciseCheck | None = None, modes: Collection[str] | None = None
+) -> Command:
     """Validate a cmd payload. `exercises` is the installed pack names (a set) or a
-    predicate; None accepts any well-formed name (the caller checks it later)."""
+    predicate; None accepts any well-formed name (the caller checks it later). `modes`:
+    what set_mode may name; None: every mode of edge/modes.py's table (a mode this device
+    cannot run is refused when applied, with the reason)."""
     obj = _load_object(data)
     request_id = None
     if "request_id" in obj:
         request_id = _text(obj["request_id"], "request_id", MAX_ID_CHARS)
     try:
-        return _build(obj, request_id, exercises)
+        return _build(obj, request_id, exercises, modes)
     except CommandError as exc:
         exc.request_id = request_id
         raise
@@ -138,7 +145,10 @@ def _load_object(data: bytes) -> dict[str, Any]:
     return obj
 
 
-def _build(obj: dict[str, Any], request_id: str | None, exercises: ExerciseCheck | None) -> Command:
+def _build(
+    obj: dict[str, Any], request_id: str | None, exercises: ExerciseCheck | None,
+    modes: Collection[str],
+) -> Command:  # fmt: skip
     if "action" not in obj:
         raise CommandError(f'command has no "action"; expected one of: {", ".join(ACTIONS)}')
     action = obj["action"]
@@ -156,36 +166,33 @@ def _build(obj: dict[str, Any], request_id: str | None, exercises: ExerciseCheck
     for name, required in spec.items():
         if required and name not in obj:
             raise CommandError(f'{action}: missing field "{name}"')
-    if action == "set_mode":
-        mode = obj["mode"]
-        if not isinstance(mode, str) or mode not in MODES:
-            raise CommandError(
-                f"set_mode: mode must be one of {', '.join(MODES)}; got {_show(mode)}"
-            )
-        return SetMode(mode=mode, request_id=request_id)
-    if action == "set_exercise":
-        exercise = _text(obj["exercise"], "set_exercise: exercise", MAX_EXERCISE_CHARS)
-        _check_exercise(exercise, exercises)
-        return SetExercise(exercise=exercise, request_id=request_id)
-    if action == "start_session":
-        session_id = None  # absent: the app makes one; null is a wrong type like any other
-        if "session_id" in obj:
-            session_id = _text(obj["session_id"], "start_session: session_id", MAX_ID_CHARS)
-        return StartSession(session_id=session_id, request_id=request_id)
-    if action == "reset_count":
-        return ResetCount(request_id=request_id)
-    return EndSession(request_id=request_id)
+    checks: dict[str, Callable[[Any], str]] = {
+        "mode": lambda value: _check_mode(value, MODE_TABLE if modes is None else modes),
+        "exercise": lambda value: _check_exercise(value, exercises),
+        "session_id": lambda value: _text(value, "start_session: session_id", MAX_ID_CHARS),
+    }
+    # absent optional fields keep their defaults; null is a wrong type like any other
+    values = {name: checks[name](obj[name]) for name in spec if name in obj}
+    return COMMANDS[action](**values, request_id=request_id)
 
 
-def _check_exercise(name: str, exercises: ExerciseCheck | None) -> None:
+def _check_mode(mode: Any, modes: Collection[str]) -> str:
+    if not isinstance(mode, str) or mode not in modes:
+        raise CommandError(f"set_mode: mode must be one of {', '.join(modes)}; got {_show(mode)}")
+    return mode
+
+
+def _check_exercise(value: Any, exercises: ExerciseCheck | None) -> str:
+    name = _text(value, "set_exercise: exercise", MAX_EXERCISE_CHARS)
     if exercises is None:
-        return
+        return name
     if callable(exercises):
         if not exercises(name):
             raise CommandError(f"set_exercise: {name!r} is not an installed exercise pack")
     elif name not in exercises:
         listing = ", ".join(sorted(exercises)) or "none"
         raise CommandError(f"set_exercise: unknown exercise {name!r}; installed: {listing}")
+    return name
 
 
 def _text(value: Any, name: str, limit: int) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypedDict
 
-from edge.modes import MODES
+from edge.modes import MODE_TABLE
 
 DEFAULT_PREFIX = "dancepose"
 
@@ -62,7 +62,7 @@ SCHEMA_FILES = {
 STATUS_STATES = ("online", "fault", "offline")
 LATENCY_STAGES = ("capture", "pose", "count", "dance", "publish", "total")
 
-StatusState = Literal["online", "fault", "offline"]
+StatusState = Literal[STATUS_STATES]  # type: ignore[valid-type]
 
 _LEVEL = re.compile(r"[^+#/\x00]+")
 
@@ -139,6 +139,7 @@ class CurrentPayload(TypedDict):
     genre_name: str | None
     fault: str | None
     last_rep_time: str | None
+    analyzers: list[str]
 
 
 class DancePayload(TypedDict):
@@ -153,13 +154,8 @@ class DancePayload(TypedDict):
     motion_energy: float
 
 
-class LatencyMs(TypedDict):
-    capture: float | None
-    pose: float | None
-    count: float | None
-    dance: float | None
-    publish: float | None
-    total: float | None
+# Mean ms per stage over a stats interval; None: no sample.
+LatencyMs = TypedDict("LatencyMs", dict.fromkeys(LATENCY_STAGES, float | None))  # type: ignore[misc]
 
 
 class StatsPayload(TypedDict):
@@ -311,9 +307,10 @@ def current_payload(
     now: datetime | None = None,
 ) -> CurrentPayload:
     """The device's whole state now, for the retained `current` topic: what a subscriber
-    that (re)starts needs at once, without waiting for the next rep or genre."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    that (re)starts needs at once, without waiting for the next rep or genre. `analyzers`
+    (what the mode runs, from edge/modes.py) tells a view which fields apply."""
+    if mode not in MODE_TABLE:
+        raise ValueError(f"mode must be one of {', '.join(MODE_TABLE)}; got {mode!r}")
     if count < 0 or partial_count < 0:
         raise ValueError("counts cannot be negative")
     if (genre is None) != (genre_name is None):
@@ -332,6 +329,7 @@ def current_payload(
         "genre_name": genre_name,
         "fault": fault,
         "last_rep_time": last_rep_time,
+        "analyzers": list(MODE_TABLE[mode].analyzers),
     }
 
 
@@ -379,15 +377,11 @@ def stats_payload(
     unknown = set(latency_ms) - set(LATENCY_STAGES)
     if unknown:
         raise ValueError(f"unknown latency stage(s) {sorted(unknown)}; known: {LATENCY_STAGES}")
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-    latency: LatencyMs = {
-        "capture": _optional_finite("latency_ms.capture", latency_ms.get("capture"), 2),
-        "pose": _optional_finite("latency_ms.pose", latency_ms.get("pose"), 2),
-        "count": _optional_finite("latency_ms.count", latency_ms.get("count"), 2),
-        "dance": _optional_finite("latency_ms.dance", latency_ms.get("dance"), 2),
-        "publish": _optional_finite("latency_ms.publish", latency_ms.get("publish"), 2),
-        "total": _optional_finite("latency_ms.total", latency_ms.get("total"), 2),
+    if mode not in MODE_TABLE:
+        raise ValueError(f"mode must be one of {', '.join(MODE_TABLE)}; got {mode!r}")
+    latency: LatencyMs = {  # type: ignore[assignment]
+        stage: _optional_finite(f"latency_ms.{stage}", latency_ms.get(stage), 2)
+        for stage in LATENCY_STAGES
     }
     return {
         "time": iso_time(now),

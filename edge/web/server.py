@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 from edge.config import WEB_TOKEN_ENV, ConfigError, WebConfig
 from edge.publish.commands import MAX_COMMAND_BYTES
 from edge.web.preview import Preview
-from edge.web.state import KioskState
+from edge.web.stream import VIEW, EventStream
 
 log = logging.getLogger("dancepose")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -43,6 +43,7 @@ KEEPALIVE_S = 15.0  # an SSE comment this often: proxies and browsers keep the s
 BOUNDARY = "dancepose-frame"
 
 Answer = Callable[[bool, str | None], None]
+View = Callable[[], dict[str, Any]]
 Submit = Callable[[bytes, Answer], None]
 
 
@@ -51,11 +52,12 @@ class KioskServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(
-        self, address: tuple[str, int], family: int, state: KioskState, preview: Preview,
-        submit: Submit, token: str | None,
+        self, address: tuple[str, int], family: int, view: View, stream: EventStream,
+        preview: Preview, submit: Submit, token: str | None,
     ) -> None:  # fmt: skip
         self.address_family = family
-        self.state, self.preview, self.submit, self.token = state, preview, submit, token
+        self.view, self.stream, self.preview = view, stream, preview
+        self.submit, self.token = submit, token
         self.stopping = threading.Event()
         self.static = {p.name: p for p in STATIC.iterdir() if p.suffix in CONTENT_TYPES}
         super().__init__(address, KioskHandler)
@@ -65,7 +67,10 @@ class KioskWeb:
     """Bound at construction (a bad or busy address is a ConfigError, one line, before the
     loop starts), served from start() until close()."""
 
-    def __init__(self, web: WebConfig, state: KioskState, submit: Submit) -> None:
+    def __init__(self, web: WebConfig, view: View, submit: Submit) -> None:
+        """view: the page's state now (edge/app/state.py DeviceState.page); what changes
+        is sent on `self.stream`."""
+        self.stream = EventStream()
         token = web.read_token()
         if token is None and not web.loopback:
             raise ConfigError(
@@ -78,7 +83,7 @@ class KioskWeb:
         try:
             family = socket.getaddrinfo(web.host, web.port, type=socket.SOCK_STREAM)[0][0]
             self.server = KioskServer(
-                (web.host, web.port), family, state, self.preview, submit, token
+                (web.host, web.port), family, view, self.stream, self.preview, submit, token
             )
         except (OSError, socket.gaierror) as exc:
             self.preview.close()
@@ -140,7 +145,7 @@ class KioskHandler(BaseHTTPRequestHandler):
         if path in ("/", "/index.html"):
             self._static("index.html")
         elif path == "/api/state":
-            self._json(HTTPStatus.OK, self.server.state.snapshot())
+            self._json(HTTPStatus.OK, self.server.view())
         elif path == "/api/events":
             self._events()
         elif path == "/stream.mjpg":
@@ -247,12 +252,12 @@ class KioskHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _events(self) -> None:
-        state = self.server.state
-        client = state.subscribe()
+        stream = self.server.stream
+        client = stream.subscribe()
         try:
             self._stream_headers("text/event-stream")
             self.wfile.write(b"retry: 1000\n\n")
-            self.wfile.flush()
+            self._event(VIEW, self.server.view())  # a page that (re)connects starts complete
             while not self.server.stopping.is_set():
                 try:
                     topic, payload = client.get(timeout=KEEPALIVE_S)
@@ -260,13 +265,16 @@ class KioskHandler(BaseHTTPRequestHandler):
                     self.wfile.write(b": keepalive\n\n")
                     self.wfile.flush()
                     continue
-                data = json.dumps(payload, separators=(",", ":"), allow_nan=False)
-                self.wfile.write(f"event: {topic.replace('/', '_')}\ndata: {data}\n\n".encode())
-                self.wfile.flush()
+                self._event(topic, payload)
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             pass
         finally:
-            state.unsubscribe(client)
+            stream.unsubscribe(client)
+
+    def _event(self, topic: str, payload: Any) -> None:
+        data = json.dumps(payload, separators=(",", ":"), allow_nan=False)
+        self.wfile.write(f"event: {topic.replace('/', '_')}\ndata: {data}\n\n".encode())
+        self.wfile.flush()
 
     def _mjpeg(self) -> None:
         preview = self.server.preview

@@ -32,8 +32,10 @@ function summary(k) {
   // own will ("0") says so
   let state = status.state || "unknown";
   if (k.bridge === 0 && state !== "offline") state = "unreachable";
-  const counting = current.mode !== "dance"; // count or both (unknown: show what there is)
-  const dancing = current.mode === "dance" || current.mode === "both";
+  // what the mode runs (edge/modes.py); a kiosk too old to say: show what there is
+  const runs = current.analyzers || ["counting", "dance"];
+  const counting = runs.includes("counting");
+  const dancing = runs.includes("dance");
   const genre = current.genre && current.genre !== "none" ? current.genre_name : "-";
   const times = [status.time, current.time, stats.time].filter(Boolean).sort();
   return {

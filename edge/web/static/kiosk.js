@@ -1,5 +1,6 @@
-// The kiosk page: GET /api/state on every event from /api/events (and once a second),
-// the frame stream in an <img>, commands as POST /api/command (the MQTT command JSON).
+// The kiosk page: renders the device's state as /api/events sends it (the `view` event,
+// after every change; GET /api/state every few seconds as a resync), the frame stream in
+// an <img>, commands as POST /api/command (the MQTT command JSON).
 "use strict";
 const token = new URLSearchParams(location.search).get("token");
 const query = token ? "?token=" + encodeURIComponent(token) : "";
@@ -16,7 +17,8 @@ function render(s) {
   text("partial", s.partial ? s.partial + " partial" : "");
   text("exercise", s.exercise || "-");
   text("phase", s.phase && s.phase !== "other" ? s.phase : "");
-  text("genre", s.genre_name && s.genre !== "none" ? s.genre_name : (s.mode === "count" ? "" : "no dance"));
+  const dancing = s.analyzers.includes("dance"); // what the mode runs (edge/modes.py)
+  text("genre", s.genre_name && s.genre !== "none" ? s.genre_name : (dancing ? "no dance" : ""));
   text("confidence", s.confidence != null && s.genre && s.genre !== "none"
     ? Math.round(100 * s.confidence) + "%" : "");
   text("fps", s.fps ? s.fps.toFixed(0) + " fps" : "");
@@ -80,10 +82,11 @@ function startFrames() {
   img.src = "/stream.mjpg" + query;
 }
 
+const RESYNC_MS = 5000; // fps and the queue change without an event
 const events = new EventSource("/api/events" + query);
-for (const kind of ["rep", "state", "dance", "stats", "status", "kiosk"]) {
-  events.addEventListener(kind, refresh);
-}
-setInterval(refresh, 1000);
+events.addEventListener("view", (e) => render(JSON.parse(e.data)));
+events.addEventListener("stats", refresh);
+events.onerror = () => refresh(); // shows "not answering" while the device is away
+setInterval(refresh, RESYNC_MS);
 startFrames();
 refresh();

@@ -1,0 +1,87 @@
+"""Commands: from MQTT's cmd topic and the kiosk page, one path, applied between frames.
+
+Both senders queue (bytes, answer); `apply_pending` parses each (edge/publish/commands.py),
+carries it out by the method named like its action, replies on cmd/result and answers
+the page's HTTP request. What a command changed reaches the device state here, and the
+views from there (edge/app/broadcast.py).
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+
+from edge.app.pipeline import Pipeline
+from edge.app.state import DeviceState
+from edge.publish import topics
+from edge.publish.commands import CommandError, parse_command
+from edge.publish.publisher import MqttPublisher
+
+Answer = Callable[[bool, str | None], None]
+
+
+class Control:
+    def __init__(self, pipeline: Pipeline, state: DeviceState) -> None:
+        self.pipeline = pipeline
+        self.state = state
+        self.publisher: MqttPublisher | None = None  # replies go out once it exists
+        self._queue: queue.SimpleQueue[tuple[bytes, Answer | None]] = queue.SimpleQueue()
+
+    def submit(self, data: bytes, answer: Answer | None = None) -> None:
+        """From any thread: a command's bytes, and the page's HTTP answer (None: MQTT)."""
+        self._queue.put((data, answer))
+
+    def apply_pending(self) -> None:
+        while True:
+            try:
+                data, answer = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            ok, error = self.apply(data)
+            if answer is not None:
+                answer(ok, error)
+
+    def apply(self, data: bytes) -> tuple[bool, str | None]:
+        """Parse, apply, reply on cmd/result: (ok, error) for the page's HTTP answer."""
+        reply = self.publisher.reply if self.publisher is not None else _no_reply
+        try:
+            command = parse_command(data, set(self.pipeline.exercises))
+        except CommandError as exc:
+            reply(False, error=str(exc), request_id=exc.request_id)
+            return False, str(exc)
+        try:
+            getattr(self, command.action)(**command.arguments())
+        except ValueError as exc:
+            reply(False, error=str(exc), command=command)
+            return False, str(exc)
+        reply(True, command=command)
+        return True, None
+
+    # --- one method per action (edge/publish/commands.py ACTIONS) ----------------------
+    def set_mode(self, mode: str) -> None:
+        self.pipeline.set_mode(mode)
+        self.state.set_mode(mode)
+
+    def set_exercise(self, exercise: str) -> None:
+        self.pipeline.set_exercise(exercise)
+        self._restarted()
+
+    def reset_count(self) -> None:
+        self.pipeline.reset_count()
+        self._restarted()
+
+    def start_session(self, session_id: str | None = None) -> None:
+        self.pipeline.reset_count()
+        self._restarted(session_id or topics.new_id())
+
+    def end_session(self) -> None:
+        self.pipeline.reset_count()
+        self._restarted(topics.new_id())
+
+    def _restarted(self, session_id: str | None = None) -> None:
+        pipeline = self.pipeline
+        self.state.restart_count(pipeline.exercise, pipeline.active, session_id)
+
+
+def _no_reply(ok: bool, **_: object) -> None:
+    pass

@@ -1,0 +1,50 @@
+"""What `dancepose run` is made of, built from the config: the source, the pipeline, the
+publisher with its queue and Home Assistant discovery, the page and the device state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edge.app.pipeline import Pipeline
+from edge.config import Config
+from edge.counting.classifier import TfliteVotes
+from edge.counting.pack import installed_packs, load_pack
+from edge.pose.estimator import create_estimator
+from edge.publish.homeassistant import discovery_messages, removal_messages
+from edge.publish.topics import Topics
+from edge.sources import open_source
+from edge.sources.frame import FrameSource
+from edge.sources.picamera import PiCameraSource
+
+
+def open_configured_source(config: Config) -> FrameSource:
+    source = config.source
+    if source.kind == "picamera2":
+        return PiCameraSource(source.width, source.height, source.fps)
+    if source.kind == "camera":
+        return open_source(source.camera_index)
+    if source.kind == "url":
+        return open_source(str(source.url))
+    return open_source(str(source.path), loop=source.loop)
+
+
+def build_pipeline(config: Config) -> Pipeline:
+    pose = config.pose
+    estimator = create_estimator(
+        pose.backend, pose.threads, pose.detector_model, pose.landmark_model, pose.task
+    )
+    packs = [load_pack(folder) for folder in installed_packs(config.mode.packs_dir).values()]
+    dance_dir = Path(config.mode.dance_model_dir)
+    installed = (dance_dir / "metadata.json").is_file()
+    return Pipeline.build(
+        estimator, packs, TfliteVotes, dance_dir if installed else None, config.mode.mode,
+        config.mode.exercise,
+    )  # fmt: skip
+
+
+def discovery(config: Config, pipeline: Pipeline, topics: Topics) -> list[tuple[str, bytes]]:
+    """Home Assistant's retained configs, derived from what this device offers (off: empty
+    retained configs, which remove the entities)."""
+    if not config.mqtt.homeassistant_discovery:
+        return removal_messages(topics)
+    return discovery_messages(topics, list(pipeline.exercises), pipeline.modes)

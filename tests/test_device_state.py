@@ -1,0 +1,108 @@
+"""DeviceState, made only of the events that are published and of what commands did, says
+what the counters say: frame by frame on real clips, in every mode, through resets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from edge.app.pipeline import Pipeline
+from edge.app.state import DeviceState
+from edge.counting.classifier import TfliteVotes
+from edge.counting.events import RepEvent
+from edge.counting.pack import installed_packs, load_pack
+from edge.dance.classifier import DanceEvent
+from edge.dance.model import DEFAULT_DANCE_DIR
+from edge.keypoints_io import from_coco17
+from edge.modes import MODES
+from tests.conftest import shared_path
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+class NoPose:
+    def process(self, frame: object) -> list:
+        return []
+
+    def reset(self) -> None:
+        pass
+
+
+def device(mode: str, exercise: str = "auto") -> tuple[Pipeline, DeviceState]:
+    packs = [load_pack(folder) for folder in installed_packs().values()]
+    pipeline = Pipeline.build(NoPose(), packs, TfliteVotes, DEFAULT_DANCE_DIR, mode, exercise)
+    state = DeviceState("s", mode, exercise, pipeline.modes, pipeline.exercises, pipeline.active)
+    return pipeline, state
+
+
+def assert_agree(pipeline: Pipeline, state: DeviceState) -> None:
+    shown = state.shown()
+    counted = pipeline.tally()
+    assert (shown.count, shown.partial_count) == counted
+    assert shown.exercise == pipeline.active
+    assert shown.phase == pipeline.phase
+
+
+def play(pipeline: Pipeline, state: DeviceState, track, until: int | None = None) -> None:
+    pipeline.start_stream(track.fps)
+    for i in range(track.num_frames if until is None else until):
+        landmarks = track.landmarks[i] if track.present[i] else None
+        for event in pipeline.process_landmarks(landmarks, float(track.times_s[i])).events:
+            state.apply(event, NOW)
+        assert_agree(pipeline, state)
+
+
+@pytest.mark.parametrize("mode", ["count", "both"])
+@pytest.mark.parametrize("clip", ["squat_side_3.mp4", "goblet_squat_front_6.mp4"])
+def test_the_state_follows_the_counters_frame_by_frame(clip_track, clip, mode):
+    track = clip_track(shared_path("data", "exercise_videos", clip))
+    pipeline, state = device(mode)
+    play(pipeline, state, track)
+    for event in pipeline.finish().events:
+        state.apply(event, NOW)
+    assert_agree(pipeline, state)
+    assert state.shown().count >= 3
+
+
+def test_a_dance_in_both_mode_leaves_the_count_at_zero_on_every_view():
+    root = shared_path("data", "aistpp_small")
+    scaler = np.load(root / "kps_scaler_extracted.npz")
+    path = sorted((root / "house_dance" / "nor_k_feat").glob("*.npy"))[0]
+    pixels = np.load(path).reshape(-1, 17, 2) * scaler["scale"] + scaler["mean"]
+    track = from_coco17(pixels, fps=60.0, width=1920, height=1080, source=path.name)
+    pipeline, state = device("both")
+    play(pipeline, state, track)
+    assert state.shown().genre == "gHO" and state.shown().count == 0
+    pipeline.set_mode("count")
+    state.set_mode("count")
+    assert state.shown().genre is None  # a count mode names no genre, on every view
+    assert state.page(0, True)["genre"] is None
+
+
+def test_a_reset_clears_a_partial_count_even_with_no_rep_counted():
+    """A partial rep published while the count is 0 (both mode withheld the reps)."""
+    _, state = device("both", "squat")
+    state.apply(RepEvent("squat", 0, 2.0, 1.0, 2.0, 0.4, partial=True), NOW)
+    assert (state.shown().count, state.shown().partial_count) == (0, 1)
+    state.restart_count("squat", "squat")
+    assert state.page(0, True)["partial"] == state.shown().partial_count == 0
+
+
+def test_commands_change_what_every_view_shows(clip_track):
+    track = clip_track(shared_path("data", "exercise_videos", "squat_side_3.mp4"))
+    pipeline, state = device("count", "squat")
+    play(pipeline, state, track)
+    assert state.shown().count == 3 and state.shown().last_rep_time is not None
+    pipeline.reset_count()
+    state.restart_count(pipeline.exercise, pipeline.active)
+    assert_agree(pipeline, state)
+    assert state.shown().last_rep_time is None
+    for mode in MODES:
+        pipeline.set_mode(mode)
+        state.set_mode(mode)
+        assert state.page(0, True)["mode"] == state.shown().mode == mode
+    dance = DanceEvent(1.0, "gHO", 0.9, {"gHO": 0.9}, 0.1, "house")
+    state.apply(dance, NOW)
+    assert state.shown().genre_name == "house"  # the last mode set was both
