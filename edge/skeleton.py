@@ -1,5 +1,6 @@
 """The skeleton's facts, declared here only: joint names, the body joints, midpoints, the
-visibility a joint needs to count as seen, bones, and the mapping between skeleton layouts.
+visibility a joint needs to count as seen, the mirror image, bones, and the mapping between
+skeleton layouts.
 
 Everything downstream (embedding, dance features, counting, overlays) works on the
 BlazePose-33 layout. COCO-17 (AIST++) and OpenPose BODY_25 keypoints are mapped into that
@@ -63,6 +64,12 @@ MIDPOINTS: dict[str, tuple[str, str]] = {
     "mid_hip": ("left_hip", "right_hip"),
 }
 
+# The same pose seen in a mirror: MIRROR[i] is the landmark index of joint i's other side.
+MIRROR: tuple[int, ...] = tuple(
+    JOINT[name.replace("left", "@").replace("right", "left").replace("@", "right")]
+    for name in BLAZEPOSE_33
+)
+
 # A landmark is taken as seen when its visibility is at least this (MediaPipe's own cut-off
 # for drawing a landmark).
 MIN_VISIBILITY = 0.5
@@ -105,12 +112,14 @@ def midpoint(landmarks: Any, a: str, b: str) -> Any:
 
 def mid_hip(landmarks: np.ndarray) -> np.ndarray:
     """The hip centre (OpenPose's mid_hip)."""
-    return midpoint(landmarks, *MIDPOINTS["mid_hip"])
+    a, b = MIDPOINTS["mid_hip"]  # not *-unpacked: autograph (TFLite export) loses *args
+    return midpoint(landmarks, a, b)
 
 
 def neck(landmarks: np.ndarray) -> np.ndarray:
     """OpenPose's neck is the shoulder midpoint; BlazePose has none, so derive it."""
-    return midpoint(landmarks, *MIDPOINTS["neck"])
+    a, b = MIDPOINTS["neck"]  # not *-unpacked: autograph (TFLite export) loses *args
+    return midpoint(landmarks, a, b)
 
 
 def torso_length(landmarks: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ import numpy as np
 
 from edge.bench.agreement import compare
 from edge.paths import REPO, SHARED_DATA_DIR, SHARED_DIR
+from edge.skeleton import MIN_VISIBILITY, NUM_LANDMARKS
 
 DEFAULT_CLIPS = SHARED_DATA_DIR / "exercise_videos"
 LITE_MODEL = SHARED_DIR / "models" / "blazepose" / "pose_landmark_lite.tflite"
@@ -165,9 +166,10 @@ def render_markdown(report: dict) -> str:
         "",
         "## Agreement, litert (2 threads) vs mediapipe",
         "",
-        "Median distance over the 33 joints visible (> 0.5) in both, as % of the torso "
-        "length (shoulder-midpoint to hip-midpoint); recall = % of frames where one found "
-        "the person that the other found too. Acceptance: median <= 3%, recall >= 95%.",
+        f"Median distance over the {NUM_LANDMARKS} joints visible (> {MIN_VISIBILITY:g}) in "
+        "both, as % of the torso length (shoulder-midpoint to hip-midpoint); recall = % of "
+        "frames where one found the person that the other found too. Acceptance: median <= "
+        "3%, recall >= 95%.",
         "",
         "| clip | frames | litert found | mediapipe found | median error % torso "
         "| litert recall % | mediapipe recall % |",

@@ -139,8 +139,8 @@ def test_negatives_are_the_none_class_and_clips_without_a_person_are_skipped(
 def test_a_mirror_swaps_sides_and_twice_is_the_clip_again() -> None:
     import numpy as np
 
-    from edge.skeleton import JOINT
-    from training.dance.windows import MIRROR, mirrored
+    from edge.skeleton import JOINT, MIRROR
+    from training.dance.windows import mirrored
 
     assert MIRROR[JOINT["left_shoulder"]] == JOINT["right_shoulder"] and MIRROR[0] == 0
     seq = load_folder(BALLROOM)[0]

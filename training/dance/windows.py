@@ -10,7 +10,7 @@ import numpy as np
 
 from edge.features import dance as features
 from edge.keypoints_io import KeypointTrack, from_coco17
-from edge.skeleton import JOINT
+from edge.skeleton import MIRROR
 from training.datasets import (
     GENRE_CODES,
     GENRES,
@@ -44,16 +44,6 @@ def track_windows(track: KeypointTrack, k: int) -> np.ndarray:
             f"({k * UNIT_S:.2f} s): use a longer clip or a smaller k"
         )
     return features.windows(units, k)
-
-
-def _mirror_name(joint: str) -> str:
-    for a, b in (("left", "right"), ("right", "left")):
-        if a in joint:
-            return joint.replace(a, b)
-    return joint
-
-
-MIRROR = [JOINT[_mirror_name(j)] for j in JOINT]  # BlazePose index of each joint's mirror
 
 
 def mirrored(seq: Sequence) -> Sequence:
