@@ -32,14 +32,14 @@ def make_publisher(
     return publisher
 
 
-def current_state(**changes: Any) -> tp.CurrentPayload:
+def current_state(t_s: float | None = None, **changes: Any) -> dict[str, Any]:
     """A current-state payload: a fresh run's, with `changes`."""
     values: dict[str, Any] = dict(
-        t_s=None, session_id="s1", mode="count", selected_exercise="auto", exercise=None,
-        count=0, partial_count=0, phase=None, genre=None, genre_name=None, fault=None,
+        session_id="s1", mode="count", selected_exercise="auto", exercise=None, count=0,
+        partial_count=0, phase=None, genre=None, genre_name=None, fault=None,
         last_rep_time=None,
     )  # fmt: skip
-    return tp.current_payload(**{**values, **changes})
+    return tp.current_payload(tp.Current(**{**values, **changes}), t_s)
 
 
 def write_config(
@@ -82,3 +82,18 @@ def assert_one_clear_line(result: subprocess.CompletedProcess, *needles: str) ->
     assert len(error_lines) == 1, result.stderr
     for needle in needles:
         assert needle in error_lines[0], error_lines[0]
+
+
+def aist_house_track():
+    """The first AIST++ house sequence (COCO-17 keypoints of a real dancer, 60 fps) as a
+    KeypointTrack in image pixels."""
+    import numpy as np
+
+    from edge.keypoints_io import from_coco17
+    from tests.conftest import shared_path
+
+    root = shared_path("data", "aistpp_small")
+    scaler = np.load(root / "kps_scaler_extracted.npz")
+    path = sorted((root / "house_dance" / "nor_k_feat").glob("*.npy"))[0]
+    pixels = np.load(path).reshape(-1, 17, 2) * scaler["scale"] + scaler["mean"]
+    return from_coco17(pixels, fps=60.0, width=1920, height=1080, source=path.name)

@@ -9,32 +9,21 @@ BlazePose.
 
 from __future__ import annotations
 
-import numpy as np
-
 from edge.app.pipeline import Pipeline
 from edge.counting.classifier import TfliteVotes
 from edge.counting.pack import DEFAULT_PACKS_DIR, installed_packs, load_pack
 from edge.dance.classifier import NONE
 from edge.dance.model import DEFAULT_DANCE_DIR
-from edge.keypoints_io import KeypointTrack, from_coco17
+from edge.keypoints_io import KeypointTrack
 from edge.modes import AUTO
 from tests.conftest import shared_path
-
-
-class NoPose:
-    """The estimator's seat: these frames are recorded keypoints."""
-
-    def process(self, frame: object) -> list:
-        return []
-
-    def reset(self) -> None:
-        pass
+from tests.helpers import aist_house_track
 
 
 def run(track: KeypointTrack, mode: str) -> tuple[Pipeline, list, list]:
     """(pipeline, published reps, published dance verdicts) of a whole clip."""
     packs = [load_pack(folder) for folder in installed_packs(DEFAULT_PACKS_DIR).values()]
-    pipeline = Pipeline.build(NoPose(), packs, TfliteVotes, DEFAULT_DANCE_DIR, mode, AUTO)
+    pipeline = Pipeline.build(None, packs, TfliteVotes, DEFAULT_DANCE_DIR, mode, AUTO)
     pipeline.start_stream(track.fps)
     reps, verdicts = [], []
     for i, time_s in enumerate(track.times_s):
@@ -46,11 +35,7 @@ def run(track: KeypointTrack, mode: str) -> tuple[Pipeline, list, list]:
 
 
 def test_a_named_dance_is_not_counted_as_reps():
-    root = shared_path("data", "aistpp_small")
-    scaler = np.load(root / "kps_scaler_extracted.npz")
-    path = sorted((root / "house_dance" / "nor_k_feat").glob("*.npy"))[0]
-    pixels = np.load(path).reshape(-1, 17, 2) * scaler["scale"] + scaler["mean"]
-    track = from_coco17(pixels, fps=60.0, width=1920, height=1080, source=path.name)
+    track = aist_house_track()
 
     _, counted, _ = run(track, "count")
     assert len(counted) >= 10  # pack-free counting alone counts the dance's cycles

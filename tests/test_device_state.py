@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import numpy as np
 import pytest
 
 from edge.app.pipeline import Pipeline
@@ -15,24 +14,16 @@ from edge.counting.events import RepEvent
 from edge.counting.pack import installed_packs, load_pack
 from edge.dance.classifier import DanceEvent
 from edge.dance.model import DEFAULT_DANCE_DIR
-from edge.keypoints_io import from_coco17
 from edge.modes import MODES
 from tests.conftest import shared_path
+from tests.helpers import aist_house_track
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
-class NoPose:
-    def process(self, frame: object) -> list:
-        return []
-
-    def reset(self) -> None:
-        pass
-
-
 def device(mode: str, exercise: str = "auto") -> tuple[Pipeline, DeviceState]:
     packs = [load_pack(folder) for folder in installed_packs().values()]
-    pipeline = Pipeline.build(NoPose(), packs, TfliteVotes, DEFAULT_DANCE_DIR, mode, exercise)
+    pipeline = Pipeline.build(None, packs, TfliteVotes, DEFAULT_DANCE_DIR, mode, exercise)
     state = DeviceState("s", mode, exercise, pipeline.modes, pipeline.exercises, pipeline.active)
     return pipeline, state
 
@@ -67,11 +58,7 @@ def test_the_state_follows_the_counters_frame_by_frame(clip_track, clip, mode):
 
 
 def test_a_dance_in_both_mode_leaves_the_count_at_zero_on_every_view():
-    root = shared_path("data", "aistpp_small")
-    scaler = np.load(root / "kps_scaler_extracted.npz")
-    path = sorted((root / "house_dance" / "nor_k_feat").glob("*.npy"))[0]
-    pixels = np.load(path).reshape(-1, 17, 2) * scaler["scale"] + scaler["mean"]
-    track = from_coco17(pixels, fps=60.0, width=1920, height=1080, source=path.name)
+    track = aist_house_track()
     pipeline, state = device("both")
     play(pipeline, state, track)
     assert state.shown().genre == "gHO" and state.shown().count == 0

@@ -114,16 +114,8 @@ def stillness_mode(monkeypatch):
     analyzer.cache_clear()
 
 
-class NoPose:
-    def process(self, frame: object) -> list:
-        return []
-
-    def reset(self) -> None:
-        pass
-
-
 def test_a_new_mode_needs_one_module_and_one_row(stillness_mode) -> None:
-    pipeline = Pipeline.build(NoPose(), [], lambda pack: None, None, "count", "any")
+    pipeline = Pipeline.build(None, [], lambda pack: None, None, "count", "any")
     assert stillness_mode in pipeline.modes
     state = DeviceState("s", "count", "any", pipeline.modes, pipeline.exercises, "any")
     control = Control(pipeline, state)
@@ -145,6 +137,6 @@ def test_a_new_mode_needs_one_module_and_one_row(stillness_mode) -> None:
     configs = discovery_configs(Topics("k1"), list(pipeline.exercises), pipeline.modes)
     select = next(c for t, c in configs.items() if t.endswith("/mode/config"))
     assert "still" in select["options"]
-    payload = current_payload(**vars(state.shown()), t_s=None)
+    payload = current_payload(state.shown(), t_s=None)
     assert payload["analyzers"] == ["stillness"]
     parse_command(b'{"action": "set_mode", "mode": "still"}', modes=pipeline.modes)

@@ -57,19 +57,9 @@ class Clip:
     end_s: float | None = None
 
 
-class _NoPose:
-    """The pipeline's estimator seat: the keypoints are recorded, nothing runs."""
-
-    def process(self, frame: object) -> list:
-        return []
-
-    def reset(self) -> None:
-        pass
-
-
 def run(clip: Clip, mode: str, packs: list) -> tuple[list, list]:
     """(published reps, published dance verdicts) of one clip in one mode."""
-    pipeline = Pipeline.build(_NoPose(), packs, TfliteVotes, clip.model, mode, AUTO)
+    pipeline = Pipeline.build(None, packs, TfliteVotes, clip.model, mode, AUTO)
     pipeline.start_stream(clip.track.fps)
     reps, verdicts = [], []
     times = clip.track.times_s

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from edge.analyzers import Event
-from edge.app.state import DeviceState, Shown
+from edge.app.state import DeviceState
 from edge.counting.events import PhaseEvent, RepEvent
 from edge.dance.classifier import DanceEvent
 from edge.publish import topics
@@ -42,7 +42,7 @@ class Broadcaster:
         self._view = view
         self._dance_interval_s = dance_interval_s
         self._last_dance_s = -1e9
-        self._shown: Shown | None = None  # what `current` said last
+        self._shown: topics.Current | None = None  # what `current` said last
 
     def events(self, events: list[Event]) -> None:
         for event in events:
@@ -78,6 +78,6 @@ class Broadcaster:
         if shown == self._shown:
             return
         self._shown = shown
-        payload = topics.current_payload(t_s=self.state.t_s, **vars(shown))
+        payload = topics.current_payload(shown, self.state.t_s)
         self.publisher.publish_state(topics.CURRENT, payload)
         self.send(VIEW, self._view())

@@ -68,7 +68,7 @@ class FrameResult:
 
 class Pipeline:
     def __init__(
-        self, estimator: PoseEstimator, resources: Resources, mode: str = "count",
+        self, estimator: PoseEstimator | None, resources: Resources, mode: str = "count",
         exercise: str = AUTO,
     ) -> None:  # fmt: skip
         self.estimator = estimator
@@ -83,11 +83,12 @@ class Pipeline:
 
     @classmethod
     def build(
-        cls, estimator: PoseEstimator, packs: list[ExercisePack],
+        cls, estimator: PoseEstimator | None, packs: list[ExercisePack],
         make_classifier: Callable[[ExercisePack], VoteClassifier], dance_dir: Path | None,
         mode: str, exercise: str,
     ) -> Pipeline:  # fmt: skip
-        """dance_dir: the dance model's folder, None when none is installed."""
+        """estimator: None where the keypoints are recorded (process_landmarks only);
+        dance_dir: the dance model's folder, None when none is installed."""
 
         def make_trackers() -> dict[str, RepTracker]:
             return {p.name: RepTracker(p, make_classifier(p)) for p in packs}
@@ -133,13 +134,16 @@ class Pipeline:
     def start_stream(self, fps: float) -> None:
         """A new source (or the same camera reopened): forget tracking and half-built
         windows, which belong to frames that no longer follow on; counts stay."""
-        self.estimator.reset()
+        if self.estimator is not None:
+            self.estimator.reset()
         self.fps = fps
         for person in self.people.values():
             person.new_stream(fps)
 
     # --- frames ---------------------------------------------------------------------
     def process(self, frame: Frame) -> FrameResult:
+        if self.estimator is None:
+            raise ValueError("this pipeline has no pose estimator: feed it process_landmarks")
         start = time.perf_counter()
         people = self.estimator.process(frame)
         after_pose = time.perf_counter()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,27 +21,9 @@ from edge.analyzers import Event
 from edge.counting.events import ExerciseChosen, PhaseEvent, RepEvent
 from edge.dance.classifier import DanceEvent
 from edge.modes import MODE_TABLE, dances
-from edge.publish.topics import iso_time
+from edge.publish.topics import Current, iso_time
 
 FPS_WINDOW_S = 1.0
-
-
-@dataclass(frozen=True)
-class Shown:
-    """The fields of the retained `current` payload (docs/schemas/current.schema.json),
-    less its `time` and `t_s`: what a frame that changes nothing leaves alone."""
-
-    session_id: str
-    mode: str
-    selected_exercise: str
-    exercise: str | None
-    count: int
-    partial_count: int
-    phase: str | None
-    genre: str | None
-    genre_name: str | None
-    fault: str | None
-    last_rep_time: str | None
 
 
 class DeviceState:
@@ -53,7 +35,7 @@ class DeviceState:
     ) -> None:  # fmt: skip
         self._lock = threading.Lock()
         self.modes, self.exercises = modes, exercises
-        self._shown = Shown(
+        self._shown = Current(
             session_id=session_id, mode=mode, selected_exercise=exercise, exercise=active,
             count=0, partial_count=0, phase=None, genre=None, genre_name=None, fault=None,
             last_rep_time=None,
@@ -120,7 +102,7 @@ class DeviceState:
             self._frames, self._window_start = 0, now
 
     # --- views -------------------------------------------------------------------------
-    def shown(self) -> Shown:
+    def shown(self) -> Current:
         """What `current` says now (a genre only while the mode names one)."""
         with self._lock:
             shown = self._shown

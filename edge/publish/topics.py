@@ -19,7 +19,7 @@ import math
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypedDict
 
@@ -125,9 +125,12 @@ class StatePayload(TypedDict):
     t_s: float
 
 
-class CurrentPayload(TypedDict):
-    time: str
-    t_s: float | None
+@dataclass(frozen=True)
+class Current:
+    """What the retained `current` topic says (docs/schemas/current.schema.json) but for
+    `time`, `t_s` and `analyzers`, added when it is sent: the fields declared once, for
+    the payload and for the device state that renders it (edge/app/state.py)."""
+
     session_id: str
     mode: str
     selected_exercise: str
@@ -139,7 +142,14 @@ class CurrentPayload(TypedDict):
     genre_name: str | None
     fault: str | None
     last_rep_time: str | None
-    analyzers: list[str]
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODE_TABLE:
+            raise ValueError(f"mode must be one of {', '.join(MODE_TABLE)}; got {self.mode!r}")
+        if self.count < 0 or self.partial_count < 0:
+            raise ValueError("counts cannot be negative")
+        if (self.genre is None) != (self.genre_name is None):
+            raise ValueError("genre and genre_name are both set or both null")
 
 
 class DancePayload(TypedDict):
@@ -291,45 +301,16 @@ def state_payload(
 
 
 def current_payload(
-    *,
-    t_s: float | None,
-    session_id: str,
-    mode: str,
-    selected_exercise: str,
-    exercise: str | None,
-    count: int,
-    partial_count: int,
-    phase: str | None,
-    genre: str | None,
-    genre_name: str | None,
-    fault: str | None,
-    last_rep_time: str | None,
-    now: datetime | None = None,
-) -> CurrentPayload:
+    current: Current, t_s: float | None, *, now: datetime | None = None
+) -> dict[str, Any]:
     """The device's whole state now, for the retained `current` topic: what a subscriber
     that (re)starts needs at once, without waiting for the next rep or genre. `analyzers`
     (what the mode runs, from edge/modes.py) tells a view which fields apply."""
-    if mode not in MODE_TABLE:
-        raise ValueError(f"mode must be one of {', '.join(MODE_TABLE)}; got {mode!r}")
-    if count < 0 or partial_count < 0:
-        raise ValueError("counts cannot be negative")
-    if (genre is None) != (genre_name is None):
-        raise ValueError("genre and genre_name are both set or both null")
     return {
         "time": iso_time(now),
         "t_s": _optional_finite("t_s", t_s, 3),
-        "session_id": session_id,
-        "mode": mode,
-        "selected_exercise": selected_exercise,
-        "exercise": exercise,
-        "count": int(count),
-        "partial_count": int(partial_count),
-        "phase": phase,
-        "genre": genre,
-        "genre_name": genre_name,
-        "fault": fault,
-        "last_rep_time": last_rep_time,
-        "analyzers": list(MODE_TABLE[mode].analyzers),
+        **asdict(current),
+        "analyzers": list(MODE_TABLE[current.mode].analyzers),
     }
 
 
