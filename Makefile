@@ -112,11 +112,11 @@ test: setup train-setup mosquitto
 	$(TRAIN_PY) -m pytest -q --durations=5 tests/training
 
 bench: setup train-setup
-	$(PY) -m edge.bench.pose --out docs/bench/pose
-	$(PY) -m edge.bench.counting --out docs/bench/counting
-	$(PY) -m edge.bench.loop --out docs/bench/loop
-	$(PY) -m edge.bench.web --out docs/bench/web
-	$(TRAIN_PY) -m training.bench_extraction --out docs/bench/extraction  # Ray: training venv
+	$(PY) -m training.bench.pose --out docs/bench/pose
+	$(PY) -m training.bench.counting --out docs/bench/counting
+	$(PY) -m training.bench.loop --out docs/bench/loop
+	$(PY) -m training.bench.web --out docs/bench/web
+	$(TRAIN_PY) -m training.bench.extraction --out docs/bench/extraction  # Ray: training venv
 
 # The Pi path: an arm64 Debian bookworm chroot under qemu (cached in out/pi-chroot) installs
 # $(EDGE_LOCK) as the README's Pi install does and runs pose + count on a real 60-frame cut,
@@ -129,7 +129,7 @@ pi-check: setup
 
 # Ten minutes on a looped clip: RSS at start and end (not part of CI).
 soak: setup
-	$(PY) -m edge.bench.loop --soak 10 --out docs/bench/soak
+	$(PY) -m training.bench.loop --soak 10 --out docs/bench/soak
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check edge training tests

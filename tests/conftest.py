@@ -65,7 +65,7 @@ def model_paths():
 
 @pytest.fixture(scope="session")
 def clip_track(model_paths):
-    """Keypoints of a real clip by our LiteRT pipeline (edge.bench.counting.keypoints),
+    """Keypoints of a real clip by our LiteRT pipeline (training.bench.counting.keypoints),
     computed once per test session: several tests count the same clips. A developer may set
     DANCEPOSE_KEYPOINT_CACHE to a folder to keep them between sessions (CI never does)."""
     from edge.keypoints_cache import video_tracks

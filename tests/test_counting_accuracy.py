@@ -7,9 +7,9 @@ Every clip of ../shared/data/exercise_videos/labels.csv whose exercise has a pac
 
 from __future__ import annotations
 
-from edge.bench.counting import labelled_clips, score_clips
 from edge.counting.pack import installed_packs
 from tests.conftest import shared_path
+from training.bench.counting import labelled_clips, score_clips
 
 
 def test_rep_counts_on_the_real_clips_meet_the_bar(clip_track):

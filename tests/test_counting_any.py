@@ -8,13 +8,13 @@ import json
 import numpy as np
 import pytest
 
-from edge.bench.benchmark_clips import WALK_IN_OUT, Scores, all_clips
 from edge.counting.clip import count_any, count_auto
 from edge.counting.pack import installed_packs, load_pack
 from edge.counting.periodic import PeriodicCounter
 from edge.keypoints_io import KeypointTrack
 from edge.skeleton import JOINT
 from tests.conftest import dancepose, shared_path
+from training.bench.benchmark_clips import WALK_IN_OUT, Scores, all_clips
 
 # What the shipped counter measures on the benchmark (docs/bench/counting.md), with margin
 # for a changed estimator or numpy: a regression past it fails.

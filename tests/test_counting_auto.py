@@ -7,7 +7,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edge.app.pipeline import Pipeline
-from edge.bench.counting import labelled_clips
 from edge.counting.auto import (
     FORCE_REPS,
     LOCK_REPS,
@@ -24,6 +23,7 @@ from edge.modes import ANY
 from edge.pose.estimator import create_estimator
 from edge.sources import open_source
 from tests.conftest import shared_path
+from training.bench.counting import labelled_clips
 
 
 def test_the_most_decisive_pack_is_waited_for_until_it_has_two_reps():

@@ -7,13 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.bench.counting import LABELS, labelled_clips
 from edge.counting.classifier import TfliteVotes
 from edge.counting.clip import count_track
 from edge.counting.pack import installed_packs, load_pack
 from edge.counting.tracker import RepTracker
 from edge.keypoints_io import KeypointTrack
 from tests.conftest import shared_path
+from training.bench.counting import LABELS, labelled_clips
 
 
 def pack_clips() -> list[dict[str, str]]:

@@ -9,13 +9,13 @@ import shutil
 import numpy as np
 import pytest
 
-from edge.bench.counting import keypoints
 from edge.counting.classifier import NumpyKnn, TfliteVotes
 from edge.counting.clip import count_track
 from edge.counting.pack import DEFAULT_PACKS_DIR, PackError, find_pack, installed_packs, load_pack
 from edge.features.embedding import mirror
 from edge.keypoints_io import KeypointTrack, save_npz
 from tests.conftest import dancepose, shared_path
+from training.bench.counting import keypoints
 
 DEFAULT_PACKS = ("lunge", "pushup", "squat")
 

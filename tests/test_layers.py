@@ -42,18 +42,13 @@ LAYERS: list[tuple[str, ...]] = [
     # the kiosk loop: wiring of all of the above
     ("edge.app",),
     # entry points
-    ("edge.commands", "edge.cli", "edge.bench", "edge"),
+    ("edge.commands", "edge.cli", "edge"),
     # off the device: may import any of edge; edge never imports training
     ("training",),
 ]  # fmt: skip
 
 # Known exceptions: (importer, imported) -> why. Keep it empty where possible.
-ALLOWED: dict[tuple[str, str], str] = {
-    # the loop and web benches start the dev broker, which moved out of the device package
-    # to training/devkit/; to go once the benches use it without edge importing training
-    ("edge.bench.loop", "training.devkit.broker"): "bench harness: the dev broker",
-    ("edge.bench.web", "training.devkit.broker"): "bench harness: the dev broker",
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def module_files() -> dict[str, Path]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edge.bench.agreement import compare, run_on_clip
 from edge.pose.estimator import create_estimator
+from training.bench.agreement import compare, run_on_clip
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ import hashlib
 import threading
 import time
 
-from edge.bench.web import CHROMIUM_ARGS, PacedClip
 from edge.config import load_config
 from edge.sources import SourceError
 from tests.conftest import private_broker, shared_path
 from tests.helpers import CHROMIUM, browser_or_skip, write_config
+from training.bench.web import CHROMIUM_ARGS, PacedClip
 
 TIMEOUT_MS = 120_000  # generous: the machine may be loaded
 

@@ -15,12 +15,12 @@ import csv
 import tempfile
 from pathlib import Path
 
-from edge.bench.counting import LABELS, NEGATIVES, keypoints
 from edge.counting.clip import count_track
 from edge.counting.pack import ExercisePack, PackSpec, load_pack
 from edge.features.embedding import EmbeddingOptions
 from edge.keypoints_io import KeypointTrack
 from edge.paths import REPO
+from training.bench.counting import LABELS, NEGATIVES, keypoints
 from training.packs import build_pack
 from training.video_labels import label_from_track, samples_from_labels
 

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument(
         "--fold", type=int, choices=range(HOLD_OUT_EVERY),
         help="train without evaluate's held-out clips of this fold (to measure a whole "
-        "program on them, e.g. training.bench_both); default: every clip",
+        "program on them, e.g. training.bench.both); default: every clip",
     )  # fmt: skip
     args = parser.parse_args(argv)
     try:

@@ -29,11 +29,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.bench.agreement import compare, errors_pct_torso
-from edge.bench.report import write_report
 from edge.errors import UserError
 from edge.keypoints_io import load_npz
 from edge.pose.model_files import DEFAULT_MODEL_DIR, LANDMARK_NAME
+from training.bench.agreement import compare, errors_pct_torso
+from training.bench.report import write_report
 from training.devkit import pi_chroot
 from training.devkit.pi_chroot import VENV, Chroot, PiChrootError, Step
 

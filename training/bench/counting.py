@@ -1,6 +1,6 @@
 """`make bench` (counting): the counting benchmark, end to end on every real counted clip.
 
-Video -> LiteRT BlazePose -> a counter, for the 51 clips of edge/bench/benchmark_clips.py:
+Video -> LiteRT BlazePose -> a counter, for the 51 clips of training/bench/benchmark_clips.py:
 `any` (pack-free) on every clip, each pack on the exercise clips it has a pack for, `auto`
 on the exercise clips and the walk-in-and-out negative. Per clip: true, counted, error,
 seconds; overall MAE, OBO and exact share per method and per subset; the extra cost of
@@ -19,8 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.bench.benchmark_clips import WALK_IN_OUT, BenchClip, Scores, all_clips
-from edge.bench.report import write_report
 from edge.counting.clip import ClipCount, count_any, count_auto, count_track
 from edge.counting.pack import DEFAULT_PACKS_DIR, installed_packs, load_pack
 from edge.counting.periodic import HOP_S
@@ -28,6 +26,8 @@ from edge.keypoints_cache import video_tracks
 from edge.keypoints_io import KeypointTrack
 from edge.paths import REPO, SHARED_DATA_DIR
 from edge.pose.track import track_from_video
+from training.bench.benchmark_clips import WALK_IN_OUT, BenchClip, Scores, all_clips
+from training.bench.report import write_report
 
 LABELS = SHARED_DATA_DIR / "exercise_videos" / "labels.csv"
 
@@ -219,9 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Counting benchmark: every real counted clip",
         "",
-        "Written by `make bench` (edge/bench/counting.py). LiteRT BlazePose (2 threads) on every "
-        "clip of `../shared/data/exercise_videos/` (inside its labelled span) and `quva/` (QUVA "
-        "Repetition, annotated cycle by cycle). MAE = mean over clips of |counted - true| / "
+        "Written by `make bench` (training/bench/counting.py). LiteRT BlazePose (2 threads) on "
+        "every clip of `../shared/data/exercise_videos/` (inside its labelled span) and "
+        "`quva/` (QUVA Repetition, annotated cycle by cycle). MAE = mean over clips of "
+        "|counted - true| / "
         "true; OBO = share of clips with |counted - true| <= 1 (as QUVA's papers report them). "
         "Seconds = counting the clip with `any` (pose times: docs/bench/pose.md).",
         "",

@@ -5,7 +5,7 @@
   true count is the number of annotated cycle ends, and each cycle's end is known, so the
   delay from a rep's end to its event can be measured against people, not against us.
 
-One list, read by `make bench` (edge/bench/counting.py) and the acceptance tests.
+One list, read by `make bench` (training/bench/counting.py) and the acceptance tests.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ folders and negatives is held out by exactly one fold (training.dance.windows.ho
 AIST++'s held-out choreographies by all three (fold 2 is used). The real dance videos of
 ../shared/data/dance_videos are in no training set: they are run with the shipped model.
 
-    .venv-train/bin/python -m training.bench_both --folds out/dance-fold0 out/dance-fold1 \\
+    .venv-train/bin/python -m training.bench.both --folds out/dance-fold0 out/dance-fold1 \\
         out/dance-fold2 --out docs/bench/both
 """
 
@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.app.pipeline import Pipeline
-from edge.bench.report import write_report
 from edge.counting.classifier import TfliteVotes
 from edge.counting.pack import DEFAULT_PACKS_DIR, installed_packs, load_pack
 from edge.dance.classifier import NONE
@@ -34,6 +33,7 @@ from edge.keypoints_cache import cache_path
 from edge.keypoints_io import KeypointTrack, load_npz
 from edge.modes import AUTO
 from edge.paths import REPO, SHARED_DATA_DIR
+from training.bench.report import write_report
 from training.dance.windows import hold_out, load_sequences
 from training.datasets.aistpp import Sequence
 from training.datasets.labelled_folder import extract_videos, load_negatives
@@ -145,7 +145,7 @@ def render(rows: list[dict[str, object]]) -> str:
     lines = [
         "# `both` mode: reps and genres, without and with the arbiter's rule",
         "",
-        "Written by `python -m training.bench_both` (its docstring: how each clip gets a "
+        "Written by `python -m training.bench.both` (its docstring: how each clip gets a "
         "dance model that did not see it):",
         "",
         "```sh",
@@ -153,7 +153,7 @@ def render(rows: list[dict[str, object]]) -> str:
         '$S/dance_videos/jacky_walk.mp4 $S/dance_videos/jacky_run.mp4"',
         "for f in 0 1 2; do .venv-train/bin/python -m training.dance train --data "
         "$S/aistpp_small $S/ballroom $NEG --k 8 --fold $f --out out/dance-fold$f; done",
-        ".venv-train/bin/python -m training.bench_both --folds out/dance-fold0 "
+        ".venv-train/bin/python -m training.bench.both --folds out/dance-fold0 "
         "out/dance-fold1 out/dance-fold2",
         "```",
         "",

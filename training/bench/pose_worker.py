@@ -1,6 +1,6 @@
 """One backend, in a process of its own, over a list of clips: time and peak memory.
 
-Run by edge.bench.pose, once per backend, so each backend's RSS is its own and neither
+Run by training.bench.pose, once per backend, so each backend's RSS is its own and neither
 warms the other's caches. Writes JSON timings and an npz of landmarks for agreement.
 """
 

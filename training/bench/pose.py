@@ -1,6 +1,6 @@
 """`make bench` (pose): litert vs mediapipe, same frames, same clips, one run.
 
-Each configuration runs in its own process (edge.bench.pose_worker) one after the other,
+Each configuration runs in its own process (training.bench.pose_worker) one after the other,
 so timings do not fight for the two cores and peak RSS is the backend's own. Writes
 <out>.md and <out>.json.
 """
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.bench.agreement import compare
 from edge.paths import REPO, SHARED_DATA_DIR, SHARED_DIR
 from edge.skeleton import MIN_VISIBILITY, NUM_LANDMARKS
+from training.bench.agreement import compare
 
 DEFAULT_CLIPS = SHARED_DATA_DIR / "exercise_videos"
 LITE_MODEL = SHARED_DIR / "models" / "blazepose" / "pose_landmark_lite.tflite"
@@ -38,7 +38,7 @@ def run_worker(
     command = [
         sys.executable,
         "-m",
-        "edge.bench.pose_worker",
+        "training.bench.pose_worker",
         "--backend",
         backend,
         "--threads",

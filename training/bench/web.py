@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from edge.app.loop import EdgeLoop
-from edge.bench.loop import RecordingStats
-from edge.bench.report import write_report
 from edge.config import Config, load_config
 from edge.paths import REPO, SHARED_DATA_DIR
 from edge.sources import SourceError, open_source
 from edge.sources.frame import Frame
+from training.bench.loop import RecordingStats
+from training.bench.report import write_report
 from training.devkit.broker import PrivateBroker
 
 CLIP = SHARED_DATA_DIR / "exercise_videos" / "goblet_squat_front_6.mp4"
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         f"`EdgeLoop` on {CLIP.name} played at its own pace (30 fps, as a camera), mode both "
         "(squat pack and dance model), a private mosquitto; the viewer is Debian's chromium "
         "(Playwright) showing the page at 1280x720. Written by `make bench` "
-        f"(`python -m edge.bench.web`), on {load['cpus']} CPUs with a 1-min load average of "
+        f"(`python -m training.bench.web`), on {load['cpus']} CPUs with a 1-min load average of "
         f"{load_before:.1f} before and {load['load_1min_after']:.1f} after (other jobs ran: "
         "the tails are theirs as much as ours).",
         "",

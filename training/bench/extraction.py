@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from edge.bench.report import write_report
 from edge.paths import REPO, SHARED_DATA_DIR
+from training.bench.report import write_report
 from training.extract import ExtractionReport, extract, find_videos
 
 DATA = SHARED_DATA_DIR
