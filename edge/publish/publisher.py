@@ -1,5 +1,8 @@
 """The device's MQTT client: durable at-least-once events, retained status with an LWT, commands.
 
+(Over 400 lines on purpose: the delivery guarantee is one state machine of paho callbacks,
+the pump and the queue; split, its invariants would no longer be readable in one place.)
+
 Delivery: publish_event() only appends to the EventQueue (SQLite) and returns; a pump
 thread sends queued rows at QoS 1, at most `max_inflight` unacknowledged at a time, and a
 row is deleted only in on_publish, i.e. when the broker's PUBACK for that row's message id

@@ -1,5 +1,7 @@
 """`make pi-check`: the Pi path, checked on every change, in an arm64 Debian chroot.
 
+(Over 400 lines: the Pi install's steps and the x86 comparison, one script a reader follows.)
+
 The README's Pi install, step by step, in a bookworm arm64 chroot under qemu
 (training.devkit.pi_chroot): a venv with exactly edge/requirements.txt, the project, the model
 files (copied in from `make models`; pip is told there is no index, so nothing downloads),

@@ -1,5 +1,7 @@
 """An arm64 Debian chroot that stands in for the Pi's userland (`make pi-check`).
 
+(Over 400 lines: building, caching, mounting and entering a chroot is one resource's life.)
+
 Raspberry Pi OS bookworm is Debian 12 with Python 3.11 on aarch64, so `debootstrap
 --arch=arm64` of bookworm, run through qemu-user via binfmt_misc, installs and runs the edge
 exactly as the Pi install does: same Python, same pip, same lock, same wheels. The chroot is
