@@ -37,6 +37,7 @@ Mode = Literal[MODES]  # type: ignore[valid-type]  # the config's and payloads' 
 AUTO: Final = "auto"  # every pack tracks the person; the most decisive one is picked
 ANY: Final = "any"  # count reps without a pack (pack-free counting)
 SPECIAL_EXERCISES: Final = (AUTO, ANY)
+NO_EXERCISE: Final = "none"  # what auto reports for a clip where it counted nothing
 
 
 def runs(mode: str, analyzer: str) -> bool:

@@ -16,6 +16,7 @@ import numpy as np
 
 from edge.errors import UsageError
 from edge.keypoints_io import KeypointTrack
+from edge.modes import NO_EXERCISE
 from edge.skeleton import BONES, JOINT, MIN_VISIBILITY
 from edge.sources import open_source
 from edge.stderr_filter import dropping_lines
@@ -74,7 +75,7 @@ def count_caption(times_s: np.ndarray, exercise: str, rep_times_s: Sequence[floa
     reps = sorted(rep_times_s)
 
     def lines(index: int) -> list[str]:
-        if exercise == "none":
+        if exercise == NO_EXERCISE:
             return ["no exercise recognised"]
         done = bisect.bisect_right(reps, float(times_s[index]) + 1e-9)
         return [f"{exercise}: {done} rep" + ("" if done == 1 else "s")]

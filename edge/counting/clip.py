@@ -17,7 +17,7 @@ from edge.counting.periodic import PeriodicCounter
 from edge.counting.session import CountingSession
 from edge.counting.tracker import RepTracker
 from edge.keypoints_io import KeypointTrack
-from edge.modes import ANY, AUTO
+from edge.modes import ANY, AUTO, NO_EXERCISE
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def count_auto(
         why = "no person in the frames counted" if not frames else (
             "no exercise: no pack matched and no repeated movement was found"
         )  # fmt: skip
-        return ClipCount("none", 0, [], frames, why_none=why)
+        return ClipCount(NO_EXERCISE, 0, [], frames, why_none=why)
     tracker = session.trackers.get(chosen)
     return ClipCount(
         chosen, session.tally()[0], events, frames,

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from edge.dance.metadata import NONE
 from edge.dance.model import DEFAULT_DANCE_DIR, DanceModel
 from edge.features.dance import StreamingFeatures, motion_energy
-
-NONE = "none"
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,3 @@ class DanceClassifier:
             motion_energy=energy,
             genre_name=NONE if genre == NONE else meta.name_of(genre),
         )
-
-    def reset(self) -> None:
-        self.features.reset()

@@ -21,6 +21,8 @@ from edge.errors import UserError
 from edge.features.dance import FEATURE_VERSION, REFERENCE_FPS, UNIT_DIMS
 
 METADATA_FILE = "metadata.json"
+# The class of non-dance motion, and what a verdict says when no genre is named.
+NONE = "none"
 # 1: parallel "genres" / "genre_names" lists and a duplicate "k" (no format_version key).
 # 2: "genres" is a list of {"code", "name"}; format_version and feature_version checked.
 FORMAT_VERSION = 2

@@ -20,6 +20,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from edge.dance.metadata import NONE  # the label of non-dance motion
 from edge.errors import UserError
 from edge.keypoints_cache import cache_path
 from edge.keypoints_io import KeypointTrack, load_npz, read_openpose_folder
@@ -185,7 +186,6 @@ def hold_out(
     return train, test
 
 
-NONE = "none"  # the label of non-dance motion: edge.dance.classifier's "not dancing"
 MIN_PERSON_SHARE = 0.8  # a negative clip where the person is found less often is skipped
 
 
