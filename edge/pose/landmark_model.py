@@ -16,11 +16,12 @@ import numpy as np
 
 from edge.pose.interpreter import load_interpreter
 from edge.pose.roi import Roi, crop, project_to_image
+from edge.skeleton import NUM_LANDMARKS
 
 INPUT_SIZE = 256
 NUM_OUTPUT_LANDMARKS = 39  # 33 body + 2 auxiliary (ROI) + 4 unused
-NUM_BODY = 33
-AUX_SLICE = slice(33, 35)
+NUM_BODY = NUM_LANDMARKS  # the model's first landmarks are the body's, in our order
+AUX_SLICE = slice(NUM_BODY, NUM_BODY + 2)
 # The graph config says kernel_size 7, but the 0.10.18 binary's landmarks match a 9x9
 # window (shared/notes/blazepose-on-litert.md: 0.14% vs 0.62% median error).
 HEATMAP_KERNEL = 9
