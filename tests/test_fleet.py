@@ -106,8 +106,7 @@ def test_bridge_config_joins_a_kiosk_to_a_central_broker(tmp_path: Path, started
     on_command, holder = answering(seen)
     configs = discovery_configs(topics, sorted(EXERCISES), ["count"])
     kiosk = make_publisher(local.port, tmp_path, DEVICE, on_command=on_command,
-                           retained_on_connect=discovery_messages(topics, sorted(EXERCISES),
-                                                                  ["count"]))  # fmt: skip
+                           retained_on_connect=discovery_messages(configs))  # fmt: skip
     holder.append(kiosk)
     started.append(kiosk)
     kiosk.publish_state(tp.CURRENT, current_state(count=7, exercise="squat"))

@@ -223,4 +223,7 @@ def test_homeassistant_discovery_configs() -> None:
     removal = removal_messages(topics)
     assert sorted(t for t, _ in removal) == sorted(configs)
     assert {payload for _, payload in removal} == {b""}
-    assert all(json.loads(p) for _, p in discovery_messages(topics, exercises, ["count"]))
+    assert all(
+        json.loads(p)
+        for _, p in discovery_messages(discovery_configs(topics, exercises, ["count"]))
+    )

@@ -98,7 +98,9 @@ def test_status_retained_reps_in_order_and_discovery(
 ) -> None:
     topics = tp.Topics("dev1")
     publisher = make_publisher(
-        broker.port, tmp_path, retained_on_connect=discovery_messages(topics, PACKS, ["count"])
+        broker.port,
+        tmp_path,
+        retained_on_connect=discovery_messages(discovery_configs(topics, PACKS, ["count"])),
     )
     clients.append(publisher)
     sub = Subscriber(broker, ["dancepose/dev1/#"])

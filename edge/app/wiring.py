@@ -10,7 +10,7 @@ from edge.config import Config
 from edge.counting.classifier import TfliteVotes
 from edge.counting.pack import installed_packs, load_pack
 from edge.pose.estimator import create_estimator
-from edge.publish.homeassistant import discovery_messages, removal_messages
+from edge.publish.homeassistant import discovery_configs, discovery_messages, removal_messages
 from edge.publish.topics import Topics
 from edge.sources import open_source
 from edge.sources.frame import FrameSource
@@ -47,4 +47,4 @@ def discovery(config: Config, pipeline: Pipeline, topics: Topics) -> list[tuple[
     retained configs, which remove the entities)."""
     if not config.mqtt.homeassistant_discovery:
         return removal_messages(topics)
-    return discovery_messages(topics, list(pipeline.exercises), pipeline.modes)
+    return discovery_messages(discovery_configs(topics, list(pipeline.exercises), pipeline.modes))

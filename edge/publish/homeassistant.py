@@ -180,16 +180,8 @@ def discovery_configs(
     return configs
 
 
-def discovery_messages(
-    topics: Topics,
-    exercises: Sequence[str],
-    modes: Sequence[str],
-    *,
-    origin: Mapping[str, str] | None = None,
-    device_name: str | None = None,
-) -> list[tuple[str, bytes]]:
-    """(topic, payload) pairs for MqttPublisher(retained_on_connect=...)."""
-    configs = discovery_configs(topics, exercises, modes, origin=origin, device_name=device_name)
+def discovery_messages(configs: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, bytes]]:
+    """discovery_configs() as (topic, payload) pairs for MqttPublisher(retained_on_connect=)."""
     return [(topic, encode(config)) for topic, config in configs.items()]
 
 
