@@ -11,13 +11,15 @@ from edge.commands import bridge_config as bridge_config_command
 from edge.commands import check_config as check_config_command
 from edge.commands import count as count_command
 from edge.commands import dance as dance_command
+from edge.commands import follow as follow_command
 from edge.commands import pose as pose_command
+from edge.commands import routine as routine_command
 from edge.commands import run as run_command
 from edge.errors import UserError
 
 COMMANDS = (
     pose_command, count_command, dance_command, run_command, check_config_command,
-    bridge_config_command,
+    bridge_config_command, routine_command, follow_command,
 )  # fmt: skip
 # Our loggers log at INFO (-v: DEBUG); everyone else's only from WARNING up, so a library's
 # start-up INFO (matplotlib's font cache under mediapipe, ...) stays out of a command's output.

@@ -28,6 +28,7 @@ MODE_TABLE: Final[dict[str, ModeRow]] = {
     "count": ModeRow(("counting",), "count reps"),
     "dance": ModeRow(("dance",), "name the dance genre"),
     "both": ModeRow(("counting", "dance"), "count reps and name the dance genre", arbitrated=True),
+    "follow": ModeRow(("follow",), "follow a recorded routine, move by move"),
 }
 
 MODES: Final[tuple[str, ...]] = tuple(MODE_TABLE)

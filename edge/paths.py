@@ -17,3 +17,4 @@ BLAZEPOSE_DIR = MODELS_DIR / "blazepose"  # what `make models` fetches
 MODEL_CACHE_DIR = MODELS_DIR / ".cache"  # the mediapipe wheel the models come from
 SHARED_DIR = REPO.parent / "shared"
 SHARED_DATA_DIR = SHARED_DIR / "data"
+DEFAULT_ROUTINES_DIR = MODELS_DIR / "routines"  # recorded follow-the-teacher routines

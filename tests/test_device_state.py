@@ -86,7 +86,11 @@ def test_commands_change_what_every_view_shows(clip_track):
     state.restart_count(pipeline.exercise, pipeline.active)
     assert_agree(pipeline, state)
     assert state.shown().last_rep_time is None
-    for mode in MODES:
+    for mode in (*(m for m in MODES if m != "both"), "both"):  # follow: with no routine,
+        if mode not in pipeline.modes:  # refused with the reason
+            with pytest.raises(ValueError, match="no routine selected"):
+                pipeline.set_mode(mode)
+            continue
         pipeline.set_mode(mode)
         state.set_mode(mode)
         assert state.page(0, True)["mode"] == state.shown().mode == mode

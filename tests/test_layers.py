@@ -34,7 +34,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("edge.keypoints_io", "edge.pose", "edge.sources"),
     # what is made of keypoints (the cache, reps, genres, overlays), and the config (its
     # pose table comes from the pose backends)
-    ("edge.keypoints_cache", "edge.counting", "edge.dance", "edge.overlay", "edge.config"),
+    ("edge.keypoints_cache", "edge.counting", "edge.dance", "edge.follow", "edge.overlay",
+     "edge.config"),
     # per-frame analyzers and the device's state
     ("edge.analyzers", "edge.app.state"),
     # what the outside sees: MQTT, the kiosk page

@@ -18,8 +18,9 @@ import numpy as np
 from edge.counting.events import ExerciseChosen, PhaseEvent, RepEvent
 from edge.counting.tracker import RepTracker
 from edge.dance.classifier import DanceEvent
+from edge.follow.events import MoveEvent, RoutineSummary
 
-Event = RepEvent | PhaseEvent | DanceEvent | ExerciseChosen
+Event = RepEvent | PhaseEvent | DanceEvent | ExerciseChosen | MoveEvent | RoutineSummary
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,13 @@ class Resources:
     """What the installed models offer: every analyzer is built from these.
 
     make_trackers: one RepTracker per installed pack, new for each person (they hold state);
-    dance_dir: the dance model's folder, None when none is installed."""
+    dance_dir: the dance model's folder, None when none is installed;
+    routine: the routine folder the follow mode follows, None when none is selected."""
 
     make_trackers: Callable[[], dict[str, RepTracker]]
     pack_names: tuple[str, ...]
     dance_dir: Path | None
+    routine: Path | None = None
 
 
 class Analyzer(Protocol):

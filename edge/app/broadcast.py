@@ -17,6 +17,7 @@ from edge.analyzers import Event
 from edge.app.state import DeviceState
 from edge.counting.events import PhaseEvent, RepEvent
 from edge.dance.classifier import DanceEvent
+from edge.follow.events import MoveEvent, RoutineSummary
 from edge.publish import topics
 from edge.publish.publisher import MqttPublisher
 from edge.web.stream import VIEW, EventStream
@@ -27,6 +28,8 @@ PAYLOADS: dict[type, tuple[str, Callable[..., Mapping[str, Any]]]] = {
     PhaseEvent: (topics.STATE, lambda e, sid, now: topics.state_payload(
         sid, e.exercise, e.phase, e.time_s, now=now)),
     DanceEvent: (topics.DANCE, lambda e, sid, now: topics.dance_payload(e, sid, now=now)),
+    MoveEvent: (topics.MOVE, lambda e, sid, now: topics.move_payload(e, sid, now=now)),
+    RoutineSummary: (topics.MOVE, lambda e, sid, now: topics.move_payload(e, sid, now=now)),
 }  # fmt: skip
 
 

@@ -78,6 +78,10 @@ class Control:
         self.pipeline.reset_count()
         self._restarted(topics.new_id())
 
+    def set_routine(self, routine: str) -> None:
+        self.pipeline.set_routine(routine)
+        self.state.set_routine(routine, self.pipeline.modes)
+
     def _restarted(self, session_id: str | None = None) -> None:
         pipeline = self.pipeline
         self.state.restart_count(pipeline.exercise, pipeline.active, session_id)

@@ -49,6 +49,12 @@ class PersonAnalyzers:
         elif not row.arbitrated and self.arbiter is not None:  # held reps go out as they
             self._released += self.arbiter.finish()  # are; withheld reps stay uncounted
 
+    def set_resources(self, resources: Resources) -> None:
+        """Another routine: the analyzers built from the old one start again."""
+        self.resources = resources
+        self.analyzers.pop("follow", None)
+        self.set_mode(self.mode)
+
     def set_exercise(self, exercise: str) -> None:
         self.exercise = exercise
         if self.counting is not None:

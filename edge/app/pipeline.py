@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,9 @@ from edge.counting.events import PhaseEvent, RepEvent
 from edge.counting.pack import ExercisePack
 from edge.counting.tracker import RepTracker
 from edge.dance.classifier import DanceEvent
+from edge.follow import routine as routines
 from edge.modes import AUTO, MODE_TABLE, SPECIAL_EXERCISES
+from edge.paths import DEFAULT_ROUTINES_DIR
 from edge.pose.estimator import PoseEstimator
 from edge.pose.result import PoseResult
 from edge.sources.frame import Frame
@@ -77,6 +79,7 @@ class Pipeline:
         self.mode = "count"
         self.exercise = AUTO  # the exercise set: a pack's name, any or auto
         self.people: dict[int, PersonAnalyzers] = {}
+        self.routines_dir = DEFAULT_ROUTINES_DIR  # where set_routine finds routines by name
         self.set_exercise(exercise)
         self.set_mode(mode)
         self._person(0)  # the one person whose count `current` shows
@@ -85,16 +88,18 @@ class Pipeline:
     def build(
         cls, estimator: PoseEstimator | None, packs: list[ExercisePack],
         make_classifier: Callable[[ExercisePack], VoteClassifier], dance_dir: Path | None,
-        mode: str, exercise: str,
+        mode: str, exercise: str, routine: Path | None = None,
     ) -> Pipeline:  # fmt: skip
         """estimator: None where the keypoints are recorded (process_landmarks only);
-        dance_dir: the dance model's folder, None when none is installed."""
+        dance_dir: the dance model's folder, None when none is installed; routine: the
+        routine folder follow mode starts with (set_routine picks another beside it)."""
 
         def make_trackers() -> dict[str, RepTracker]:
             return {p.name: RepTracker(p, make_classifier(p)) for p in packs}
 
         names = tuple(sorted(p.name for p in packs))
-        return cls(estimator, Resources(make_trackers, names, dance_dir), mode, exercise)
+        resources = Resources(make_trackers, names, dance_dir, routine)
+        return cls(estimator, resources, mode, exercise)
 
     # --- what the device offers ---------------------------------------------------------
     @property
@@ -130,6 +135,22 @@ class Pipeline:
     def reset_count(self) -> None:
         for person in self.people.values():
             person.reset_count()
+
+    def set_routine(self, name: str) -> None:
+        """Follow the routine routines_dir/name from its start; ValueError (one line) for
+        a name that is not a recorded routine there or a folder that cannot be read."""
+        routines_dir = self.routines_dir
+        folder = routines_dir / name
+        if not (folder / "routine.json").is_file():
+            found = sorted(p.parent.name for p in routines_dir.glob("*/routine.json"))
+            raise ValueError(
+                f"unknown routine {name!r}; recorded in {routines_dir}: "
+                f"{', '.join(found) or 'none (record one with `dancepose routine record`)'}"
+            )
+        routines.load(folder)  # RoutineError is a ValueError with its fix
+        self.resources = replace(self.resources, routine=folder)
+        for person in self.people.values():
+            person.set_resources(self.resources)
 
     def start_stream(self, fps: float) -> None:
         """A new source (or the same camera reopened): forget tracking and half-built

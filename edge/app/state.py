@@ -20,6 +20,7 @@ from typing import Any
 from edge.analyzers import Event
 from edge.counting.events import ExerciseChosen, PhaseEvent, RepEvent
 from edge.dance.classifier import DanceEvent
+from edge.follow.events import MoveEvent, RoutineSummary
 from edge.modes import MODE_TABLE, dances
 from edge.publish.topics import Current, iso_time
 
@@ -69,6 +70,13 @@ class DeviceState:
             elif isinstance(event, DanceEvent):
                 shown = replace(shown, genre=event.genre, genre_name=event.genre_name)
                 self._confidence = event.confidence
+            elif isinstance(event, MoveEvent):
+                shown = replace(
+                    shown, routine=event.routine, move=event.name,
+                    last_move_score=round(event.score, 1),
+                )  # fmt: skip
+            elif isinstance(event, RoutineSummary):
+                shown = replace(shown, routine=event.routine, move=None)
             self._shown = shown
 
     # --- what commands and faults did ------------------------------------------------
@@ -86,6 +94,12 @@ class DeviceState:
                 shown, selected_exercise=exercise, exercise=active, count=0, partial_count=0,
                 phase=None, last_rep_time=None, session_id=session_id or shown.session_id,
             )  # fmt: skip
+
+    def set_routine(self, routine: str, modes: tuple[str, ...]) -> None:
+        """Another routine, followed from its start (and the modes it makes possible)."""
+        with self._lock:
+            self.modes = modes
+            self._shown = replace(self._shown, routine=routine, move=None, last_move_score=None)
 
     def set_fault(self, message: str | None) -> None:
         with self._lock:

@@ -36,10 +36,21 @@ def build_pipeline(config: Config) -> Pipeline:
     packs = [load_pack(folder) for folder in installed_packs(config.mode.packs_dir).values()]
     dance_dir = Path(config.mode.dance_model_dir)
     installed = (dance_dir / "metadata.json").is_file()
-    return Pipeline.build(
+    pipeline = Pipeline.build(
         estimator, packs, TfliteVotes, dance_dir if installed else None, config.mode.mode,
-        config.mode.exercise,
+        config.mode.exercise, first_routine(config),
     )  # fmt: skip
+    pipeline.routines_dir = Path(config.mode.routines_dir)
+    return pipeline
+
+
+def first_routine(config: Config) -> Path | None:
+    """The routine follow mode starts with: the configured one, else the first recorded."""
+    folder = Path(config.mode.routines_dir)
+    names = [config.mode.routine] if config.mode.routine else sorted(
+        p.parent.name for p in folder.glob("*/routine.json")
+    )  # fmt: skip
+    return folder / names[0] if names and (folder / names[0] / "routine.json").is_file() else None
 
 
 def discovery(config: Config, pipeline: Pipeline, topics: Topics) -> list[tuple[str, bytes]]:

@@ -9,7 +9,7 @@ from pydantic import Field, ValidationInfo, model_validator
 from edge.config.base import ConfigPath, Table, context, missing
 from edge.config.messages import Expect, raise_issues
 from edge.modes import SPECIAL_EXERCISES, Mode, counts, dances
-from edge.paths import DEFAULT_DANCE_DIR, DEFAULT_PACKS_DIR
+from edge.paths import DEFAULT_DANCE_DIR, DEFAULT_PACKS_DIR, DEFAULT_ROUTINES_DIR
 
 _EXERCISE = (
     f"{', '.join(SPECIAL_EXERCISES)} or a pack name (a folder under mode.packs_dir, like 'squat')"
@@ -28,6 +28,13 @@ class ModeConfig(Table):
     dance_publish_interval_s: float = Field(
         1.0, ge=0, le=3600, allow_inf_nan=False, description="at most one genre message per"
     )
+    routines_dir: ConfigPath = Field(
+        DEFAULT_ROUTINES_DIR, description="follow mode's routines (`dancepose routine record`)"
+    )
+    routine: str | None = Field(
+        None, pattern=r"^[a-z0-9_-]{1,64}$",
+        description="the routine follow mode starts with (default: the first recorded)",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _folders_the_mode_needs(self, info: ValidationInfo) -> Self:

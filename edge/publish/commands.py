@@ -10,6 +10,7 @@ not ignored, so a typo ("mdoe") is reported instead of silently doing nothing.
     {"action": "reset_count"}
     {"action": "start_session", "session_id": "<optional; the app makes one>"}
     {"action": "end_session"}
+    {"action": "set_routine", "routine": "<a recorded routine's name>"}
 
 Every command may carry "request_id" (a string), echoed in the reply.
 """
@@ -92,7 +93,14 @@ class EndSession(_Command):
     request_id: str | None = None
 
 
-Command = SetMode | SetExercise | ResetCount | StartSession | EndSession
+@dataclass(frozen=True)
+class SetRoutine(_Command):
+    action: ClassVar[str] = "set_routine"
+    routine: str  # a routine recorded on the device (checked when applied)
+    request_id: str | None = None
+
+
+Command = SetMode | SetExercise | ResetCount | StartSession | EndSession | SetRoutine
 COMMANDS: dict[str, type[Command]] = {c.action: c for c in get_args(Command)}
 ACTIONS = tuple(COMMANDS)
 # action -> {field: required}; "action" and "request_id" are allowed everywhere.
@@ -170,6 +178,7 @@ def _build(
         "mode": lambda value: _check_mode(value, MODE_TABLE if modes is None else modes),
         "exercise": lambda value: _check_exercise(value, exercises),
         "session_id": lambda value: _text(value, "start_session: session_id", MAX_ID_CHARS),
+        "routine": lambda value: _text(value, "set_routine: routine", MAX_EXERCISE_CHARS),
     }
     # absent optional fields keep their defaults; null is a wrong type like any other
     values = {name: checks[name](obj[name]) for name in spec if name in obj}

@@ -33,6 +33,7 @@ STATUS = "status"
 REP = "rep"
 STATE = "state"
 DANCE = "dance"
+MOVE = "move"
 STATS = "stats"
 CURRENT = "current"
 CMD = "cmd"
@@ -41,7 +42,7 @@ CMD_RESULT = "cmd/result"
 BRIDGE = "bridge"
 
 # Suffixes that go through the event queue (status is published directly, cmd is incoming).
-EVENT_TOPICS = (REP, STATE, DANCE, STATS, CMD_RESULT)
+EVENT_TOPICS = (REP, STATE, DANCE, STATS, CMD_RESULT, MOVE)
 # Retained events: the last stats message is what a dashboard shows when it (re)starts.
 RETAINED_EVENTS = frozenset({STATS})
 # Retained, published directly and latest-wins (not queued: only the newest is true).
@@ -59,6 +60,7 @@ SCHEMA_FILES = {
     CURRENT: "current.schema.json",
     CMD: "cmd.schema.json",
     CMD_RESULT: "cmd_result.schema.json",
+    MOVE: "move.schema.json",
 }
 
 STATUS_STATES = ("online", "fault", "offline")
@@ -144,6 +146,9 @@ class Current:
     genre_name: str | None
     fault: str | None
     last_rep_time: str | None
+    routine: str | None = None  # follow mode: the routine followed,
+    move: str | None = None  # the move being danced now,
+    last_move_score: float | None = None  # and the last move's score (0..100)
 
     def __post_init__(self) -> None:
         if self.mode not in MODE_TABLE:
@@ -152,6 +157,22 @@ class Current:
             raise ValueError("counts cannot be negative")
         if (self.genre is None) != (self.genre_name is None):
             raise ValueError("genre and genre_name are both set or both null")
+
+
+class MovePayload(TypedDict):
+    id: str
+    session_id: str
+    time: str
+    t_s: float
+    routine: str
+    summary: bool
+    move: int | None
+    name: str | None
+    score: float
+    offset_ms: float | None
+    parts: dict[str, float] | None
+    worst: str | None
+    moves: int | None
 
 
 class DancePayload(TypedDict):
@@ -314,6 +335,31 @@ def current_payload(
         **asdict(current),
         "analyzers": list(MODE_TABLE[current.mode].analyzers),
     }
+
+
+def move_payload(
+    event: Any, session_id: str, *, event_id: str | None = None, now: datetime | None = None
+) -> MovePayload:
+    """A scored move (edge/follow/events.py MoveEvent) or, `summary` true, the routine's
+    score when it ends (RoutineSummary: `moves` scored; the move's fields null)."""
+    summary = not hasattr(event, "parts")
+    return {
+        "id": event_id or new_id(),
+        "session_id": session_id,
+        "time": iso_time(now),
+        "t_s": _finite("t_s", event.time_s, 3),
+        "routine": event.routine,
+        "summary": summary,
+        "move": None if summary else int(event.index),
+        "name": None if summary else event.name,
+        "score": _finite("score", event.score, 1),
+        "offset_ms": None if summary else _finite("offset_ms", event.offset_ms, 0),
+        "parts": None if summary else {
+            str(part): _finite(f"parts[{part}]", value, 1) for part, value in event.parts.items()
+        },
+        "worst": None if summary else event.worst,
+        "moves": int(event.moves) if summary else None,
+    }  # fmt: skip
 
 
 def dance_payload(
