@@ -49,6 +49,28 @@ def _listen(value: Any) -> str:
     return value
 
 
+def _host_names(value: Any) -> list[str]:
+    """Host names the page answers to besides its addresses and localhost."""
+    fix = 'give a list of host names, like ["kiosk-1.local"]'
+    if not isinstance(value, list):
+        raise fail(f"expected a list of host names, got {show(value)}; {fix}")
+    for name in value:
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", name):
+            raise fail(f"{show(name)} is not a host name; {fix}")
+    return [name.lower() for name in value]
+
+
+def _broker_urls(value: Any) -> list[str]:
+    """ws:// or wss:// URLs the fleet page may connect to without asking."""
+    fix = 'give a list of URLs, like ["ws://broker.local:9001"]'
+    if not isinstance(value, list):
+        raise fail(f"expected a list of broker URLs, got {show(value)}; {fix}")
+    for url in value:
+        if not isinstance(url, str) or not re.fullmatch(r"wss?://[A-Za-z0-9.\[\]:-]{1,260}/?", url):
+            raise fail(f"{show(url)} is not a ws:// or wss:// HOST:PORT URL; {fix}")
+    return [url.rstrip("/") for url in value]
+
+
 class WebConfig(Table):
     """The kiosk page (edge/web, docs/http.md). The access token is not a field:
     read_token() fetches it at start, so it never sits in a repr, a log line or to_toml()."""
@@ -62,6 +84,12 @@ class WebConfig(Table):
         15.0, gt=0, le=30, allow_inf_nan=False, description="at most this many preview frames/s"
     )
     jpeg_quality: int = Field(70, ge=10, le=95, description="preview JPEG quality")
+    hosts: Annotated[list[str], BeforeValidator(_host_names), Expect("host names")] = Field(
+        default_factory=list, description="names the page answers to besides its addresses"
+    )
+    fleet_brokers: Annotated[list[str], BeforeValidator(_broker_urls), Expect("URLs")] = Field(
+        default_factory=list, description="brokers the fleet page connects to without asking"
+    )
 
     @property
     def host(self) -> str:

@@ -255,4 +255,5 @@ def _show(value: Any) -> str:
         return f"an {_json_type(value)}"
     if isinstance(value, str) and len(value) > 40:
         return json.dumps(value[:37]) + "..."
-    return json.dumps(value)
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."  # a number of 4,000 digits

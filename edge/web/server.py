@@ -11,6 +11,12 @@ files (the pages' code, public in the repo) must carry it (`Authorization: Beare
 `?token=T`: an <img> or EventSource cannot set headers), or it gets 401 and changes
 nothing. Without one the page is served only on a loopback address. Request lines are not
 logged (a query may hold the token).
+
+Hostile clients (docs/http.md, Hardening): every request needs a Host this kiosk answers to
+and a POST an Origin of its own (edge/web/guard.py); a body is read only with a sane
+Content-Length; a connection that sends nothing for IDLE_TIMEOUT_S is closed; at most
+MAX_CONNECTIONS are open, the longest idle giving way to a new one (edge/web/connections.py);
+out of file descriptors, accepting pauses instead of spinning; no page may frame ours.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ import json
 import logging
 import queue
 import socket
+import sys
 import threading
+import time
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +39,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from edge.config import WEB_TOKEN_ENV, ConfigError, WebConfig
 from edge.publish.commands import MAX_COMMAND_BYTES
+from edge.web.connections import Connections
+from edge.web.guard import HostAllowList, Refusal, body_length, same_origin
 from edge.web.preview import Preview
 from edge.web.stream import VIEW, EventStream
 
@@ -38,7 +48,14 @@ log = logging.getLogger("dancepose")
 STATIC = Path(__file__).resolve().parent / "static"
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
                  ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}  # fmt: skip
-COMMAND_TIMEOUT_S = 10.0  # the loop applies commands between frames
+COMMAND_TIMEOUT_S = 10.0  # the loop answers within a second in every state; this is a backstop
+IDLE_TIMEOUT_S = 10.0  # a connection silent this long (headers, body, keep-alive) is closed
+MAX_CONNECTIONS = 64  # one thread each; the page holds two streams and a request or two
+LISTEN_BACKLOG = 128
+ACCEPT_PAUSE_S = 0.1  # out of file descriptors: accept again after this, not in a spin
+FD_WARN_EVERY_S = 60.0  # one log line per shortage, not one per try
+FD_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+FRAME_HEADERS = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
 KEEPALIVE_S = 15.0  # an SSE comment this often: proxies and browsers keep the stream open
 BOUNDARY = "dancepose-frame"
 
@@ -50,17 +67,56 @@ Submit = Callable[[bytes, Answer], None]
 class KioskServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(
-        self, address: tuple[str, int], family: int, view: View, stream: EventStream,
+        self, web: WebConfig, family: int, view: View, stream: EventStream,
         preview: Preview, submit: Submit, token: str | None,
     ) -> None:  # fmt: skip
         self.address_family = family
         self.view, self.stream, self.preview = view, stream, preview
         self.submit, self.token = submit, token
+        self.hosts = HostAllowList([web.host, *web.hosts])
+        self.fleet_brokers = list(web.fleet_brokers)
+        self.connections = Connections(MAX_CONNECTIONS)
+        self.accept_failures: list[float] = []  # when accept() found no file descriptor
         self.stopping = threading.Event()
         self.static = {p.name: p for p in STATIC.iterdir() if p.suffix in CONTENT_TYPES}
-        super().__init__(address, KioskHandler)
+        super().__init__((web.host, web.port), KioskHandler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        try:
+            return super().get_request()
+        except OSError as exc:
+            if exc.errno in FD_ERRORS:  # the listening socket stays readable: do not spin
+                now = time.monotonic()
+                if not self.accept_failures or now - self.accept_failures[-1] > FD_WARN_EVERY_S:
+                    log.warning(
+                        "kiosk page: out of file descriptors (%s); closing the longest idle "
+                        "connection and pausing accepts", errno.errorcode[exc.errno],
+                    )  # fmt: skip
+                self.accept_failures.append(now)
+                del self.accept_failures[:-100]
+                self.connections.free_one()
+                self.stopping.wait(ACCEPT_PAUSE_S)
+            raise
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.connections.admit(request):
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that reset or went silent is routine, not a traceback in the journal."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        log.exception("kiosk page: a request failed")
+
+    def shutdown_request(self, request: Any) -> None:
+        self.connections.release(request)
+        super().shutdown_request(request)
 
 
 class KioskWeb:
@@ -82,9 +138,7 @@ class KioskWeb:
         self.preview = Preview(web.preview_fps, web.jpeg_quality)
         try:
             family = socket.getaddrinfo(web.host, web.port, type=socket.SOCK_STREAM)[0][0]
-            self.server = KioskServer(
-                (web.host, web.port), family, view, self.stream, self.preview, submit, token
-            )
+            self.server = KioskServer(web, family, view, self.stream, self.preview, submit, token)
         except (OSError, socket.gaierror) as exc:
             self.preview.close()
             raise ConfigError(bind_error(web, exc), "web.listen") from None
@@ -129,9 +183,52 @@ class KioskHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the request line may carry ?token=
 
+    # --- connection life: timeouts, idle or busy, headers on every answer ---------------
+    def setup(self) -> None:
+        self.timeout = IDLE_TIMEOUT_S  # every read and write; a silent client is let go
+        super().setup()
+
+    def handle_one_request(self) -> None:
+        self.server.connections.idle(self.connection)  # until its headers are in
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        if ok:
+            self.server.connections.busy(self.connection)
+        return ok
+
+    def end_headers(self) -> None:
+        for name, value in FRAME_HEADERS.items():  # no other site may frame the page
+            self.send_header(name, value)
+        super().end_headers()
+
+    def _checked(self, changes_state: bool) -> bool:
+        """The Host (and for a change, the Origin) is this kiosk's; else refused, closed."""
+        refusal = self.server.hosts.check(self.headers)
+        if refusal is None and changes_state:
+            refusal = same_origin(self.headers)
+        if refusal is not None:
+            self._refuse(refusal)
+            return False
+        return True
+
+    def _refuse(self, refusal: Refusal) -> None:
+        """Answer and close without reading a body: what follows may not be a request."""
+        self.close_connection = True
+        status, message = refusal
+        self._json(status, {"ok": False, "error": message}, {"Connection": "close"})
+
     # --- dispatch ----------------------------------------------------------------------
     def do_GET(self) -> None:
+        if "Content-Length" in self.headers or "Transfer-Encoding" in self.headers:
+            self.close_connection = True  # a body on a GET is not read: nothing may follow it
+        if not self._checked(changes_state=False):
+            return
         path = urlsplit(self.path).path
+        if path == "/fleet/brokers":  # the fleet page's allow-list: it may connect to these
+            self._json(HTTPStatus.OK, {"brokers": self.server.fleet_brokers})
+            return
         if path.startswith("/static/"):  # the pages' own code (in the repo): no token needed,
             self._static(path.removeprefix("/static/"))  # or a page's <script> would get 401
             return
@@ -154,6 +251,8 @@ class KioskHandler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.NOT_FOUND, {"error": f"no such resource {path[:80]}"})
 
     def do_POST(self) -> None:
+        if not self._checked(changes_state=True):
+            return
         path = urlsplit(self.path).path
         if not self._authorised():
             return
@@ -204,27 +303,32 @@ class KioskHandler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, file.read_bytes(), CONTENT_TYPES[file.suffix])
 
     def _drain_body(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if 0 < length <= MAX_COMMAND_BYTES:
+        length = body_length(self.headers, MAX_COMMAND_BYTES)
+        if isinstance(length, int):
             self.rfile.read(length)
-        elif length:
+        else:
             self.close_connection = True
 
     # --- commands: the loop's one command path -----------------------------------------
     def _command(self) -> None:
         kind = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        length = int(self.headers.get("Content-Length") or 0)
+        length = body_length(self.headers, MAX_COMMAND_BYTES)
+        if not isinstance(length, int):
+            self._refuse(length)
+            return
         if kind != "application/json":  # also keeps plain cross-site form posts out
             self._drain_body()
             self._json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
                        {"ok": False, "error": "send the command as application/json"})  # fmt: skip
             return
-        if length > MAX_COMMAND_BYTES:
+        try:
+            data = self.rfile.read(length)
+        except TimeoutError:
             self.close_connection = True
-            too_big = f"the limit is {MAX_COMMAND_BYTES} bytes"
-            self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"ok": False, "error": too_big})
             return
-        data = self.rfile.read(length)
+        if len(data) < length:
+            self.close_connection = True  # the client left before its whole body
+            return
         done = threading.Event()
         result: list[tuple[bool, str | None]] = []
 

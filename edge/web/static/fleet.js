@@ -2,7 +2,9 @@
 // mosquitto `listener 9001` + `protocol websockets`; docs/mqtt.md). No server of ours:
 // it reads the retained status, current and stats topics (and the bridge's "1"/"0") of
 // <prefix>/+/ and keeps a row per kiosk. URL parameters fill the form: ?broker=ws://host:9001
-// &prefix=dancepose&username=u (a password is typed, never put in a URL).
+// &prefix=dancepose&username=u (a password is typed, never put in a URL). A link can name
+// any broker, so the page connects on its own only to one on its own host or in the kiosk's
+// web.fleet_brokers (GET /fleet/brokers); any other waits for the Connect button.
 "use strict";
 const $ = (id) => document.getElementById(id);
 const SUFFIXES = ["status", "current", "stats", "bridge"];
@@ -130,6 +132,35 @@ function connect(event) {
   client.on("message", onMessage);
 }
 
+function allowed(url, brokers) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch (e) {
+    return false;
+  }
+  if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") return false;
+  if (parsed.hostname === location.hostname) return true; // the kiosk's own broker
+  return brokers.includes(url.replace(/\/+$/, ""));
+}
+
+async function start() {
+  let brokers = [];
+  try {
+    const reply = await fetch("/fleet/brokers", { cache: "no-store" });
+    if (reply.ok) brokers = (await reply.json()).brokers || [];
+  } catch (e) {
+    brokers = []; // an older kiosk: only its own host connects by itself
+  }
+  const url = $("broker").value.trim();
+  if (allowed(url, brokers)) {
+    connect();
+  } else {
+    text($("connection"), "not connected: " + url + " is not a broker this kiosk knows " +
+      "(web.fleet_brokers); check it, then press Connect");
+  }
+}
+
 const params = new URLSearchParams(location.search);
 const host = location.hostname || "localhost";
 $("broker").value = params.get("broker") || `ws://${host}:9001`;
@@ -137,4 +168,4 @@ $("prefix").value = params.get("prefix") || "dancepose";
 $("username").value = params.get("username") || "";
 $("connect").addEventListener("submit", connect);
 setInterval(render, 1000); // "last seen" ages
-connect();
+start();
