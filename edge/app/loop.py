@@ -3,8 +3,10 @@
 The frame loop: it reads frames (the newest one from live sources), runs the pipeline,
 and hands the typed events to the broadcaster (edge/app/broadcast.py), which puts each
 in the publisher's on-disk queue until the broker's PUBACK, updates the device state and
-feeds the page. Commands are applied between frames (edge/app/control.py); what the loop
-is made of is built in edge/app/wiring.py. Faults are reported, not fatal: a camera that
+feeds the page. Commands are applied between frames, and as they arrive while the loop
+waits (a faulted source's backoff, a live camera's next frame), so each is answered within
+a second in every state (edge/app/control.py); what the loop is made of is built in
+edge/app/wiring.py. Faults are reported, not fatal: a camera that
 disappears is reported in `status` and reopened with backoff; a broker that is down only
 delays delivery. The systemd watchdog is pinged only while frames flow, so a hung camera
 gets the service restarted.
@@ -35,6 +37,7 @@ from edge.web.server import KioskWeb
 
 log = logging.getLogger("dancepose")
 MAX_BACKOFF_S = 30.0
+COMMAND_WAIT_S = 0.2  # a live source's frame wait applies arrived commands this often
 DRAIN_TIMEOUT_S = 30.0  # a finished file job waits this long for the broker to take it all
 
 
@@ -94,6 +97,8 @@ class EdgeLoop:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.control is not None:
+            self.control.arrived.set()  # a fault's wait ends now
 
     def run(self) -> int:
         self.broadcast.current()  # a fresh start: count 0, what is selected, no fault
@@ -151,8 +156,24 @@ class EdgeLoop:
         self.publisher.status("fault", message)
         self._set_fault(message)
         notify_status(f"fault: {message}")
-        self._stop.wait(backoff)
+        self._wait(backoff)
         return min(backoff * 2, MAX_BACKOFF_S)
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep `seconds` (or until stop()), applying each command as it arrives."""
+        assert self.control is not None
+        deadline = time.monotonic() + seconds
+        while not self._stop.is_set():
+            self._apply_commands()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.control.arrived.wait(left)
+
+    def _apply_commands(self) -> None:
+        assert self.control is not None
+        self.control.apply_pending()
+        self.broadcast.current()
 
     def _run_source(self, source: FrameSource) -> bool:
         """Process frames until the source ends (True) or stop() is called (False)."""
@@ -163,7 +184,11 @@ class EdgeLoop:
         try:
             while not self._stop.is_set():
                 wait_start = time.perf_counter()
-                frame = reader.next_frame() if reader is not None else next(frames, None)
+                frame = (
+                    reader.next_frame(idle=self._apply_commands, idle_every_s=COMMAND_WAIT_S)
+                    if reader is not None
+                    else next(frames, None)
+                )
                 if frame is None and reader is not None:
                     raise SourceError(f"{source.description} stopped delivering frames")
                 if frame is None:
@@ -182,9 +207,7 @@ class EdgeLoop:
         self.state.frame(frame.timestamp_s)
         publish_start = time.perf_counter()
         self.broadcast.events(result.events)
-        assert self.control is not None
-        self.control.apply_pending()
-        self.broadcast.current()
+        self._apply_commands()
         web_start = time.perf_counter()
         if self.web is not None:  # the page's share of the loop: two references
             pose = result.pose

@@ -9,6 +9,8 @@ not yet seen and counts the ones overwritten unseen as dropped.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
 from edge.sources.frame import Frame, FrameSource, SourceError
 
@@ -43,12 +45,26 @@ class LatestFrame:
                 self._ended = True
                 self._condition.notify()
 
-    def next_frame(self, timeout_s: float = 5.0) -> Frame | None:
+    def next_frame(
+        self, timeout_s: float = 5.0, idle: Callable[[], None] | None = None,
+        idle_every_s: float = 0.2,
+    ) -> Frame | None:  # fmt: skip
         """The newest unseen frame; None when the stream ended; SourceError when it broke
-        or stalled for `timeout_s` (a camera that is gone)."""
+        or stalled for `timeout_s` (a camera that is gone). idle(): called every
+        `idle_every_s` of waiting (the loop applies commands meanwhile)."""
+        deadline = time.monotonic() + timeout_s
         with self._condition:
-            if not self._condition.wait_for(lambda: self._fresh or self._ended, timeout_s):
-                raise SourceError(f"{self.source.description}: no frame for {timeout_s:.0f} s")
+            while not self._condition.wait_for(
+                lambda: self._fresh or self._ended,
+                min(idle_every_s, deadline - time.monotonic()) if idle else timeout_s,
+            ):
+                if time.monotonic() >= deadline or idle is None:
+                    raise SourceError(f"{self.source.description}: no frame for {timeout_s:.0f} s")
+                self._condition.release()
+                try:
+                    idle()
+                finally:
+                    self._condition.acquire()
             if self._fresh:
                 self._fresh = False
                 return self._frame
