@@ -116,6 +116,7 @@ bench: setup train-setup
 	$(PY) -m training.bench.counting --out docs/bench/counting
 	$(PY) -m training.bench.loop --out docs/bench/loop
 	$(PY) -m training.bench.web --out docs/bench/web
+	$(PY) -m training.bench.web_hostile --out docs/bench/web_hostile
 	$(TRAIN_PY) -m training.bench.extraction --out docs/bench/extraction  # Ray: training venv
 
 # The Pi path: an arm64 Debian bookworm chroot under qemu (cached in out/pi-chroot) installs
