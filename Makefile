@@ -117,6 +117,7 @@ bench: setup train-setup
 	$(PY) -m training.bench.loop --out docs/bench/loop
 	$(PY) -m training.bench.web --out docs/bench/web
 	$(PY) -m training.bench.web_hostile --out docs/bench/web_hostile
+	$(PY) -m training.bench.follow --out docs/bench/follow
 	$(TRAIN_PY) -m training.bench.extraction --out docs/bench/extraction  # Ray: training venv
 
 # The Pi path: an arm64 Debian bookworm chroot under qemu (cached in out/pi-chroot) installs

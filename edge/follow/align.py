@@ -19,7 +19,7 @@ import numpy as np
 from edge.features.follow import follow_features
 from edge.follow.events import MoveEvent, RoutineSummary
 from edge.follow.routine import Routine
-from edge.follow.score import frame_similarity, move_score, part_scores
+from edge.follow.score import frame_similarity, move_score, part_scores, view_scales
 
 AHEAD_S: Final = 0.5  # how late a move may be against the last one; also the event's delay
 BACK_S: Final = 1.0  # how early
@@ -114,17 +114,22 @@ class Follower:
         step = max(round(STEP_S * self.fps), 1)
         reference = self.routine.features[a:b]
         student = self._student(run, a + lo, b + hi)
-        best: tuple[float, int, np.ndarray] | None = None
-        for lag in range(lo, hi + 1, step):
-            window = student[a + lag - (a + lo) : b + lag - (a + lo)]
-            similarity = frame_similarity(reference, window)
-            value = float(similarity.mean()) - DRIFT_COST * abs(lag - run.lag) / self.fps
-            if best is None or value > best[0]:
-                best = (value, lag, similarity)
+        windows = np.lib.stride_tricks.sliding_window_view(student, b - a, axis=0)[::step]
+        windows = np.moveaxis(windows, -1, -2)  # (lags, frames, F)
+        lags = np.arange(lo, lo + step * len(windows), step)
+        drift = DRIFT_COST * np.abs(lags - run.lag) / self.fps
+        best: tuple[float, int, np.ndarray] | None = None  # (value, lag index, view)
+        for view in view_scales(student.shape[1]):
+            values = frame_similarity(reference, windows * view).mean(axis=(1, 2)) - drift
+            i = int(np.argmax(values))
+            if best is None or values[i] > best[0]:
+                best = (float(values[i]), i, view)
         assert best is not None
-        _, lag, similarity = best
+        _, i, view = best
+        lag = int(lags[i])
         run.lag = lag
-        parts = part_scores(similarity)
+        chosen = windows[i] * view
+        parts = part_scores(frame_similarity(reference, chosen), reference, chosen)
         offset_s = lag / self.fps
         score = move_score(parts, offset_s)
         run.scores.append(score)
