@@ -148,3 +148,53 @@ def test_bad_input_is_one_clear_line(routines, tmp_path) -> None:
     state = DeviceState("s", "count", "any", pipeline.modes, pipeline.exercises, "any")
     ok, error = Control(pipeline, state).apply(b'{"action": "set_routine", "routine": "salsa"}')
     assert not ok and "unknown routine 'salsa'" in error and "ch07" in error
+
+
+def test_dancepose_run_on_a_video_publishes_the_moves_follow_prints(tmp_path, model_paths):
+    """Live = file, end to end: `run` in follow mode on a real dance clip publishes on the
+    `move` topic exactly what `dancepose follow --json` prints for the same clip."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, Subscriber, private_broker
+    from tests.helpers import DEVICE
+
+    video = shared_path("data", "dance_videos", "jacky_dance.mp4")  # 65 frames, one dancer
+    routines_dir = tmp_path / "routines"
+    recorded = dancepose(
+        "routine", "record", str(video), "--name", "jacky", "--out", str(routines_dir / "jacky")
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    printed = dancepose("follow", str(routines_dir / "jacky"), str(video), "--json")
+    assert printed.returncode == 0, printed.stderr
+    expected = [json.loads(line) for line in printed.stdout.splitlines()]
+    assert expected[-1]["summary"] is True
+    config = tmp_path / "kiosk.toml"
+    with private_broker() as broker:
+        config.write_text(
+            f'device_id = "{DEVICE}"\n[source]\nkind = "file"\npath = "{video}"\n'
+            f'[mode]\nmode = "follow"\nroutines_dir = "{routines_dir}"\nroutine = "jacky"\n'
+            f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\nkeepalive = 5\n'
+            f'[queue]\npath = "{tmp_path / "events.sqlite"}"\n[web]\nenabled = false\n'
+        )
+        viewer = Subscriber(broker, [f"dancepose/{DEVICE}/#"], client_id="t", clean=False)
+        program = subprocess.run(
+            [sys.executable, "-m", "edge.cli", "run", "--config", str(config)], cwd=REPO,
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        try:
+            assert program.returncode == 0, program.stderr
+            assert viewer.wait_for(lambda s: any(m["summary"] for m in s.of("move")), 20)
+        finally:
+            viewer.close()
+    moves = list({m["id"]: m for m in viewer.of("move")}.values())
+    for payload in moves:
+        validator("move").validate(payload)
+    published = [
+        {"summary": True, "score": m["score"], "moves": m["moves"]} if m["summary"] else
+        {key: m[key] for key in ("move", "name", "score", "offset_ms", "worst", "parts")}
+        for m in moves
+    ]  # fmt: skip
+    assert published == expected
+    current = viewer.of("current")[-1]
+    assert current["mode"] == "follow" and current["routine"] == "jacky"
