@@ -38,8 +38,12 @@ class PersonAnalyzers:
 
     # --- commands -------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
-        self.mode = mode
         row = MODE_TABLE[mode]
+        counting = self.counting
+        stops = CountingAnalyzer.name in MODE_TABLE[self.mode].analyzers
+        if counting is not None and stops and CountingAnalyzer.name not in row.analyzers:
+            self._released += counting.session.interrupt()  # no rep spans the other mode
+        self.mode = mode
         for name in row.analyzers:
             if name not in self.analyzers:
                 self.analyzers[name] = analyzer(name)(self.resources, self.exercise, self.fps)

@@ -127,6 +127,12 @@ class RepCounter:
         self._depth = depth
         return Step.PARTIAL
 
+    def interrupt(self) -> None:
+        """The frames stop following on (a pause, a new source): a half-done rep is dropped,
+        the counts stay."""
+        self._entered = False
+        self._peak = 0.0
+
     def reset(self) -> None:
         self._count = self._partial = self._too_short = 0
         self._entered = False

@@ -52,8 +52,17 @@ class CountingSession:
         self._pending = {name: [] for name in [*self.trackers, ANY]}
 
     def new_stream(self) -> None:
-        """A new source (its clock starts over): the counts stay."""
+        """A new source (its clock starts over): the counts stay, no rep spans the change."""
         self.periodic.new_stream()
+        for tracker in self.trackers.values():
+            tracker.interrupt()
+
+    def interrupt(self) -> list[RepEvent]:
+        """Counting pauses here (a mode that does not count is set): what `any`'s window
+        holds goes out now, and no rep spans the pause; the counts stay."""
+        tail = self.periodic.finish(self.last_time_s) if self.active == ANY else []
+        self.new_stream()
+        return tail
 
     def update(
         self, landmarks: np.ndarray | None, time_s: float

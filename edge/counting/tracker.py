@@ -39,7 +39,7 @@ class RepTracker:
         self.smoother = EmaSmoother(spec.ema_window_s, spec.ema_tau_s)
         self.counter = RepCounter(spec.enter_threshold, spec.exit_threshold, spec.min_hold_s)
         self.confidence = 0.0
-        self._rising_since = 0.0  # last frame below the exit threshold: where a rep starts
+        self._rising_since: float | None = None  # last frame below exit: where a rep starts
         self._usable_s = 0.0  # the smoother's clock: stream time on usable frames
         self._last_time_s: float | None = None
         self._winning_share = 0.0  # sum over usable frames of max(votes) / sum(votes)
@@ -100,6 +100,8 @@ class RepTracker:
         self._winning_share += float(votes.max() / max(votes.sum(), 1e-9))
         self._frames += 1
         self.confidence = float(self.smoother(votes, self._usable_s)[self._count_index])
+        if self._rising_since is None:  # the first frame since a reset or a pause
+            self._rising_since = time_s
         step = self.counter.update(self.confidence, time_s)
         event = None
         if step is not Step.NONE:
@@ -114,10 +116,19 @@ class RepTracker:
             self._rising_since = time_s
         return event
 
+    def interrupt(self) -> None:
+        """The frames stop following on (a pause, a new source): no rep spans the gap; the
+        counts stay."""
+        self.smoother.reset()
+        self.counter.interrupt()
+        self.confidence = 0.0
+        self._rising_since = self._last_time_s = None
+
     def reset(self) -> None:
         self.smoother.reset()
         self.counter.reset()
-        self.confidence = self._winning_share = self._rising_since = 0.0
+        self._rising_since = None
+        self.confidence = self._winning_share = 0.0
         self._usable_s, self._last_time_s = 0.0, None
         self._frames = 0
         self._rep_ends.clear()
