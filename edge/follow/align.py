@@ -19,7 +19,7 @@ import numpy as np
 from edge.features.follow import follow_features
 from edge.follow.events import MoveEvent, RoutineSummary
 from edge.follow.routine import Routine
-from edge.follow.score import frame_similarity, move_score, part_scores, view_scales
+from edge.follow.score import move_score, part_match, part_scores, view_scales
 
 AHEAD_S: Final = 0.5  # how late a move may be against the last one; also the event's delay
 BACK_S: Final = 1.0  # how early
@@ -120,7 +120,7 @@ class Follower:
         drift = DRIFT_COST * np.abs(lags - run.lag) / self.fps
         best: tuple[float, int, np.ndarray] | None = None  # (value, lag index, view)
         for view in view_scales(student.shape[1]):
-            values = frame_similarity(reference, windows * view).mean(axis=(1, 2)) - drift
+            values = part_match(reference, windows * view).mean(axis=1) - drift
             i = int(np.argmax(values))
             if best is None or values[i] > best[0]:
                 best = (float(values[i]), i, view)
@@ -129,7 +129,7 @@ class Follower:
         lag = int(lags[i])
         run.lag = lag
         chosen = windows[i] * view
-        parts = part_scores(frame_similarity(reference, chosen), reference, chosen)
+        parts = part_scores(reference, chosen)
         offset_s = lag / self.fps
         score = move_score(parts, offset_s)
         run.scores.append(score)

@@ -1,9 +1,10 @@
 """How well a stretch of the student matches a stretch of the routine, per body part.
 
-Per frame and part: exp(-K * d^2), d^2 the mean squared difference of the part's features
-(torso lengths); a part not seen on a frame scores 0 there (not in view is not following).
-A part's score is the mean over the move's frames; the move's the mean over the parts,
-times a lateness factor: full within LATE_GRACE_S, falling off over LATE_SCALE_S.
+A part's score (MATCH): how its vertical motion over the move correlates with the teacher's
+("correlation"), or the mean over the frames of exp(-K * d^2), d^2 the mean squared
+difference of the part's features in torso lengths ("pose"); a part not seen scores 0 (not
+in view is not following). The move's score is the mean over its WORST_PARTS worst parts
+(0: all), times a lateness factor: full within LATE_GRACE_S, falling off over LATE_SCALE_S.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ ENERGY_FLOOR: Final = 0.005  # torso lengths per frame: below, stillness is not 
 # The student's x against the teacher's, tried per move: 1 = the same view; -1 = from
 # behind (or facing a mirror without swapping sides); 0.5 / 0 = from the side.
 VIEW_SCALES: Final[tuple[float, ...]] = (1.0, -1.0, 0.5, -0.5, 0.0)
+# "correlation": a part matches as its vertical motion over the move correlates with the
+# teacher's (any camera at the teacher's height sees the same y; a part that does not move
+# correlates 0); "pose": the mean of exp(-K d^2) over the frames (the same view only).
+MATCH: Final = "pose"
+STILL_TEACHER: Final = 0.05  # torso lengths: a part of the teacher moving less is not judged
 LATE_GRACE_S: Final = 0.2
 LATE_SCALE_S: Final = 0.3
 
@@ -35,6 +41,27 @@ def frame_similarity(reference: np.ndarray, student: np.ndarray) -> np.ndarray:
     for i, part in enumerate(PARTS):
         distance = squared[..., PART_SLICES[part]].mean(axis=-1) / weight
         out[..., i] = np.exp(-K * np.where(np.isfinite(distance), distance, np.inf))
+    return out
+
+
+def part_match(reference: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    """(n, F) and (lags, n, F) -> (lags, parts) 0..1: how each part matches (MATCH)."""
+    if MATCH == "pose":
+        return frame_similarity(reference, windows).mean(axis=-2)
+    out = np.empty((len(windows), len(PARTS)))
+    for i, part in enumerate(PARTS):
+        columns = PART_SLICES[part]
+        teacher = reference[:, columns][:, 1::2]
+        teacher = teacher - teacher.mean(axis=0)
+        if np.sqrt((teacher**2).mean()) < STILL_TEACHER:
+            out[:, i] = 1.0  # nothing to follow: not judged
+            continue
+        student = windows[:, :, columns][:, :, 1::2]
+        with np.errstate(all="ignore"):
+            student = np.nan_to_num(student - np.nanmean(student, axis=1, keepdims=True))
+        covariance = (teacher * student).sum(axis=(1, 2))
+        spread = np.sqrt((teacher**2).sum() * (student**2).sum(axis=(1, 2))) + 1e-9
+        out[:, i] = np.clip(covariance / spread, 0.0, 1.0)
     return out
 
 
@@ -63,13 +90,11 @@ def part_energy(features: np.ndarray) -> np.ndarray:
     return out
 
 
-def part_scores(
-    similarity: np.ndarray, reference: np.ndarray | None = None, student: np.ndarray | None = None
-) -> dict[str, float]:
-    """(n, parts) -> each part's 0..100; with the two stretches, a part that moves less than
+def part_scores(reference: np.ndarray, student: np.ndarray) -> dict[str, float]:
+    """(n, F) twice -> each part's 0..100; in "pose" matching a part that moves less than
     the teacher's (a frozen arm, standing still) scores that much less (ENERGY_CHECK)."""
-    means = similarity.mean(axis=0) if len(similarity) else np.zeros(len(PARTS))
-    if ENERGY_CHECK and reference is not None and student is not None and len(reference) > 1:
+    means = part_match(reference, student[None])[0]
+    if MATCH == "pose" and ENERGY_CHECK and len(reference) > 1:
         moved = part_energy(student)
         wanted = part_energy(reference)
         means = means * np.minimum(1.0, (moved + ENERGY_FLOOR) / (wanted + ENERGY_FLOOR))
