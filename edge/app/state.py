@@ -61,7 +61,9 @@ class DeviceState:
                 else:
                     shown = replace(
                         shown, exercise=event.exercise, count=event.count,
-                        last_rep_time=iso_time(now),
+                        last_rep_time=iso_time(now), last_rep_range=_rounded(event.range),
+                        last_rep_down_s=_rounded(event.down_s),
+                        last_rep_up_s=_rounded(event.up_s),
                     )  # fmt: skip
             elif isinstance(event, ExerciseChosen):
                 shown = replace(shown, exercise=event.exercise)
@@ -93,6 +95,7 @@ class DeviceState:
             self._shown = replace(
                 shown, selected_exercise=exercise, exercise=active, count=0, partial_count=0,
                 phase=None, last_rep_time=None, session_id=session_id or shown.session_id,
+                last_rep_range=None, last_rep_down_s=None, last_rep_up_s=None,
             )  # fmt: skip
 
     def set_routine(self, routine: str, modes: tuple[str, ...]) -> None:
@@ -157,3 +160,8 @@ class DeviceState:
             "fps": 0.0 if stale else round(self._fps, 1),
             "queue_depth": queue_depth,
         }
+
+
+def _rounded(value: float | None) -> float | None:
+    """A rep's quality figure as `current` shows it (the rep topic's precision)."""
+    return None if value is None else round(float(value), 3)

@@ -13,6 +13,13 @@ class RepEvent:
     A pack's reps come from its k-NN votes (`votes`: the peak smoothed votes for the rep's
     turning state, out of the pack's top-n); pack-free (`any`) reps from the cycles of the
     body's movement (`votes` None). `confidence` is 0..1 for both.
+
+    How the rep went (RepQuality, None where a counter did not measure it): `down_s` from
+    its start to its turning point (a pack: the counted pose entered; any: the cycle's
+    peak), `up_s` from there to its end; `range` its range of motion over the best rep's
+    since the count was reset (a pack: the peak votes; any: the cycle's prominence), 0..1;
+    `velocity_loss` how much slower it moved than the fastest rep since the reset (range
+    over duration), 0..1.
     """
 
     exercise: str
@@ -23,6 +30,36 @@ class RepEvent:
     confidence: float
     votes: float | None = None
     partial: bool = False
+    down_s: float | None = None
+    up_s: float | None = None
+    range: float | None = None
+    velocity_loss: float | None = None
+
+
+class RepQuality:
+    """Range of motion and speed of each rep, relative to the best since `reset`: one
+    rule for every counter."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._best_range = self._best_speed = 0.0
+
+    def measure(
+        self, extent: float, start_s: float, turn_s: float, end_s: float
+    ) -> dict[str, float | None]:
+        """RepEvent's quality fields for a rep of `extent` (any unit, larger: deeper)."""
+        extent = max(float(extent), 0.0)
+        speed = extent / max(end_s - start_s, 1e-3)
+        self._best_range = max(self._best_range, extent)
+        self._best_speed = max(self._best_speed, speed)
+        return {
+            "down_s": max(turn_s - start_s, 0.0),
+            "up_s": max(end_s - turn_s, 0.0),
+            "range": extent / self._best_range if self._best_range > 0 else None,
+            "velocity_loss": 1.0 - speed / self._best_speed if self._best_speed > 0 else None,
+        }
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from collections import deque
 import numpy as np
 
 from edge.counting.cycles import MAX_PERIOD_S, MIN_PERIOD_S, Analysis, Cycle, analyse
-from edge.counting.events import RepEvent
+from edge.counting.events import RepEvent, RepQuality
 from edge.features.pose_vector import BREAK, RATE_HZ, PoseSampler
 from edge.modes import ANY
 
@@ -95,6 +95,7 @@ class PeriodicCounter:
         self._counted: list[Cycle] = []  # the cycles counted in this stream
         self._partials: list[Cycle] = []  # the partial reps
         self._period = 0.0
+        self.quality = RepQuality()
         self.new_stream()
 
     def new_stream(self) -> None:
@@ -193,9 +194,11 @@ class PeriodicCounter:
         self, cycle: Cycle, now: float, periodicity: float, into: list[Cycle], partial: bool
     ) -> RepEvent:
         into.append(cycle)
+        end_s = min(cycle.end_s, now)
         return RepEvent(
-            ANY, self.count, now, cycle.start_s, min(cycle.end_s, now),
-            float(np.clip(periodicity, 0.0, 1.0)), partial=partial,
+            ANY, self.count, now, cycle.start_s, end_s, float(np.clip(periodicity, 0.0, 1.0)),
+            partial=partial,
+            **self.quality.measure(cycle.prominence, cycle.start_s, cycle.peak_s, end_s),
         )  # fmt: skip
 
 

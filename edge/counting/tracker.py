@@ -13,7 +13,7 @@ import numpy as np
 
 from edge.counting.classifier import VoteClassifier
 from edge.counting.counter import RepCounter, Step
-from edge.counting.events import RepEvent
+from edge.counting.events import RepEvent, RepQuality
 from edge.counting.pack import ExercisePack
 from edge.counting.smoothing import EmaSmoother
 from edge.skeleton import BODY_INDEX, JOINT
@@ -40,11 +40,13 @@ class RepTracker:
         self.counter = RepCounter(spec.enter_threshold, spec.exit_threshold, spec.min_hold_s)
         self.confidence = 0.0
         self._rising_since: float | None = None  # last frame below exit: where a rep starts
+        self._turn_s: float | None = None  # when the counted pose was last entered
         self._usable_s = 0.0  # the smoother's clock: stream time on usable frames
         self._last_time_s: float | None = None
         self._winning_share = 0.0  # sum over usable frames of max(votes) / sum(votes)
         self._frames = 0
         self._rep_ends: list[float] = []  # when each counted rep ended
+        self.quality = RepQuality()
 
     @property
     def count(self) -> int:
@@ -102,13 +104,19 @@ class RepTracker:
         self.confidence = float(self.smoother(votes, self._usable_s)[self._count_index])
         if self._rising_since is None:  # the first frame since a reset or a pause
             self._rising_since = time_s
+        entered = self.counter.entered
         step = self.counter.update(self.confidence, time_s)
+        if self.counter.entered and not entered:
+            self._turn_s = time_s
         event = None
         if step is not Step.NONE:
             depth, top_n = self.counter.depth, self._spec.knn.top_n_by_mean_distance
+            start = self._rising_since
+            turn = self._turn_s if self._turn_s is not None and self._turn_s >= start else start
             event = RepEvent(
-                self.exercise, self.counter.count, time_s, self._rising_since, time_s,
+                self.exercise, self.counter.count, time_s, start, time_s,
                 min(1.0, depth / top_n), votes=depth, partial=step is Step.PARTIAL,
+                **self.quality.measure(depth, start, turn, time_s),
             )  # fmt: skip
             if not event.partial:
                 self._rep_ends.append(time_s)
@@ -122,12 +130,13 @@ class RepTracker:
         self.smoother.reset()
         self.counter.interrupt()
         self.confidence = 0.0
-        self._rising_since = self._last_time_s = None
+        self._rising_since = self._last_time_s = self._turn_s = None
 
     def reset(self) -> None:
         self.smoother.reset()
         self.counter.reset()
-        self._rising_since = None
+        self.quality.reset()
+        self._rising_since = self._turn_s = None
         self.confidence = self._winning_share = 0.0
         self._usable_s, self._last_time_s = 0.0, None
         self._frames = 0

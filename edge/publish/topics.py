@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, TypedDict
+from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
 from edge.modes import MODE_TABLE
 
@@ -118,6 +118,10 @@ class RepPayload(TypedDict):
     confidence: float
     votes: float | None
     partial: bool
+    down_s: NotRequired[float | None]  # how the rep went: its tempo,
+    up_s: NotRequired[float | None]
+    range: NotRequired[float | None]  # its range of motion over the set's best,
+    velocity_loss: NotRequired[float | None]  # and how much slower than the fastest
 
 
 class StatePayload(TypedDict):
@@ -149,6 +153,9 @@ class Current:
     routine: str | None = None  # follow mode: the routine followed,
     move: str | None = None  # the move being danced now,
     last_move_score: float | None = None  # and the last move's score (0..100)
+    last_rep_range: float | None = None  # the newest counted rep's range of motion,
+    last_rep_down_s: float | None = None  # and its tempo
+    last_rep_up_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODE_TABLE:
@@ -301,6 +308,13 @@ def rep_payload(
         "confidence": _finite("confidence", min(max(event.confidence, 0.0), 1.0), 4),
         "votes": _optional_finite("votes", event.votes, 3),
         "partial": bool(event.partial),
+        # how the rep went, where its counter measured it (null where it did not)
+        "down_s": _optional_finite("down_s", getattr(event, "down_s", None), 3),
+        "up_s": _optional_finite("up_s", getattr(event, "up_s", None), 3),
+        "range": _optional_finite("range", getattr(event, "range", None), 3),
+        "velocity_loss": _optional_finite(
+            "velocity_loss", getattr(event, "velocity_loss", None), 3
+        ),
     }
 
 

@@ -15,6 +15,7 @@ function text(id, value) {
 function render(s) {
   text("count", String(s.count));
   text("partial", s.partial ? s.partial + " partial" : "");
+  renderRep(s);
   text("exercise", s.exercise || "-");
   text("phase", s.phase && s.phase !== "other" ? s.phase : "");
   const dancing = s.analyzers.includes("dance"); // what the mode runs (edge/modes.py)
@@ -33,6 +34,15 @@ function render(s) {
   }
   if (document.activeElement !== $("exercise-select")) $("exercise-select").value = s.selected_exercise;
   if (document.activeElement !== $("mode-select")) $("mode-select").value = s.mode;
+}
+
+// The newest counted rep: its range of motion (of the set's best) as a bar, its tempo.
+function renderRep(s) {
+  const range = s.last_rep_range, down = s.last_rep_down_s, up = s.last_rep_up_s;
+  $("rep-quality").hidden = range == null && down == null;
+  $("range-fill").style.width = range != null ? Math.round(100 * range) + "%" : "0%";
+  text("tempo", down != null && up != null
+    ? "tempo " + down.toFixed(1) + " / " + up.toFixed(1) + " s" : "");
 }
 
 function fill(id, values) {
