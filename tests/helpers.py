@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from edge.app.state import DeviceState
+from edge.config import WebConfig, config_from_dict
+from edge.modes import MODES
 from edge.publish import topics as tp
 from edge.publish.publisher import MqttPublisher
 from edge.publish.queue import EventQueue
 from edge.publish.settings import MqttSettings
+from edge.sources.frame import Frame, SourceError
+from edge.web.server import KioskWeb
 from training.devkit.broker import HOST
 
 # The installed packs a device is told about in the MQTT tests.
@@ -20,6 +31,7 @@ PACKS = ["lunge", "pushup", "squat"]
 # The device of `dancepose run` in the end-to-end tests (write_config).
 DEVICE = "kiosk-test"
 CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[1]
 
 
 def make_publisher(
@@ -97,3 +109,93 @@ def aist_house_track():
     path = sorted((root / "house_dance" / "nor_k_feat").glob("*.npy"))[0]
     pixels = np.load(path).reshape(-1, 17, 2) * scaler["scale"] + scaler["mean"]
     return from_coco17(pixels, fps=60.0, width=1920, height=1080, source=path.name)
+
+
+# --- the kiosk page's server, without a browser ----------------------------------------
+
+
+def web_config(**keys: object) -> WebConfig:
+    return config_from_dict({"web": {"listen": "127.0.0.1:0", **keys}}, check_paths=False).web
+
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def make_state(mode: str = "count", exercise: str = "squat") -> DeviceState:
+    active = None if exercise == "auto" else exercise
+    return DeviceState("s1", mode, exercise, MODES, ("squat", "auto", "any"), active)
+
+
+class Server:
+    """A KioskWeb on a free loopback port with a recording command sink."""
+
+    def __init__(self, web: WebConfig) -> None:
+        self.state = make_state("both")
+        self.submitted: list[bytes] = []
+        self.web = KioskWeb(web, lambda: self.state.page(7, True), self._submit)
+        self.web.start()
+        self.url = self.web.url
+
+    def _submit(self, data: bytes, answer) -> None:
+        self.submitted.append(data)
+        answer(True, None)
+
+    def close(self) -> None:
+        self.web.close()
+
+
+def request(url: str, data: bytes | None = None, headers: dict[str, str] | None = None):
+    req = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as reply:
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+# --- sources and the unit file -----------------------------------------------------------
+
+
+class PacedSource:
+    """A live-like source: a new synthetic frame every `period_s`, optionally failing."""
+
+    description = "paced test source"
+    fps, width, height, frame_count = 100.0, 8, 8, 0
+
+    def __init__(self, frames: int, period_s: float, fail_after: int | None = None) -> None:
+        self.total, self.period_s, self.fail_after = frames, period_s, fail_after
+
+    def frames(self) -> Iterator[Frame]:
+        for index in range(self.total):
+            if self.fail_after is not None and index == self.fail_after:
+                raise SourceError("unplugged")
+            time.sleep(self.period_s)
+            yield Frame(np.zeros((8, 8, 3), np.uint8), index, index * self.period_s)
+
+    def close(self) -> None:
+        pass
+
+
+UNIT = REPO / "systemd" / "dancepose.service"
+
+
+def parse_unit(text: str) -> dict[str, dict[str, list[str]]]:
+    """systemd's INI dialect: repeated keys accumulate, '#'/';' comments, '\\' continues."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current: dict[str, list[str]] | None = None
+    pending = ""
+    for raw in text.splitlines():
+        line = pending + raw.strip()
+        pending = ""
+        if line.endswith("\\"):
+            pending = line[:-1] + " "
+            continue
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+            continue
+        assert current is not None, f"key outside a section: {line}"
+        key, _, value = line.partition("=")
+        current.setdefault(key.strip(), []).append(value.strip())
+    return sections

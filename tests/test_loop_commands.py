@@ -19,8 +19,7 @@ from edge.config import load_config
 from edge.sources import SourceError
 from edge.sources.latest import LatestFrame
 from tests.conftest import Subscriber, private_broker, shared_path
-from tests.helpers import DEVICE, write_config
-from tests.test_sources import PacedSource
+from tests.helpers import DEVICE, PacedSource, write_config
 
 CLIP = ("data", "exercise_videos", "squat_side_3.mp4")
 

@@ -4,36 +4,16 @@ clear failure off the Pi."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 from edge.config import SourceConfig
-from edge.sources import Frame, SourceError, open_source
+from edge.sources import SourceError, open_source
 from edge.sources.latest import LatestFrame
 from edge.sources.picamera import PiCameraSource
 from tests.conftest import shared_path
-
-
-class PacedSource:
-    """A live-like source: a new synthetic frame every `period_s`, optionally failing."""
-
-    description = "paced test source"
-    fps, width, height, frame_count = 100.0, 8, 8, 0
-
-    def __init__(self, frames: int, period_s: float, fail_after: int | None = None) -> None:
-        self.total, self.period_s, self.fail_after = frames, period_s, fail_after
-
-    def frames(self) -> Iterator[Frame]:
-        for index in range(self.total):
-            if self.fail_after is not None and index == self.fail_after:
-                raise SourceError("unplugged")
-            time.sleep(self.period_s)
-            yield Frame(np.zeros((8, 8, 3), np.uint8), index, index * self.period_s)
-
-    def close(self) -> None:
-        pass
+from tests.helpers import PacedSource
 
 
 def test_looped_file_keeps_counting():

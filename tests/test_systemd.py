@@ -17,31 +17,9 @@ import pytest
 
 from edge import watchdog
 from edge.config import load_config
+from tests.helpers import UNIT, parse_unit
 
 REPO = Path(__file__).resolve().parents[1]
-UNIT = REPO / "systemd" / "dancepose.service"
-
-
-def parse_unit(text: str) -> dict[str, dict[str, list[str]]]:
-    """systemd's INI dialect: repeated keys accumulate, '#'/';' comments, '\\' continues."""
-    sections: dict[str, dict[str, list[str]]] = {}
-    current: dict[str, list[str]] | None = None
-    pending = ""
-    for raw in text.splitlines():
-        line = pending + raw.strip()
-        pending = ""
-        if line.endswith("\\"):
-            pending = line[:-1] + " "
-            continue
-        if not line or line[0] in "#;":
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            current = sections.setdefault(line[1:-1], {})
-            continue
-        assert current is not None, f"key outside a section: {line}"
-        key, _, value = line.partition("=")
-        current.setdefault(key.strip(), []).append(value.strip())
-    return sections
 
 
 @pytest.fixture(scope="module")

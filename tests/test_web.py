@@ -12,52 +12,20 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from edge.app.state import DeviceState
-from edge.config import WEB_TOKEN_ENV, ConfigError, WebConfig, config_from_dict
+from edge.config import WEB_TOKEN_ENV, ConfigError, config_from_dict
 from edge.counting.events import PhaseEvent, RepEvent
 from edge.dance.classifier import DanceEvent
-from edge.modes import MODES
 from edge.web.server import BOUNDARY, KioskWeb
 from tests.conftest import REPO, private_broker, shared_path
+from tests.helpers import NOW, Server, make_state, request, web_config
 
 TOKEN = "0123456789abcdef-test"
-
-
-def web_config(**keys: object) -> WebConfig:
-    return config_from_dict({"web": {"listen": "127.0.0.1:0", **keys}}, check_paths=False).web
-
-
-NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-
-def make_state(mode: str = "count", exercise: str = "squat") -> DeviceState:
-    active = None if exercise == "auto" else exercise
-    return DeviceState("s1", mode, exercise, MODES, ("squat", "auto", "any"), active)
-
-
-class Server:
-    """A KioskWeb on a free loopback port with a recording command sink."""
-
-    def __init__(self, web: WebConfig) -> None:
-        self.state = make_state("both")
-        self.submitted: list[bytes] = []
-        self.web = KioskWeb(web, lambda: self.state.page(7, True), self._submit)
-        self.web.start()
-        self.url = self.web.url
-
-    def _submit(self, data: bytes, answer) -> None:
-        self.submitted.append(data)
-        answer(True, None)
-
-    def close(self) -> None:
-        self.web.close()
 
 
 @pytest.fixture
@@ -67,15 +35,6 @@ def token_server(tmp_path):
     server = Server(web_config(token_file=str(token_file)))
     yield server
     server.close()
-
-
-def request(url: str, data: bytes | None = None, headers: dict[str, str] | None = None):
-    req = urllib.request.Request(url, data=data, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as reply:
-            return reply.status, reply.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 # --- the [web] table ------------------------------------------------------------------

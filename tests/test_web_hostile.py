@@ -18,9 +18,7 @@ import pytest
 
 from edge.publish.commands import CommandError, parse_command
 from edge.web import server as web_server
-from tests.helpers import CHROMIUM, browser_or_skip
-from tests.test_systemd import UNIT, parse_unit
-from tests.test_web import Server, request, web_config
+from tests.helpers import CHROMIUM, UNIT, Server, browser_or_skip, parse_unit, request, web_config
 
 COMMAND = b'{"action": "reset_count"}'
 
