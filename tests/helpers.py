@@ -17,6 +17,7 @@ import pytest
 
 from edge.app.state import DeviceState
 from edge.config import WebConfig, config_from_dict
+from edge.keypoints_io import KeypointTrack
 from edge.modes import MODES
 from edge.publish import topics as tp
 from edge.publish.publisher import MqttPublisher
@@ -199,3 +200,15 @@ def parse_unit(text: str) -> dict[str, dict[str, list[str]]]:
         key, _, value = line.partition("=")
         current.setdefault(key.strip(), []).append(value.strip())
     return sections
+
+
+def resampled(track: KeypointTrack, fps: float, speed: float = 1.0) -> KeypointTrack:
+    """The same movement seen at another frame rate (and, speed > 1, done faster)."""
+    duration = track.num_frames / track.fps / speed
+    source = np.clip(
+        np.round(np.arange(int(duration * fps)) * speed * track.fps / fps), 0, track.num_frames - 1
+    ).astype(int)
+    return KeypointTrack(
+        track.landmarks[source], track.world[source], track.present[source], fps, track.width,
+        track.height,
+    )  # fmt: skip

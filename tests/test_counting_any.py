@@ -14,6 +14,7 @@ from edge.counting.periodic import PeriodicCounter
 from edge.keypoints_io import KeypointTrack
 from edge.skeleton import JOINT
 from tests.conftest import dancepose, shared_path
+from tests.helpers import resampled
 from training.bench.benchmark_clips import WALK_IN_OUT, Scores, all_clips
 
 # What the shipped counter measures on the benchmark (docs/bench/counting.md), with margin
@@ -78,18 +79,6 @@ def test_walking_in_standing_and_walking_out_counts_nothing(clip_track):
     packs = [load_pack(folder) for folder in installed_packs().values()]
     assert count_any(track).reps == 0
     assert count_auto(track, packs).reps == 0
-
-
-def resampled(track: KeypointTrack, fps: float, speed: float = 1.0) -> KeypointTrack:
-    """The same movement seen at another frame rate (and, speed > 1, done faster)."""
-    duration = track.num_frames / track.fps / speed
-    source = np.clip(
-        np.round(np.arange(int(duration * fps)) * speed * track.fps / fps), 0, track.num_frames - 1
-    ).astype(int)
-    return KeypointTrack(
-        track.landmarks[source], track.world[source], track.present[source], fps, track.width,
-        track.height,
-    )  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from edge.counting.pack import installed_packs, load_pack
 from edge.modes import ANY
 from edge.publish.topics import current_payload, rep_payload
 from tests.conftest import shared_path, validator
-from tests.test_counting_any import resampled
+from tests.helpers import resampled
 
 
 def reps(track, counter: str) -> list:
