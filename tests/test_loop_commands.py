@@ -141,3 +141,31 @@ def test_a_stalled_camera_applies_commands_while_the_loop_waits_for_a_frame() ->
     finally:
         latest.close()
     assert len(idle_calls) >= 5  # the loop's commands get a turn every 0.1 s of the wait
+
+
+def test_commands_are_answered_while_a_source_takes_long_to_open(tmp_path, model_paths) -> None:
+    """An RTSP camera can take many seconds to answer an open: the loop is not held."""
+    release = threading.Event()
+    opening = threading.Event()
+
+    def slow(_config):
+        opening.set()
+        release.wait(60)  # a camera that answers only when the test says so
+        raise SourceError("rtsp://cam/stream timed out; is it reachable?")
+
+    with private_broker() as broker:
+        config = write_config(tmp_path, shared_path(*CLIP), broker.port)
+        loop = EdgeLoop(load_config(config), open_source=slow)
+        runner = threading.Thread(target=loop.run)
+        runner.start()
+        try:
+            assert opening.wait(30)
+            status, answer = http_command(loop, {"action": "set_mode", "mode": "dance"})
+            assert (status, answer) == (200, {"ok": True, "error": None})
+            assert not release.is_set()  # answered while the open still hangs
+            assert loop.state.page(0, True)["mode"] == "dance"
+        finally:
+            release.set()
+            loop.stop()
+            runner.join(30)
+    assert not runner.is_alive()

@@ -111,10 +111,12 @@ class EdgeLoop:
         try:
             while not self._stop.is_set():
                 try:
-                    source = self._open_source(self.config)
+                    source = self._open()
                 except SourceError as exc:
                     backoff = self._fault(exc, backoff)
                     continue
+                if source is None:
+                    break  # stop() while a source was still opening
                 self.publisher.status("online")
                 self._set_fault(None)
                 notify_status(f"reading {source.description}")
@@ -158,6 +160,35 @@ class EdgeLoop:
         notify_status(f"fault: {message}")
         self._wait(backoff)
         return min(backoff * 2, MAX_BACKOFF_S)
+
+    def _open(self) -> FrameSource | None:
+        """The configured source, opened in a thread of its own: an RTSP camera can take many
+        seconds to answer or to time out, and commands are applied meanwhile. None: stop()
+        came first (a source that opens after that is closed)."""
+        assert self.control is not None
+        opened: list[FrameSource | BaseException] = []
+        done = threading.Event()
+
+        def open_it() -> None:
+            try:
+                opened.append(self._open_source(self.config))
+            except BaseException as exc:  # handed to the loop's thread below
+                opened.append(exc)
+            finally:
+                done.set()
+                if self._stop.is_set() and opened and not isinstance(opened[0], BaseException):
+                    opened[0].close()
+                self.control.arrived.set()  # type: ignore[union-attr]
+
+        threading.Thread(target=open_it, name="source-open", daemon=True).start()
+        while not done.is_set() and not self._stop.is_set():
+            self._apply_commands()
+            self.control.arrived.wait(COMMAND_WAIT_S)
+        if not done.is_set():
+            return None
+        if isinstance(opened[0], BaseException):
+            raise opened[0]
+        return opened[0]
 
     def _wait(self, seconds: float) -> None:
         """Sleep `seconds` (or until stop()), applying each command as it arrives."""
