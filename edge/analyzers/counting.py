@@ -25,7 +25,8 @@ class CountingAnalyzer:
     def update(self, landmarks: np.ndarray | None, time_s: float) -> list[Event]:
         before = self.session.active
         reps, phases = self.session.update(landmarks, time_s)
-        return [*self._chosen(before, time_s), *reps, *phases]
+        ended = self.session.sets.update(reps, time_s)
+        return [*self._chosen(before, time_s), *reps, *phases, *([ended] if ended else [])]
 
     def _chosen(self, before: str | None, time_s: float) -> list[Event]:
         active = self.session.active
@@ -38,7 +39,9 @@ class CountingAnalyzer:
     def finish(self) -> list[Event]:
         before = self.session.active
         reps = self.session.finish()
-        return [*self._chosen(before, self.session.last_time_s), *reps]
+        last = self.session.last_time_s
+        sets = [self.session.sets.update(reps, last), self.session.sets.finish(last)]
+        return [*self._chosen(before, last), *reps, *[s for s in sets if s is not None]]
 
 
 ANALYZER = CountingAnalyzer

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from edge.analyzers import Event
-from edge.counting.events import ExerciseChosen, PhaseEvent, RepEvent
+from edge.counting.events import ExerciseChosen, PhaseEvent, RepEvent, SetEvent
 from edge.dance.classifier import DanceEvent
 from edge.follow.events import MoveEvent, RoutineSummary
 from edge.modes import MODE_TABLE, dances
@@ -65,6 +65,11 @@ class DeviceState:
                         last_rep_down_s=_rounded(event.down_s),
                         last_rep_up_s=_rounded(event.up_s),
                     )  # fmt: skip
+            elif isinstance(event, SetEvent):
+                shown = replace(
+                    shown, set_number=event.number,
+                    rest_s=None if event.rest_s is None else round(event.rest_s, 1),
+                )  # fmt: skip
             elif isinstance(event, ExerciseChosen):
                 shown = replace(shown, exercise=event.exercise)
             elif isinstance(event, PhaseEvent):
@@ -95,7 +100,8 @@ class DeviceState:
             self._shown = replace(
                 shown, selected_exercise=exercise, exercise=active, count=0, partial_count=0,
                 phase=None, last_rep_time=None, session_id=session_id or shown.session_id,
-                last_rep_range=None, last_rep_down_s=None, last_rep_up_s=None,
+                last_rep_range=None, last_rep_down_s=None, last_rep_up_s=None, set_number=0,
+                rest_s=None,
             )  # fmt: skip
 
     def set_routine(self, routine: str, modes: tuple[str, ...]) -> None:

@@ -63,6 +63,23 @@ class RepQuality:
 
 
 @dataclass(frozen=True)
+class SetEvent:
+    """A set has ended (edge/counting/sets.py says when): its reps and how they went."""
+
+    exercise: str
+    number: int  # sets since the count was reset, this one included
+    reps: int
+    partial: int
+    start_s: float  # its first rep's start
+    end_s: float  # its last rep's end
+    time_s: float  # when it was known to have ended
+    rest_s: float | None  # the rest before it (since the last set's end); None: the first
+    mean_down_s: float | None
+    mean_up_s: float | None
+    mean_range: float | None
+
+
+@dataclass(frozen=True)
 class PhaseEvent:
     exercise: str
     phase: str  # a pack's counted state ("down") while held; any: "counting"; else "other"

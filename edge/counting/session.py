@@ -18,6 +18,7 @@ import numpy as np
 from edge.counting.auto import Standing, choose_counter
 from edge.counting.events import PhaseEvent, RepEvent
 from edge.counting.periodic import PeriodicCounter
+from edge.counting.sets import SetTracker
 from edge.counting.tracker import RepTracker
 from edge.modes import ANY, AUTO
 
@@ -33,6 +34,7 @@ class CountingSession:
         self.last_time_s = 0.0
         self._phases: dict[str, str] = {}
         self._pending: dict[str, list[RepEvent]] = {}  # auto, undecided: reps per counter
+        self.sets = SetTracker()  # the published reps, grouped into sets
         self.set_exercise(exercise)
 
     def set_exercise(self, exercise: str) -> None:
@@ -47,6 +49,7 @@ class CountingSession:
         for tracker in self.trackers.values():
             tracker.reset()
         self.periodic.reset()
+        self.sets.reset()
         self.active = None if self.exercise == AUTO else self.exercise
         self._phases.clear()
         self._pending = {name: [] for name in [*self.trackers, ANY]}

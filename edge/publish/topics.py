@@ -34,6 +34,7 @@ REP = "rep"
 STATE = "state"
 DANCE = "dance"
 MOVE = "move"
+SET = "set"
 STATS = "stats"
 CURRENT = "current"
 CMD = "cmd"
@@ -42,7 +43,7 @@ CMD_RESULT = "cmd/result"
 BRIDGE = "bridge"
 
 # Suffixes that go through the event queue (status is published directly, cmd is incoming).
-EVENT_TOPICS = (REP, STATE, DANCE, STATS, CMD_RESULT, MOVE)
+EVENT_TOPICS = (REP, STATE, DANCE, STATS, CMD_RESULT, MOVE, SET)
 # Retained events: the last stats message is what a dashboard shows when it (re)starts.
 RETAINED_EVENTS = frozenset({STATS})
 # Retained, published directly and latest-wins (not queued: only the newest is true).
@@ -61,6 +62,7 @@ SCHEMA_FILES = {
     CMD: "cmd.schema.json",
     CMD_RESULT: "cmd_result.schema.json",
     MOVE: "move.schema.json",
+    SET: "set.schema.json",
 }
 
 STATUS_STATES = ("online", "fault", "offline")
@@ -124,6 +126,24 @@ class RepPayload(TypedDict):
     velocity_loss: NotRequired[float | None]  # and how much slower than the fastest
 
 
+class SetPayload(TypedDict):
+    id: str
+    session_id: str
+    exercise: str
+    set: int
+    reps: int
+    partial: int
+    time: str
+    t_s: float
+    start_s: float
+    end_s: float
+    duration_s: float
+    rest_s: float | None
+    mean_down_s: float | None
+    mean_up_s: float | None
+    mean_range: float | None
+
+
 class StatePayload(TypedDict):
     id: str
     session_id: str
@@ -156,6 +176,8 @@ class Current:
     last_rep_range: float | None = None  # the newest counted rep's range of motion,
     last_rep_down_s: float | None = None  # and its tempo
     last_rep_up_s: float | None = None
+    set_number: int = 0  # sets ended since the count was reset,
+    rest_s: float | None = None  # and the rest before the newest one
 
     def __post_init__(self) -> None:
         if self.mode not in MODE_TABLE:
@@ -315,6 +337,29 @@ def rep_payload(
         "velocity_loss": _optional_finite(
             "velocity_loss", getattr(event, "velocity_loss", None), 3
         ),
+    }
+
+
+def set_payload(
+    event: Any, session_id: str, *, event_id: str | None = None, now: datetime | None = None
+) -> SetPayload:
+    """A set that ended (edge/counting/events.py SetEvent; edge/counting/sets.py's rule)."""
+    return {
+        "id": event_id or new_id(),
+        "session_id": session_id,
+        "exercise": event.exercise,
+        "set": int(event.number),
+        "reps": int(event.reps),
+        "partial": int(event.partial),
+        "time": iso_time(now),
+        "t_s": _finite("t_s", event.time_s, 3),
+        "start_s": _finite("start_s", event.start_s, 3),
+        "end_s": _finite("end_s", event.end_s, 3),
+        "duration_s": _finite("duration_s", event.end_s - event.start_s, 3),
+        "rest_s": _optional_finite("rest_s", event.rest_s, 3),
+        "mean_down_s": _optional_finite("mean_down_s", event.mean_down_s, 3),
+        "mean_up_s": _optional_finite("mean_up_s", event.mean_up_s, 3),
+        "mean_range": _optional_finite("mean_range", event.mean_range, 3),
     }
 
 
