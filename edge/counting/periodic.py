@@ -7,13 +7,6 @@ the movement, its cycles), and the count is reconciled with that window:
 
     count = reps counted before the window + full cycles in the window now
 
-A cycle is counted once. Each analysis segments the window afresh, so one cycle may come
-back with its peak moved (a later, higher peak replaces it) or its first trough moved: a
-counted cycle that peaks inside the window's first cycle is that cycle, not one before the
-window, and the reps a count adds are the window's newest cycles that no counted cycle
-begins, peaks or ends within SAME_CYCLE periods of; when every such cycle was counted
-already, the count does not grow.
-
 A count only grows. So counting starts once a window holds ONSET_CYCLES cycles that
 come at regular intervals (the first reps are then back-filled, each with its own start
 and end), a window whose cycles are irregular (getting into position) or that does not
@@ -48,7 +41,6 @@ MIN_PERIODICITY = 0.2
 MAX_IRREGULARITY = 0.5  # std / mean of the intervals between a window's cycles
 HOLD = 0.5  # periods over which every window must have seen a count before it is published
 PARTIAL_RATIO = 0.25
-SAME_CYCLE = 0.1  # periods: two analyses' cycles that begin, peak or end this close are one
 
 
 class PeriodicCounter:
@@ -169,7 +161,7 @@ class PeriodicCounter:
             return []
         found, full, partial, first = result
         self._period = found.period_s
-        target = _before(self._counted, first, full) + len(full)
+        target = sum(c.peak_s < first for c in self._counted) + len(full)
         if hold:
             # trusted once windows spanning HOLD periods (all since the newest window at
             # least that old) have seen it: what one window alone sees is not trusted yet
@@ -180,13 +172,12 @@ class PeriodicCounter:
             held = self._seen[0][0] <= since
             target = min(seen for _, seen in self._seen) if held else len(self._counted)
         new_full = max(0, target - len(self._counted))
-        seen_partial = _before(self._partials, first, partial) + len(partial)
+        seen_partial = sum(c.peak_s < first for c in self._partials) + len(partial)
         new_partial = max(0, seen_partial - len(self._partials))
-        # the newest cycles not counted yet: one already counted is not counted again
-        fresh = _new(full, self._counted, found.period_s)[-new_full:] if new_full else []
+        fresh = full[len(full) - new_full :] if new_full else []
         reps = [self._rep(c, now, found.periodicity, self._counted, False) for c in fresh]
         if new_partial:
-            fresh = _new(partial, self._partials, found.period_s)[-new_partial:]
+            fresh = partial[len(partial) - new_partial :]
             reps += [self._rep(c, now, found.periodicity, self._partials, True) for c in fresh]
         return sorted(reps, key=lambda r: r.end_s)
 
@@ -200,23 +191,3 @@ class PeriodicCounter:
             partial=partial,
             **self.quality.measure(cycle.prominence, cycle.start_s, cycle.peak_s, end_s),
         )  # fmt: skip
-
-
-def _before(counted: list[Cycle], first: float, window: list[Cycle]) -> int:
-    """The counted cycles that peak before the window's own cycles; one whose peak the
-    window's first cycle spans is that cycle, seen a little later by this analysis."""
-    start = window[0].start_s if window else np.inf
-    return sum(c.peak_s < first and c.peak_s < start for c in counted)
-
-
-def _new(cycles: list[Cycle], counted: list[Cycle], period_s: float) -> list[Cycle]:
-    """The cycles not counted yet: a counted cycle that begins, peaks or ends within
-    SAME_CYCLE periods of one is that cycle, seen again by a later analysis."""
-    near = SAME_CYCLE * period_s
-
-    def seen(c: Cycle, d: Cycle) -> bool:
-        return (
-            min(abs(c.start_s - d.start_s), abs(c.peak_s - d.peak_s), abs(c.end_s - d.end_s)) < near
-        )
-
-    return [c for c in cycles if not any(seen(c, d) for d in counted)]
