@@ -213,3 +213,23 @@ def test_the_checker_finds_a_planted_cycle_and_upward_import(tmp_path, monkeypat
         "edge.skeleton (layer 0) imports edge.features.embedding (layer 1)",
     ]
     assert layer_of("edge.features.new_module") == layer_of("edge.features")
+
+
+def test_no_test_module_imports_another() -> None:
+    """What several test modules share lives in tests/conftest.py or tests/helpers.py: a
+    test module imported by another would run its tests' module code twice over."""
+    offenders = []
+    for path in sorted((REPO / "tests").rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            offenders += [
+                f"{path.relative_to(REPO)} imports {name}"
+                for name in names
+                if name.split(".")[-1].startswith("test_") and name.startswith("tests.")
+            ]
+    assert offenders == []
