@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
@@ -49,26 +49,32 @@ def _listen(value: Any) -> str:
     return value
 
 
-def _host_names(value: Any) -> list[str]:
-    """Host names the page answers to besides its addresses and localhost."""
-    fix = 'give a list of host names, like ["kiosk-1.local"]'
-    if not isinstance(value, list):
-        raise fail(f"expected a list of host names, got {show(value)}; {fix}")
-    for name in value:
-        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", name):
-            raise fail(f"{show(name)} is not a host name; {fix}")
-    return [name.lower() for name in value]
+def _list_of(
+    things: str, pattern: str, one: str, example: str, normal: Callable[[str], str]
+) -> Callable[[Any], list[str]]:
+    """A validator of a list of strings that each match `pattern` (`one` names a bad one)."""
+    fix = f"give a list of {things}, like [{example}]"
+
+    def check(value: Any) -> list[str]:
+        if not isinstance(value, list):
+            raise fail(f"expected a list of {things}, got {show(value)}; {fix}")
+        for item in value:
+            if not isinstance(item, str) or not re.fullmatch(pattern, item):
+                raise fail(f"{show(item)} is not {one}; {fix}")
+        return [normal(item) for item in value]
+
+    return check
 
 
-def _broker_urls(value: Any) -> list[str]:
-    """ws:// or wss:// URLs the fleet page may connect to without asking."""
-    fix = 'give a list of URLs, like ["ws://broker.local:9001"]'
-    if not isinstance(value, list):
-        raise fail(f"expected a list of broker URLs, got {show(value)}; {fix}")
-    for url in value:
-        if not isinstance(url, str) or not re.fullmatch(r"wss?://[A-Za-z0-9.\[\]:-]{1,260}/?", url):
-            raise fail(f"{show(url)} is not a ws:// or wss:// HOST:PORT URL; {fix}")
-    return [url.rstrip("/") for url in value]
+# Host names the page answers to besides its addresses and localhost.
+_host_names = _list_of(
+    "host names", r"[A-Za-z0-9.-]{1,253}", "a host name", '"kiosk-1.local"', str.lower
+)
+# ws:// or wss:// URLs the fleet page may connect to without asking.
+_broker_urls = _list_of(
+    "broker URLs", r"wss?://[A-Za-z0-9.\[\]:-]{1,260}/?", "a ws:// or wss:// HOST:PORT URL",
+    '"ws://broker.local:9001"', lambda url: url.rstrip("/"),
+)  # fmt: skip
 
 
 class WebConfig(Table):
