@@ -198,3 +198,4 @@ def test_dancepose_run_on_a_video_publishes_the_moves_follow_prints(tmp_path, mo
     assert published == expected
     current = viewer.of("current")[-1]
     assert current["mode"] == "follow" and current["routine"] == "jacky"
+    assert viewer.of("current")[0]["routine"] == "jacky"  # named from the start

@@ -65,6 +65,8 @@ class EdgeLoop:
             topics.new_id(), pipeline.mode, pipeline.exercise, pipeline.modes,
             pipeline.exercises, pipeline.active,
         )  # fmt: skip
+        if pipeline.resources.routine is not None:  # current names it from the start
+            self.state.set_routine(pipeline.resources.routine.name, pipeline.modes)
         self.control = Control(pipeline, self.state)
         self.queue = EventQueue(config.queue.path, config.queue.max_events)
         settings = MqttSettings.from_config(config)
