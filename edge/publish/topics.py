@@ -1,6 +1,6 @@
 """The MQTT topic API of one device, and a typed builder for every payload.
 
-(About 400 lines: one builder per payload, beside the topic names it goes out on.)
+(Over 400 lines: one builder per payload, each beside the topic name it goes out on.)
 
 Everything lives under <prefix>/<device_id>/ so that one broker can serve a fleet and a
 subscriber can take one kiosk (dancepose/kiosk-3/#) or all of them (dancepose/+/rep).

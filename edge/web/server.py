@@ -1,6 +1,9 @@
 """The kiosk page's HTTP server: the standard library's ThreadingHTTPServer, one thread a
 connection (the page holds two long ones: the MJPEG frame stream and the event stream).
 
+(About 400 lines: the routes and their answers in one place; request checks live in
+guard.py, the connection cap in connections.py.)
+
 Routes (docs/http.md): GET / and /static/* (the page), GET /api/state, GET /api/events
 (Server-Sent Events), GET /stream.mjpg (multipart/x-mixed-replace JPEGs), POST /api/command
 (the MQTT command JSON, handed to the loop's one command path); GET /fleet (redirects to
