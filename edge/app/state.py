@@ -129,7 +129,7 @@ class DeviceState:
         """What `current` says now (a genre only while the mode names one)."""
         with self._lock:
             shown = self._shown
-        if not dances(shown.mode):
+        if shown.genre is not None and not dances(shown.mode):  # per frame: copy only then
             shown = replace(shown, genre=None, genre_name=None)
         return shown
 

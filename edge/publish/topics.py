@@ -263,6 +263,14 @@ class RepLike(Protocol):
     def votes(self) -> float | None: ...
     @property
     def partial(self) -> bool: ...
+    @property
+    def down_s(self) -> float | None: ...
+    @property
+    def up_s(self) -> float | None: ...
+    @property
+    def range(self) -> float | None: ...
+    @property
+    def velocity_loss(self) -> float | None: ...
 
 
 class DanceLike(Protocol):
@@ -331,12 +339,10 @@ def rep_payload(
         "votes": _optional_finite("votes", event.votes, 3),
         "partial": bool(event.partial),
         # how the rep went, where its counter measured it (null where it did not)
-        "down_s": _optional_finite("down_s", getattr(event, "down_s", None), 3),
-        "up_s": _optional_finite("up_s", getattr(event, "up_s", None), 3),
-        "range": _optional_finite("range", getattr(event, "range", None), 3),
-        "velocity_loss": _optional_finite(
-            "velocity_loss", getattr(event, "velocity_loss", None), 3
-        ),
+        "down_s": _optional_finite("down_s", event.down_s, 3),
+        "up_s": _optional_finite("up_s", event.up_s, 3),
+        "range": _optional_finite("range", event.range, 3),
+        "velocity_loss": _optional_finite("velocity_loss", event.velocity_loss, 3),
     }
 
 
