@@ -97,6 +97,40 @@ def test_builders_match_schemas() -> None:
         current_state(genre="gHO")
 
 
+def test_every_event_payload_says_whose_event_it_is() -> None:
+    """Several people in front of one kiosk: a rep, a phase and a verdict name the person."""
+    rep = tp.rep_payload(RepEvent("squat", 2, 5.0, 4.0, 5.0, 0.9, person=3), "s1")
+    assert_valid("rep", rep)
+    assert rep["person"] == 3
+    state = tp.state_payload("s1", "squat", "down", 5.0, person=3)
+    assert_valid("state", state)
+    assert state["person"] == 3
+    dance = tp.dance_payload(DanceEvent(4.0, "gBR", 0.8, {"gBR": 0.8}, 0.03, "break", 2), "s")
+    assert_valid("dance", dance)
+    assert dance["person"] == 2
+    assert tp.rep_payload(RepEvent("squat", 1, 1.0, 0.0, 1.0, 1.0), "s")["person"] == 0
+    del rep["person"]  # required: a subscriber never has to guess
+    assert [e.message for e in validator("rep").iter_errors(json.loads(tp.encode(rep)))] == [
+        "'person' is a required property"
+    ]
+
+
+def test_current_lists_each_person_and_keeps_the_main_one_on_top() -> None:
+    people = (
+        tp.PersonCurrent(0, exercise="squat", count=4, phase="down"),
+        tp.PersonCurrent(1, exercise="any", count=7, genre=None),
+    )
+    current = current_state(count=4, exercise="squat", phase="down", people=people, total_count=11)
+    assert_valid("current", current)
+    decoded = json.loads(tp.encode(current))
+    assert [p["person"] for p in decoded["people"]] == [0, 1]
+    assert decoded["people"][1]["count"] == 7 and decoded["total_count"] == 11
+    assert set(decoded["people"][0]) == {"person", *tp.PERSON_FIELDS}
+    assert set(tp.PERSON_FIELDS) < set(decoded)  # the main person's, at the top level
+    decoded["people"][1]["count"] = -1
+    assert list(validator("current").iter_errors(decoded))
+
+
 def test_builders_refuse_what_json_or_the_schema_cannot_hold() -> None:
     with pytest.raises(ValueError, match="confidence"):
         tp.rep_payload(RepEvent("squat", 1, 1.0, 0.0, 1.0, math.nan), "s")

@@ -26,7 +26,7 @@ from edge.web.stream import VIEW, EventStream
 PAYLOADS: dict[type, tuple[str, Callable[..., Mapping[str, Any]]]] = {
     RepEvent: (topics.REP, lambda e, sid, now: topics.rep_payload(e, sid, now=now)),
     PhaseEvent: (topics.STATE, lambda e, sid, now: topics.state_payload(
-        sid, e.exercise, e.phase, e.time_s, now=now)),
+        sid, e.exercise, e.phase, e.time_s, person=e.person, now=now)),
     DanceEvent: (topics.DANCE, lambda e, sid, now: topics.dance_payload(e, sid, now=now)),
     MoveEvent: (topics.MOVE, lambda e, sid, now: topics.move_payload(e, sid, now=now)),
     SetEvent: (topics.SET, lambda e, sid, now: topics.set_payload(e, sid, now=now)),

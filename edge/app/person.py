@@ -8,6 +8,7 @@ edge/app/arbiter.py, so a dance is not counted as reps and a set is not named a 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -22,7 +23,11 @@ from edge.modes import AUTO, MODE_TABLE
 
 
 class PersonAnalyzers:
-    def __init__(self, resources: Resources, mode: str, exercise: str, fps: float) -> None:
+    def __init__(
+        self, resources: Resources, mode: str, exercise: str, fps: float, person: int = 0
+    ) -> None:
+        """person: the pose tracker's id, which every event from here carries."""
+        self.person = person
         self.resources = resources
         self.exercise = exercise
         self.fps = fps
@@ -129,6 +134,8 @@ class PersonAnalyzers:
             reps = [arbiter.renumbered(rep) for rep in reps]
         out = [*self._released, *reps, *others]
         self._released = []
+        if self.person:  # whose events: every event type has `person` (0 by default)
+            out = [dataclasses.replace(event, person=self.person) for event in out]
         return out
 
     # --- what `current` shows -------------------------------------------------------

@@ -34,6 +34,7 @@ class RepEvent:
     up_s: float | None = None
     range: float | None = None
     velocity_loss: float | None = None
+    person: int = 0  # whose rep: the pose tracker's id (edge/pose/result.py PoseResult)
 
 
 class RepQuality:
@@ -77,6 +78,23 @@ class SetEvent:
     mean_down_s: float | None
     mean_up_s: float | None
     mean_range: float | None
+    person: int = 0  # whose set
+
+
+@dataclass(frozen=True)
+class HoldEvent:
+    """A hold (a hold pack's pose kept still, edge/counting/hold.py) lasting: one per whole
+    second once it has lasted the pack's hold.min_s, and one when it ends (`ended`)."""
+
+    exercise: str
+    number: int  # holds since the count was reset, this one included
+    seconds: int  # whole seconds held so far
+    held_s: float  # held so far (ended: in all): end_s - start_s
+    start_s: float  # when the pose was entered
+    end_s: float  # the last frame it was held
+    time_s: float  # when this became known
+    ended: bool = False
+    person: int = 0  # whose hold
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,7 @@ class PhaseEvent:
     exercise: str
     phase: str  # a pack's counted state ("down") while held; any: "counting"; else "other"
     time_s: float
+    person: int = 0
 
 
 @dataclass(frozen=True)
@@ -93,3 +112,4 @@ class ExerciseChosen:
 
     exercise: str
     time_s: float
+    person: int = 0

@@ -20,6 +20,7 @@ class DanceEvent:
     probabilities: dict[str, float]
     motion_energy: float
     genre_name: str  # what a person reads: the metadata's name of `genre`, or "none"
+    person: int = 0  # who danced: the pose tracker's id
 
 
 class DanceClassifier:

@@ -17,6 +17,7 @@ class MoveEvent:
     parts: dict[str, float]
     worst: str
     time_s: float  # the stream time it was decided at
+    person: int = 0  # who danced it: the pose tracker's id
 
     def as_json(self) -> dict:
         return {
@@ -34,6 +35,7 @@ class RoutineSummary:
     score: float
     moves: int
     time_s: float
+    person: int = 0
 
     def as_json(self) -> dict:
         return {"summary": True, "score": round(self.score, 1), "moves": self.moves}

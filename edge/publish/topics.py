@@ -124,6 +124,7 @@ class RepPayload(TypedDict):
     up_s: NotRequired[float | None]
     range: NotRequired[float | None]  # its range of motion over the set's best,
     velocity_loss: NotRequired[float | None]  # and how much slower than the fastest
+    person: int  # whose rep: the pose tracker's id
 
 
 class SetPayload(TypedDict):
@@ -142,6 +143,7 @@ class SetPayload(TypedDict):
     mean_down_s: float | None
     mean_up_s: float | None
     mean_range: float | None
+    person: int
 
 
 class StatePayload(TypedDict):
@@ -151,6 +153,34 @@ class StatePayload(TypedDict):
     phase: str
     time: str
     t_s: float
+    person: int
+
+
+@dataclass(frozen=True)
+class PersonCurrent:
+    """One person in view, as `current`'s `people` lists them: the fields `current` keeps
+    per person (the top-level ones of the same names describe the main person)."""
+
+    person: int  # the pose tracker's id
+    exercise: str | None = None
+    count: int = 0
+    partial_count: int = 0
+    phase: str | None = None
+    genre: str | None = None
+    genre_name: str | None = None
+    last_rep_time: str | None = None
+    move: str | None = None
+    last_move_score: float | None = None
+    last_rep_range: float | None = None
+    last_rep_down_s: float | None = None
+    last_rep_up_s: float | None = None
+    set_number: int = 0
+    rest_s: float | None = None
+
+
+# The per-person fields of `current`: its top level carries the main person's under the
+# same names.
+PERSON_FIELDS = tuple(f for f in PersonCurrent.__dataclass_fields__ if f != "person")
 
 
 @dataclass(frozen=True)
@@ -178,6 +208,9 @@ class Current:
     last_rep_up_s: float | None = None
     set_number: int = 0  # sets ended since the count was reset,
     rest_s: float | None = None  # and the rest before the newest one
+    person: int = 0  # whose figures the fields above are: the main person's
+    people: tuple[PersonCurrent, ...] = ()  # everyone in view, by id
+    total_count: int = 0  # the reps of everyone in `people`
 
     def __post_init__(self) -> None:
         if self.mode not in MODE_TABLE:
@@ -202,6 +235,7 @@ class MovePayload(TypedDict):
     parts: dict[str, float] | None
     worst: str | None
     moves: int | None
+    person: int
 
 
 class DancePayload(TypedDict):
@@ -214,6 +248,7 @@ class DancePayload(TypedDict):
     confidence: float
     probabilities: dict[str, float]
     motion_energy: float
+    person: int
 
 
 # Mean ms per stage over a stats interval; None: no sample.
@@ -271,6 +306,8 @@ class RepLike(Protocol):
     def range(self) -> float | None: ...
     @property
     def velocity_loss(self) -> float | None: ...
+    @property
+    def person(self) -> int: ...
 
 
 class DanceLike(Protocol):
@@ -288,6 +325,8 @@ class DanceLike(Protocol):
     def probabilities(self) -> Mapping[str, float]: ...
     @property
     def motion_energy(self) -> float: ...
+    @property
+    def person(self) -> int: ...
 
 
 def iso_time(now: datetime | None = None) -> str:
@@ -343,6 +382,7 @@ def rep_payload(
         "up_s": _optional_finite("up_s", event.up_s, 3),
         "range": _optional_finite("range", event.range, 3),
         "velocity_loss": _optional_finite("velocity_loss", event.velocity_loss, 3),
+        "person": int(event.person),
     }
 
 
@@ -366,6 +406,7 @@ def set_payload(
         "mean_down_s": _optional_finite("mean_down_s", event.mean_down_s, 3),
         "mean_up_s": _optional_finite("mean_up_s", event.mean_up_s, 3),
         "mean_range": _optional_finite("mean_range", event.mean_range, 3),
+        "person": int(getattr(event, "person", 0)),
     }
 
 
@@ -375,6 +416,7 @@ def state_payload(
     phase: str,
     t_s: float,
     *,
+    person: int = 0,
     event_id: str | None = None,
     now: datetime | None = None,
 ) -> StatePayload:
@@ -385,6 +427,7 @@ def state_payload(
         "phase": phase,
         "time": iso_time(now),
         "t_s": _finite("t_s", t_s, 3),
+        "person": int(person),
     }
 
 
@@ -398,6 +441,7 @@ def current_payload(
         "time": iso_time(now),
         "t_s": _optional_finite("t_s", t_s, 3),
         **asdict(current),
+        "people": [asdict(person) for person in current.people],  # a list, as JSON reads it
         "analyzers": list(MODE_TABLE[current.mode].analyzers),
     }
 
@@ -424,6 +468,7 @@ def move_payload(
         },
         "worst": None if summary else event.worst,
         "moves": int(event.moves) if summary else None,
+        "person": int(getattr(event, "person", 0)),
     }  # fmt: skip
 
 
@@ -447,6 +492,7 @@ def dance_payload(
             for code, p in event.probabilities.items()
         },
         "motion_energy": _finite("motion_energy", event.motion_energy, 6),
+        "person": int(event.person),
     }
 
 
