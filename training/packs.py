@@ -5,6 +5,8 @@
     python -m training.packs from-images NAME DIR      (DIR/up/*.jpg, DIR/down/*.jpg)
     python -m training.packs from-video  NAME VIDEO|KEYPOINTS.npz
     (each from-* also takes --min-hold S: the counter's minimum time in the down state)
+    python -m training.packs hold NAME --pack PACK [--pose down] [--tolerance T] [--min-s S]
+    (a hold exercise, e.g. a wall sit from the squat pack's "down": its samples and model)
 
 Runs in the training venv (TensorFlow converts the classifier). Each pack gets the
 quantized classifier when it agrees with the numpy k-NN on >= 99% of sample decisions.
@@ -23,7 +25,15 @@ from typing import Any
 
 import numpy as np
 
-from edge.counting.pack import DEFAULT_PACKS_DIR, PackSpec, write_pack
+from edge.counting.pack import (
+    DEFAULT_PACKS_DIR,
+    PACK_VERSION,
+    HoldSpec,
+    PackSpec,
+    find_pack,
+    load_pack,
+    write_pack,
+)
 from edge.errors import UsageError, UserError
 from edge.features.embedding import EmbeddingOptions
 from edge.keypoints_io import read_pose_csv, write_pose_csv
@@ -140,6 +150,23 @@ def build_defaults(samples_dir: Path, out_dir: Path) -> str:
     return "\n".join(reports)
 
 
+def hold_pack(name: str, source: Path, out_dir: Path, pose: str | None, hold: HoldSpec) -> Path:
+    """A hold exercise made of a built pack: its samples and classifier (which do not depend
+    on the class counted), `pose` (default: its count_class) held instead of reps counted."""
+    pack = load_pack(source)
+    spec = pack.spec
+    pose = pose or spec.count_class
+    if pose not in spec.class_names:
+        raise UsageError(f"--pose {pose!r} is not a class of pack {spec.name}: {spec.class_names}")
+    landmarks, labels = pack.load_samples()
+    provenance = {"built_by": "hold", "from_pack": spec.name, "from": spec.provenance}
+    held = replace(
+        spec, name=name, count_class=pose, hold=hold, provenance=provenance, version=PACK_VERSION
+    )
+    write_pack(out_dir / name, held, pack.model_path.read_bytes(), landmarks, labels)
+    return out_dir / name
+
+
 def landmarks_of_images(folder: Path) -> tuple[list[str], np.ndarray]:
     """Run the pose model on every image of `folder`; images with nobody are skipped."""
     import cv2
@@ -201,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
         help="joint families the exercise moves and the camera sees (default: all)",
     )  # fmt: skip
     from_video.add_argument("--upright", action="store_true", help="rotate the torso upright")
+    hold = sub.add_parser("hold", help="a hold exercise made of a built pack")
+    hold.add_argument("name")
+    hold.add_argument("--pack", required=True, help="an installed pack's name, or its folder")
+    hold.add_argument("--pose", help="the class held (default: the pack's count_class)")
+    hold.add_argument("--tolerance", type=float, default=HoldSpec.tolerance)
+    hold.add_argument("--min-s", type=_seconds, default=HoldSpec.min_s)
     args = parser.parse_args(argv)
     try:
         return build(args)
@@ -223,6 +256,12 @@ def build(args: argparse.Namespace) -> int:
             "(MediaPipe's landmarks of the same photos) and their mirror images. Written by "
             "`make packs`.\n\n" + build_defaults(args.samples, args.out)
         )
+        return 0
+    if args.how == "hold":
+        source = Path(args.pack) if Path(args.pack).is_dir() else find_pack(args.pack).folder
+        hold = HoldSpec(tolerance=args.tolerance, min_s=args.min_s)
+        folder = hold_pack(args.name, source, args.out, args.pose, hold)
+        print(f"wrote {folder}", file=sys.stderr)
         return 0
     if args.how == "from-csv":
         landmarks, labels = samples_from_csvs({"up": args.up, "down": args.down})

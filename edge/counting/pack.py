@@ -2,7 +2,8 @@
 
     models/packs/<name>/
       pack.json          class names, which class is the rep's turning point, thresholds,
-                         embedding options, visibility rule, provenance
+                         embedding options, visibility rule, provenance; the format's
+                         `version`; a hold exercise's `hold` (a pose held, not reps)
       classifier.tflite  landmarks (1, 33, 3) -> votes (1, n_classes), embedding inside
       samples.npz        the labelled sample landmarks (N, 33, 3) and labels: the numpy
                          k-NN reference, and what `make packs` rebuilds the model from
@@ -28,12 +29,32 @@ from edge.paths import DEFAULT_PACKS_DIR
 from edge.skeleton import BODY_FAMILIES, MIN_VISIBILITY
 
 PACK_FILE, MODEL_FILE, SAMPLES_FILE = "pack.json", "classifier.tflite", "samples.npz"
+# The pack format: 1, every pack until holds (no `version` key: read as 1); 2 adds `hold`.
+PACK_VERSION = 2
 # Packs written before the smoothing was in seconds give it in frames (read as 30 fps).
 LEGACY_FRAME_KEYS = {"ema_window": 10, "ema_alpha": 0.2}
 
 
 class PackError(UserError, ValueError):
     """A pack folder is incomplete or malformed; the message names the file and the fix."""
+
+
+@dataclass(frozen=True)
+class HoldSpec:
+    """A hold exercise (plank, wall sit): the pack's count_class held, its seconds counted.
+
+    A hold starts when the pose is entered (the pack's enter threshold) and lasts while it
+    is not left (exit threshold) and the pack's key joints stay within `tolerance` torso
+    lengths (RMS) of where they were as it began; it is published once it has lasted
+    `min_s` (shorter: a rep's turning point, a pause). edge/counting/hold.py counts it."""
+
+    tolerance: float = 0.25
+    min_s: float = 2.0
+
+    def check(self, where: str) -> None:
+        numbers = all(isinstance(v, int | float) for v in (self.tolerance, self.min_s))
+        if not (numbers and self.tolerance > 0 and self.min_s >= 0):
+            raise PackError(f"{where}: hold.tolerance must be > 0 and hold.min_s >= 0 seconds")
 
 
 @dataclass(frozen=True)
@@ -56,10 +77,14 @@ class PackSpec:
     min_hold_s: float = 0.0  # opt-in: a shorter visit to count_class is not a rep
     model_variant: str = "knn-float32"
     provenance: dict[str, Any] = field(default_factory=dict)
+    hold: HoldSpec | None = None  # a hold exercise: seconds in count_class, not reps
+    version: int = PACK_VERSION
 
     def to_json(self) -> str:
         data = asdict(self)
         data["embedding"] = self.embedding.as_dict()
+        if self.hold is None:
+            del data["hold"]
         return json.dumps(data, indent=2) + "\n"
 
     @classmethod
@@ -68,8 +93,20 @@ class PackSpec:
         unknown = set(data) - known - set(LEGACY_FRAME_KEYS)
         if unknown:
             raise PackError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(known)}")
+        version = data.get("version", 1)  # packs before holds carry no version
+        if not isinstance(version, int) or not 1 <= version <= PACK_VERSION:
+            raise PackError(
+                f"{where}: pack format version {version!r} is not one this dancepose reads "
+                f"(1..{PACK_VERSION}); update dancepose or rebuild the pack"
+            )
         try:
             values = _seconds_smoothing(dict(data), where)
+            values["version"] = version
+            hold = values.get("hold")
+            if hold is not None:
+                if version < 2:
+                    raise PackError(f'{where}: `hold` needs "version": 2 or later')
+                values["hold"] = HoldSpec(**hold)
             values["class_names"] = tuple(values.get("class_names", ("up", "down")))
             values["visible_joints"] = tuple(values.get("visible_joints", BODY_FAMILIES))
             values["sample_counts"] = tuple(values.get("sample_counts", ()))
@@ -93,6 +130,8 @@ class PackSpec:
             raise PackError(f"{where}: min_hold_s must be >= 0 seconds")
         if not (spec.ema_window_s > 0 and spec.ema_tau_s > 0):
             raise PackError(f"{where}: ema_window_s and ema_tau_s must be > 0 seconds")
+        if spec.hold is not None:
+            spec.hold.check(where)
         spec.embedding.pair_indices()  # raises on unknown joint families
         return spec
 
