@@ -98,22 +98,6 @@ class HoldEvent:
 
 
 @dataclass(frozen=True)
-class HoldEvent:
-    """A hold (a hold pack's pose kept still, edge/counting/hold.py) lasting: one per whole
-    second once it has lasted the pack's hold.min_s, and one when it ends (`ended`)."""
-
-    exercise: str
-    number: int  # holds since the count was reset, this one included
-    seconds: int  # whole seconds held so far
-    held_s: float  # held so far (ended: in all): end_s - start_s
-    start_s: float  # when the pose was entered
-    end_s: float  # the last frame it was held
-    time_s: float  # when this became known
-    ended: bool = False
-    person: int = 0  # whose hold
-
-
-@dataclass(frozen=True)
 class PhaseEvent:
     exercise: str
     phase: str  # a pack's counted state ("down") while held; any: "counting"; else "other"
