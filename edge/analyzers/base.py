@@ -15,19 +15,29 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
-from edge.counting.events import ExerciseChosen, PhaseEvent, RepEvent
+from edge.counting.events import ExerciseChosen, HoldEvent, PhaseEvent, RepEvent, SetEvent
 from edge.counting.tracker import RepTracker
 from edge.dance.classifier import DanceEvent
 from edge.follow.events import MoveEvent, RoutineSummary
 
-Event = RepEvent | PhaseEvent | DanceEvent | ExerciseChosen | MoveEvent | RoutineSummary
+Event = (
+    RepEvent
+    | PhaseEvent
+    | SetEvent
+    | HoldEvent
+    | DanceEvent
+    | ExerciseChosen
+    | MoveEvent
+    | RoutineSummary
+)
 
 
 @dataclass(frozen=True)
 class Resources:
     """What the installed models offer: every analyzer is built from these.
 
-    make_trackers: one RepTracker per installed pack, new for each person (they hold state);
+    make_trackers: one RepTracker per installed pack (a HoldTracker for a hold pack), new for
+    each person (they hold state);
     dance_dir: the dance model's folder, None when none is installed;
     routine: the routine folder the follow mode follows, None when none is selected."""
 

@@ -1,4 +1,5 @@
-"""Counting reps: a pack, `any` or `auto` (edge/counting/session.py) as an analyzer."""
+"""Counting reps: a pack, `any` or `auto` (edge/counting/session.py) as an analyzer; and a
+hold pack's seconds (edge/counting/hold.py) while one is the exercise counted."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from edge.analyzers.base import Event, Resources
 from edge.counting.events import ExerciseChosen
+from edge.counting.hold import HoldTracker
 from edge.counting.session import CountingSession
 
 
@@ -17,6 +19,9 @@ class CountingAnalyzer:
 
     def __init__(self, resources: Resources, exercise: str, fps: float) -> None:
         self.session = CountingSession(resources.make_trackers(), exercise)
+        self._holds = {
+            name: t for name, t in self.session.trackers.items() if isinstance(t, HoldTracker)
+        }
 
     @staticmethod
     def unavailable(resources: Resources) -> str | None:
@@ -24,9 +29,23 @@ class CountingAnalyzer:
 
     def update(self, landmarks: np.ndarray | None, time_s: float) -> list[Event]:
         before = self.session.active
+        for name, hold in self._holds.items():  # only the one counted looks at frames
+            hold.armed = name == before
         reps, phases = self.session.update(landmarks, time_s)
         ended = self.session.sets.update(reps, time_s)
-        return [*self._chosen(before, time_s), *reps, *phases, *([ended] if ended else [])]
+        return [
+            *self._chosen(before, time_s), *reps, *phases, *([ended] if ended else []),
+            *self._held(None),
+        ]  # fmt: skip
+
+    def _held(self, finish_s: float | None) -> list[Event]:
+        """The HoldEvents of the hold pack counted (finish_s: the hold under way ends)."""
+        hold = self._holds.get(self.session.active or "")
+        if hold is None:
+            return []
+        if finish_s is not None:
+            hold.finish(finish_s)
+        return [*hold.take()]
 
     def _chosen(self, before: str | None, time_s: float) -> list[Event]:
         active = self.session.active
@@ -41,7 +60,10 @@ class CountingAnalyzer:
         reps = self.session.finish()
         last = self.session.last_time_s
         sets = [self.session.sets.update(reps, last), self.session.sets.finish(last)]
-        return [*self._chosen(before, last), *reps, *[s for s in sets if s is not None]]
+        return [
+            *self._chosen(before, last), *reps, *[s for s in sets if s is not None],
+            *self._held(last),
+        ]  # fmt: skip
 
 
 ANALYZER = CountingAnalyzer

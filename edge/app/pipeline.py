@@ -27,6 +27,7 @@ from edge.app.arbiter import Arbiter
 from edge.app.person import PersonAnalyzers
 from edge.counting.classifier import VoteClassifier
 from edge.counting.events import PhaseEvent, RepEvent
+from edge.counting.hold import make_tracker
 from edge.counting.pack import ExercisePack
 from edge.counting.tracker import RepTracker
 from edge.dance.classifier import DanceEvent
@@ -95,7 +96,7 @@ class Pipeline:
         routine folder follow mode starts with (set_routine picks another beside it)."""
 
         def make_trackers() -> dict[str, RepTracker]:
-            return {p.name: RepTracker(p, make_classifier(p)) for p in packs}
+            return {p.name: make_tracker(p, make_classifier(p)) for p in packs}
 
         names = tuple(sorted(p.name for p in packs))
         resources = Resources(make_trackers, names, dance_dir, routine)
