@@ -15,7 +15,7 @@ from typing import Any
 
 from edge.analyzers import Event
 from edge.app.state import DeviceState
-from edge.counting.events import PhaseEvent, RepEvent, SetEvent
+from edge.counting.events import HoldEvent, PhaseEvent, RepEvent, SetEvent
 from edge.dance.classifier import DanceEvent
 from edge.follow.events import MoveEvent, RoutineSummary
 from edge.publish import topics
@@ -30,6 +30,7 @@ PAYLOADS: dict[type, tuple[str, Callable[..., Mapping[str, Any]]]] = {
     DanceEvent: (topics.DANCE, lambda e, sid, now: topics.dance_payload(e, sid, now=now)),
     MoveEvent: (topics.MOVE, lambda e, sid, now: topics.move_payload(e, sid, now=now)),
     SetEvent: (topics.SET, lambda e, sid, now: topics.set_payload(e, sid, now=now)),
+    HoldEvent: (topics.HOLD, lambda e, sid, now: topics.hold_payload(e, sid, now=now)),
     RoutineSummary: (topics.MOVE, lambda e, sid, now: topics.move_payload(e, sid, now=now)),
 }  # fmt: skip
 

@@ -35,6 +35,7 @@ STATE = "state"
 DANCE = "dance"
 MOVE = "move"
 SET = "set"
+HOLD = "hold"
 STATS = "stats"
 CURRENT = "current"
 CMD = "cmd"
@@ -43,7 +44,7 @@ CMD_RESULT = "cmd/result"
 BRIDGE = "bridge"
 
 # Suffixes that go through the event queue (status is published directly, cmd is incoming).
-EVENT_TOPICS = (REP, STATE, DANCE, STATS, CMD_RESULT, MOVE, SET)
+EVENT_TOPICS = (REP, STATE, DANCE, STATS, CMD_RESULT, MOVE, SET, HOLD)
 # Retained events: the last stats message is what a dashboard shows when it (re)starts.
 RETAINED_EVENTS = frozenset({STATS})
 # Retained, published directly and latest-wins (not queued: only the newest is true).
@@ -63,6 +64,7 @@ SCHEMA_FILES = {
     CMD_RESULT: "cmd_result.schema.json",
     MOVE: "move.schema.json",
     SET: "set.schema.json",
+    HOLD: "hold.schema.json",
 }
 
 STATUS_STATES = ("online", "fault", "offline")
@@ -143,6 +145,21 @@ class SetPayload(TypedDict):
     mean_down_s: float | None
     mean_up_s: float | None
     mean_range: float | None
+    person: int
+
+
+class HoldPayload(TypedDict):
+    id: str
+    session_id: str
+    exercise: str
+    hold: int
+    seconds: int
+    held_s: float
+    ended: bool
+    time: str
+    t_s: float
+    start_s: float
+    end_s: float
     person: int
 
 
@@ -407,6 +424,27 @@ def set_payload(
         "mean_up_s": _optional_finite("mean_up_s", event.mean_up_s, 3),
         "mean_range": _optional_finite("mean_range", event.mean_range, 3),
         "person": int(getattr(event, "person", 0)),
+    }
+
+
+def hold_payload(
+    event: Any, session_id: str, *, event_id: str | None = None, now: datetime | None = None
+) -> HoldPayload:
+    """A hold under way, once a second, or ended (edge/counting/events.py HoldEvent;
+    edge/counting/hold.py's rule)."""
+    return {
+        "id": event_id or new_id(),
+        "session_id": session_id,
+        "exercise": event.exercise,
+        "hold": int(event.number),
+        "seconds": int(event.seconds),
+        "held_s": _finite("held_s", event.held_s, 3),
+        "ended": bool(event.ended),
+        "time": iso_time(now),
+        "t_s": _finite("t_s", event.time_s, 3),
+        "start_s": _finite("start_s", event.start_s, 3),
+        "end_s": _finite("end_s", event.end_s, 3),
+        "person": int(event.person),
     }
 
 
