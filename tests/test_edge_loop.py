@@ -97,6 +97,8 @@ def test_run_on_a_file_publishes_exactly_the_reps_count_reports(tmp_path, model_
     expected = json.loads(counted.stdout)
     assert expected["reps"] >= 10
     discovery = exercise == "auto"  # Home Assistant discovery on in one of the two runs
+    packs = sorted(installed_packs(REPO / "models" / "packs"))
+    modes = [m for m in MODES if m != "follow"]  # follow: no routine recorded here
     with private_broker() as broker:
         viewer = dashboard(broker)
         config = write_config(tmp_path, clip, broker.port, exercise=exercise, discovery=discovery)
@@ -109,7 +111,9 @@ def test_run_on_a_file_publishes_exactly_the_reps_count_reports(tmp_path, model_
             viewer.close()
         # after the run: a subscriber that connects now reads the final count, retained
         root = f"dancepose/{DEVICE}"
-        late = read_retained(broker, [f"{root}/current", "homeassistant/#"], 14 if discovery else 1)
+        configs = discovery_configs(Topics(DEVICE), [*packs, "auto", "any"], modes)
+        expected_retained = 1 + (len(configs) if discovery else 0)  # current and the configs
+        late = read_retained(broker, [f"{root}/current", "homeassistant/#"], expected_retained)
     validate_all(viewer)
     current = json.loads(late.pop(f"{root}/current"))
     jsonschema.validate(
@@ -121,9 +125,6 @@ def test_run_on_a_file_publishes_exactly_the_reps_count_reports(tmp_path, model_
         r["time"] for r in unique_reps(viewer) if not r["partial"]
     )
     if discovery:  # retained configs that name the installed packs and the dance modes
-        packs = sorted(installed_packs(REPO / "models" / "packs"))
-        modes = [m for m in MODES if m != "follow"]  # follow: no routine recorded here
-        configs = discovery_configs(Topics(DEVICE), [*packs, "auto", "any"], modes)
         assert {topic: json.loads(payload) for topic, payload in late.items()} == configs
     else:
         assert late == {}  # discovery off: no config left on the broker

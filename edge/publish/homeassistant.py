@@ -30,6 +30,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from edge.modes import MODE_TABLE
+from edge.publish.commands import FIELDS
 from edge.publish.topics import CMD, CURRENT, STATS, STATUS, Topics, encode
 
 DISCOVERY_PREFIX = "homeassistant"
@@ -52,61 +54,101 @@ def _command(action: str, **fields: str) -> str:
     return json.dumps({"action": action, **fields}, separators=(",", ":"))
 
 
-def entities(exercises: Sequence[str], modes: Sequence[str]) -> tuple[Entity, ...]:
-    """Every entity of a kiosk. `exercises`: what set_exercise accepts (the installed packs,
-    auto, any); `modes`: what set_mode accepts here (dance modes need a dance model)."""
-    diagnostic = {"entity_category": "diagnostic"}
-    return (
-        Entity("sensor", "rep_count", "Rep count", {
-            "state_topic": CURRENT, "value_template": "{{ value_json.count }}",
-            # a reset starts a new cycle of the total: long-term statistics add up across resets
-            "state_class": "total_increasing", "unit_of_measurement": "reps",
-            "icon": "mdi:counter"}),
-        Entity("sensor", "exercise", "Exercise", {
-            "state_topic": CURRENT, "value_template": "{{ value_json.exercise }}",
-            "icon": "mdi:run"}),
-        Entity("sensor", "phase", "Phase", {
-            "state_topic": CURRENT, "value_template": "{{ value_json.phase }}",
-            "icon": "mdi:human"}),
-        Entity("sensor", "dance_genre", "Dance genre", {
-            "state_topic": CURRENT, "value_template": "{{ value_json.genre_name }}",
-            "icon": "mdi:music"}),
-        Entity("sensor", "last_rep", "Last rep", {
-            "state_topic": CURRENT, "value_template": "{{ value_json.last_rep_time }}",
-            "device_class": "timestamp"}),
-        Entity("sensor", "fps", "Frame rate", {
-            "state_topic": STATS, "value_template": "{{ value_json.fps }}",
-            "state_class": "measurement", "unit_of_measurement": "fps",
-            "icon": "mdi:speedometer", **diagnostic}),
-        Entity("sensor", "queue_depth", "Queued events", {
-            "state_topic": STATS, "value_template": "{{ value_json.queue_depth }}",
-            "state_class": "measurement", "unit_of_measurement": "events",
-            "icon": "mdi:tray-full", **diagnostic}),
-        Entity("binary_sensor", "fault", "Fault", {
-            "state_topic": STATUS,
-            "value_template": "{{ 'ON' if value_json.state == 'fault' else 'OFF' }}",
-            "json_attributes_topic": STATUS,
-            "json_attributes_template": "{{ {'fault': value_json.fault} | tojson }}",
-            "device_class": "problem", **diagnostic}),
-        Entity("button", "reset_count", "Reset count", {
-            "command_topic": CMD, "payload_press": _command("reset_count"),
-            "icon": "mdi:restart"}),
-        Entity("button", "start_session", "Start session", {
-            "command_topic": CMD, "payload_press": _command("start_session"),
-            "icon": "mdi:play"}),
-        Entity("button", "end_session", "End session", {
-            "command_topic": CMD, "payload_press": _command("end_session"),
-            "icon": "mdi:stop"}),
-        Entity("select", "exercise_setting", "Exercise setting", {
-            "command_topic": CMD,
-            "command_template": _command("set_exercise", exercise="{{ value }}"),
-            "state_topic": CURRENT, "value_template": "{{ value_json.selected_exercise }}",
-            "options": list(exercises), "icon": "mdi:dumbbell"}),
-        Entity("select", "mode", "Mode", {
-            "command_topic": CMD, "command_template": _command("set_mode", mode="{{ value }}"),
-            "state_topic": CURRENT, "value_template": "{{ value_json.mode }}",
-            "options": list(modes), "icon": "mdi:tune"}),
+# Sensors that read one field of one of our retained topics: (key, name, topic, field,
+# the analyzer they apply to (None: every device; else only where a mode offered here runs
+# it, edge/modes.py), Home Assistant's own keys). The key is the unique id's last part.
+SENSORS: tuple[tuple[str, str, str, str, str | None, dict[str, Any]], ...] = (
+    ("rep_count", "Rep count", CURRENT, "count", None, {
+        # a reset starts a new cycle of the total: long-term statistics add up across resets
+        "state_class": "total_increasing", "unit_of_measurement": "reps",
+        "icon": "mdi:counter"}),
+    ("exercise", "Exercise", CURRENT, "exercise", None, {"icon": "mdi:run"}),
+    ("phase", "Phase", CURRENT, "phase", None, {"icon": "mdi:human"}),
+    ("dance_genre", "Dance genre", CURRENT, "genre_name", None, {"icon": "mdi:music"}),
+    ("last_rep", "Last rep", CURRENT, "last_rep_time", None, {"device_class": "timestamp"}),
+    ("last_set_reps", "Last set reps", CURRENT, "last_set_reps", "counting", {
+        "state_class": "measurement", "unit_of_measurement": "reps",
+        "icon": "mdi:format-list-numbered"}),
+    ("rest_time", "Rest before last set", CURRENT, "rest_s", "counting", {
+        "device_class": "duration", "state_class": "measurement",
+        "unit_of_measurement": "s", "icon": "mdi:timer-sand"}),
+    ("last_move_score", "Last move score", CURRENT, "last_move_score", "follow", {
+        "state_class": "measurement", "unit_of_measurement": "%", "icon": "mdi:star"}),
+    ("routine_score", "Routine score", CURRENT, "routine_score", "follow", {
+        "state_class": "measurement", "unit_of_measurement": "%",
+        "icon": "mdi:trophy"}),
+    ("fps", "Frame rate", STATS, "fps", None, {
+        "state_class": "measurement", "unit_of_measurement": "fps",
+        "icon": "mdi:speedometer", "entity_category": "diagnostic"}),
+    ("queue_depth", "Queued events", STATS, "queue_depth", None, {
+        "state_class": "measurement", "unit_of_measurement": "events",
+        "icon": "mdi:tray-full", "entity_category": "diagnostic"}),
+)  # fmt: skip
+# Buttons: (key, name, the command they send, icon).
+BUTTONS: tuple[tuple[str, str, str, str], ...] = (
+    ("reset_count", "Reset count", "reset_count", "mdi:restart"),
+    ("start_session", "Start session", "start_session", "mdi:play"),
+    ("end_session", "End session", "end_session", "mdi:stop"),
+)
+# Selects: (key, name, the command they send, the `current` field that shows the choice,
+# icon). The command's one required field carries the option (edge/publish/commands.py);
+# the options are what that command accepts on this device (entities()' `choices`).
+SELECTS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("exercise_setting", "Exercise setting", "set_exercise", "selected_exercise", "mdi:dumbbell"),
+    ("mode", "Mode", "set_mode", "mode", "mdi:tune"),
+    ("routine", "Routine", "set_routine", "routine", "mdi:playlist-music"),
+)
+
+
+def option_field(action: str) -> str:
+    """The field a select's command carries its option in: the command's one required one."""
+    (name,) = [name for name, required in FIELDS[action].items() if required]
+    return name
+
+
+def entities(
+    exercises: Sequence[str], modes: Sequence[str], routines: Sequence[str] = ()
+) -> tuple[Entity, ...]:
+    """Every entity of a kiosk, from the tables above. `exercises`: what set_exercise
+    accepts (the installed packs, auto, any); `modes`: what set_mode accepts here (dance
+    modes need a dance model, follow a routine); `routines`: the routines recorded here.
+    A sensor of one analyzer is left out where no mode offered runs it; a select with
+    nothing to choose is left out."""
+    choices = {"set_exercise": exercises, "set_mode": modes, "set_routine": routines}
+    offered = {analyzer for mode in modes for analyzer in MODE_TABLE[mode].analyzers}
+    sensors = tuple(
+        Entity("sensor", key, name, {
+            "state_topic": topic, "value_template": f"{{{{ value_json.{field_name} }}}}",
+            **extra})
+        for key, name, topic, field_name, analyzer, extra in SENSORS
+        if analyzer is None or analyzer in offered
     )  # fmt: skip
+    fault = Entity("binary_sensor", "fault", "Fault", {
+        "state_topic": STATUS,
+        "value_template": "{{ 'ON' if value_json.state == 'fault' else 'OFF' }}",
+        "json_attributes_topic": STATUS,
+        "json_attributes_template": "{{ {'fault': value_json.fault} | tojson }}",
+        "device_class": "problem", "entity_category": "diagnostic"})  # fmt: skip
+    buttons = tuple(
+        Entity("button", key, name, {
+            "command_topic": CMD, "payload_press": _command(action), "icon": icon})
+        for key, name, action, icon in BUTTONS
+    )  # fmt: skip
+    selects = tuple(
+        Entity("select", key, name, {
+            "command_topic": CMD,
+            "command_template": _command(action, **{option_field(action): "{{ value }}"}),
+            "state_topic": CURRENT, "value_template": f"{{{{ value_json.{shown} }}}}",
+            "options": list(choices[action]), "icon": icon})
+        for key, name, action, shown, icon in SELECTS
+        if choices[action]
+    )  # fmt: skip
+    return (*sensors, fault, *buttons, *selects)
+
+
+def every_entity() -> tuple[Entity, ...]:
+    """Each entity any device could have (removal_messages deletes them all)."""
+    return entities(("x",), tuple(MODE_TABLE), ("x",))
 
 
 def ha_id(text: str) -> str:
@@ -144,6 +186,7 @@ def discovery_configs(
     topics: Topics,
     exercises: Sequence[str],
     modes: Sequence[str],
+    routines: Sequence[str] = (),
     *,
     origin: Mapping[str, str] | None = None,
     device_name: str | None = None,
@@ -164,7 +207,7 @@ def discovery_configs(
         "payload_available": "online", "payload_not_available": "offline",
     }]  # fmt: skip
     configs: dict[str, dict[str, Any]] = {}
-    for entity in entities(exercises, modes):
+    for entity in entities(exercises, modes, routines):
         unique_id = f"dancepose_{node}_{entity.key}"
         config: dict[str, Any] = {
             "name": entity.name,
@@ -188,4 +231,4 @@ def discovery_messages(configs: Mapping[str, Mapping[str, Any]]) -> list[tuple[s
 def removal_messages(topics: Topics) -> list[tuple[str, bytes]]:
     """An empty retained config on every discovery topic: Home Assistant deletes those
     entities, and the broker forgets the retained configs (discovery turned off)."""
-    return [(discovery_topic(topics.device_id, e), b"") for e in entities((), ())]
+    return [(discovery_topic(topics.device_id, e), b"") for e in every_entity()]

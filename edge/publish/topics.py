@@ -193,6 +193,8 @@ class PersonCurrent:
     last_rep_up_s: float | None = None
     set_number: int = 0
     rest_s: float | None = None
+    last_set_reps: int | None = None
+    routine_score: float | None = None
 
 
 # The per-person fields of `current`: its top level carries the main person's under the
@@ -225,6 +227,8 @@ class Current:
     last_rep_up_s: float | None = None
     set_number: int = 0  # sets ended since the count was reset,
     rest_s: float | None = None  # and the rest before the newest one
+    last_set_reps: int | None = None  # the newest ended set's reps
+    routine_score: float | None = None  # follow mode: the newest round's score (0..100)
     person: int = 0  # whose figures the fields above are: the main person's
     people: tuple[PersonCurrent, ...] = ()  # everyone in view, by id
     total_count: int = 0  # the reps of everyone in `people`

@@ -1,0 +1,76 @@
+"""Home Assistant entities derived from what the device declares: follow mode's scores and
+routine select where routines are recorded, the last set's reps and the rest before it
+where a mode counts. (The discovery rules every config keeps: test_payloads.py.)"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+from edge.modes import MODES
+from edge.publish import topics as tp
+from edge.publish.commands import SetRoutine, parse_command
+from edge.publish.homeassistant import (
+    SELECTS,
+    SENSORS,
+    discovery_configs,
+    every_entity,
+    removal_messages,
+)
+from tests.conftest import validator
+from tests.helpers import PACKS
+
+TOPICS = tp.Topics("kiosk-3")
+EXERCISES = [*PACKS, "auto", "any"]
+
+
+def by_key(configs: dict) -> dict[str, dict]:
+    return {c["unique_id"].rsplit("kiosk-3_", 1)[1]: c for c in configs.values()}
+
+
+def test_follow_entities_appear_with_recorded_routines() -> None:
+    configs = by_key(discovery_configs(TOPICS, EXERCISES, MODES, ["ch07", "salsa_basic"]))
+    routine = configs["routine"]
+    assert routine["options"] == ["ch07", "salsa_basic"]
+    assert routine["value_template"] == "{{ value_json.routine }}"
+    for option in routine["options"]:  # each option sends the existing set_routine command
+        sent = routine["command_template"].replace("{{ value }}", option)
+        assert validator("cmd").is_valid(json.loads(sent))
+        command = parse_command(sent.encode())
+        assert isinstance(command, SetRoutine) and command.routine == option
+    for key, field in (("last_move_score", "last_move_score"), ("routine_score", "routine_score")):
+        sensor = configs[key]
+        assert sensor["state_topic"] == TOPICS.topic(tp.CURRENT)
+        assert sensor["value_template"] == f"{{{{ value_json.{field} }}}}"
+        assert (sensor["unit_of_measurement"], sensor["state_class"]) == ("%", "measurement")
+
+
+def test_set_entities_read_the_last_set() -> None:
+    configs = by_key(discovery_configs(TOPICS, EXERCISES, ["count"]))
+    reps, rest = configs["last_set_reps"], configs["rest_time"]
+    assert reps["value_template"] == "{{ value_json.last_set_reps }}"
+    assert (rest["value_template"], rest["device_class"], rest["unit_of_measurement"]) == (
+        "{{ value_json.rest_s }}",
+        "duration",
+        "s",
+    )
+    # no follow mode here (no routine recorded): no follow sensors and no routine select
+    assert not {"last_move_score", "routine_score", "routine"} & set(configs)
+    # a dance-only device counts nothing: no set sensors either
+    dance_only = by_key(discovery_configs(TOPICS, EXERCISES, ["dance"]))
+    assert not {"last_set_reps", "rest_time"} & set(dance_only)
+
+
+def test_every_entity_reads_what_current_always_sends_and_is_removed_when_off() -> None:
+    """The tables name fields and commands that exist: a sensor's field is one `current`
+    always carries (required by its schema), a select's command takes its option."""
+    required = set(validator("current").schema["required"])
+    sent = {f.name for f in fields(tp.Current)}
+    for _, _, topic, field, _, _ in SENSORS:
+        if topic == tp.CURRENT:
+            assert field in required and field in sent, field
+    for _, _, action, shown, _ in SELECTS:
+        assert shown in required and shown in sent, (action, shown)
+    everything = discovery_configs(TOPICS, EXERCISES, MODES, ["ch07"])
+    assert len(everything) == len(every_entity())
+    assert sorted(t for t, _ in removal_messages(TOPICS)) == sorted(everything)
