@@ -118,11 +118,17 @@ class HoldTracker(RepTracker):
         return pose
 
     def _within(self, pose: np.ndarray | None) -> bool:
-        """The pose is within tolerance of the held one (unknown: it is)."""
-        if pose is None or not self._poses:
+        """The pose is within tolerance of the held one (unknown, or still being taken: it is)."""
+        start = self._start_s
+        if pose is None or start is None or self._last_s - start <= REFERENCE_S:
             return True
-        reference = np.nanmean(np.array(self._poses), axis=0)
-        distances = np.linalg.norm(pose - reference, axis=1)
+        if self._reference is None:  # the mean of the first REFERENCE_S, joint by joint
+            poses = np.array(self._poses)
+            seen = np.isfinite(poses).all(axis=2)
+            total = np.where(seen[..., None], poses, 0.0).sum(axis=0)
+            count = seen.sum(axis=0)[:, None]
+            self._reference = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        distances = np.linalg.norm(pose - self._reference, axis=1)
         distances = distances[np.isfinite(distances)]
         return not distances.size or float(np.sqrt(np.mean(distances**2))) <= self.hold.tolerance
 
@@ -145,6 +151,7 @@ class HoldTracker(RepTracker):
         self._seconds = 0
         self._published = False
         self._poses: list[np.ndarray] = []
+        self._reference: np.ndarray | None = None
 
 
 def make_tracker(pack: ExercisePack, classifier: VoteClassifier) -> RepTracker:
