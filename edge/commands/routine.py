@@ -11,7 +11,7 @@ from edge.commands.inputs import INPUT_HELP
 from edge.commands.options import check_writable, frame_size, positive_float
 from edge.commands.pose import add_pose_model_options, load_track
 from edge.errors import UsageError
-from edge.follow import routine
+from edge.follow import routine, teacher
 from edge.paths import DEFAULT_ROUTINES_DIR
 
 NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
@@ -60,6 +60,7 @@ def run_record(args: argparse.Namespace) -> int:
     track = load_track(args)
     recorded = routine.record(track, args.name, args.mirror, moves)
     routine.write(recorded, out)
+    teacher.save(out, teacher.drawn_pose(track))  # the page draws the teacher from it
     print(
         f"{out}: routine {args.name!r}, {recorded.length_s:.1f} s, {len(recorded.moves)} moves "
         f"(edit {out / 'moves.txt'} to change them)",

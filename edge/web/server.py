@@ -6,7 +6,8 @@ guard.py, the connection cap in connections.py.)
 
 Routes (docs/http.md): GET / and /static/* (the page), GET /api/state, GET /api/events
 (Server-Sent Events), GET /stream.mjpg (multipart/x-mixed-replace JPEGs), POST /api/command
-(the MQTT command JSON, handed to the loop's one command path); GET /fleet (redirects to
+(the MQTT command JSON, handed to the loop's one command path), GET /api/routine (the
+routine followed, as the page draws it: edge/web/reference.py); GET /fleet (redirects to
 /static/fleet.html, the fleet page, which talks to a broker and not to us).
 
 Access: with a token (web.token_file or $DANCEPOSE_WEB_TOKEN) every request but the static
@@ -45,6 +46,7 @@ from edge.publish.commands import MAX_COMMAND_BYTES
 from edge.web.connections import Connections
 from edge.web.guard import HostAllowList, Refusal, body_length, same_origin
 from edge.web.preview import Preview
+from edge.web.reference import ReferenceCache
 from edge.web.stream import VIEW, EventStream
 
 log = logging.getLogger("dancepose")
@@ -65,6 +67,7 @@ BOUNDARY = "dancepose-frame"
 Answer = Callable[[bool, str | None], None]
 View = Callable[[], dict[str, Any]]
 Submit = Callable[[bytes, Answer], None]
+Followed = Callable[[], Path | None]  # the routine folder follow mode uses, None: none
 
 
 class KioskServer(ThreadingHTTPServer):
@@ -85,6 +88,8 @@ class KioskServer(ThreadingHTTPServer):
         self.accept_failures: list[float] = []  # when accept() found no file descriptor
         self.stopping = threading.Event()
         self.static = {p.name: p for p in STATIC.iterdir() if p.suffix in CONTENT_TYPES}
+        self.followed: Followed = lambda: None
+        self.references = ReferenceCache()
         super().__init__((web.host, web.port), KioskHandler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
@@ -126,9 +131,11 @@ class KioskWeb:
     """Bound at construction (a bad or busy address is a ConfigError, one line, before the
     loop starts), served from start() until close()."""
 
-    def __init__(self, web: WebConfig, view: View, submit: Submit) -> None:
+    def __init__(
+        self, web: WebConfig, view: View, submit: Submit, followed: Followed | None = None
+    ) -> None:
         """view: the page's state now (edge/app/state.py DeviceState.page); what changes
-        is sent on `self.stream`."""
+        is sent on `self.stream`. followed: the routine folder follow mode uses now."""
         self.stream = EventStream()
         token = web.read_token()
         if token is None and not web.loopback:
@@ -142,6 +149,8 @@ class KioskWeb:
         try:
             family = socket.getaddrinfo(web.host, web.port, type=socket.SOCK_STREAM)[0][0]
             self.server = KioskServer(web, family, view, self.stream, self.preview, submit, token)
+            if followed is not None:
+                self.server.followed = followed
         except (OSError, socket.gaierror) as exc:
             self.preview.close()
             raise ConfigError(bind_error(web, exc), "web.listen") from None
@@ -248,6 +257,8 @@ class KioskHandler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.OK, self.server.view())
         elif path == "/api/events":
             self._events()
+        elif path == "/api/routine":
+            self._routine()
         elif path == "/stream.mjpg":
             self._mjpeg()
         else:
@@ -304,6 +315,18 @@ class KioskHandler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.NOT_FOUND, {"error": f"no such file {name[:80]}"})
             return
         self._send(HTTPStatus.OK, file.read_bytes(), CONTENT_TYPES[file.suffix])
+
+    def _routine(self) -> None:
+        folder = self.server.followed()
+        if folder is None:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "no routine selected"})
+            return
+        try:
+            body = self.server.references.body(folder)
+        except ValueError as exc:  # RoutineError: the folder changed under us; one line
+            self._json(HTTPStatus.NOT_FOUND, {"error": str(exc)})
+            return
+        self._send(HTTPStatus.OK, body, "application/json")
 
     def _drain_body(self) -> None:
         length = body_length(self.headers, MAX_COMMAND_BYTES)
