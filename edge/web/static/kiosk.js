@@ -34,6 +34,8 @@ function render(s) {
   }
   if (document.activeElement !== $("exercise-select")) $("exercise-select").value = s.selected_exercise;
   if (document.activeElement !== $("mode-select")) $("mode-select").value = s.mode;
+  renderFollow(s); // follow.js: the teacher, the move, its score and hint
+  renderRest(s); // rest.js: the rest timer after a set
 }
 
 // The newest counted rep: its range of motion (of the set's best) as a bar, its tempo.
