@@ -21,8 +21,11 @@ from edge.skeleton import BONES, JOINT, MIN_VISIBILITY
 from edge.sources import open_source
 from edge.stderr_filter import dropping_lines
 
-BONE_COLOR = (80, 220, 80)  # BGR
-JOINT_COLOR = (40, 40, 240)
+# Each person's colour, by id (the pose tracker's): their skeleton here and in the camera
+# preview, and their tile on the kiosk page (edge/app/state.py hands it to the page).
+# RGB hex; person 0 has the single-person skeleton's green.
+PERSON_COLORS = ("#50dc50", "#ff9f1c", "#4cc9f0", "#f15bb5", "#fee440", "#b388ff")
+JOINT_COLOR = (40, 40, 240)  # BGR
 TEXT_COLOR = (255, 255, 255)
 BOX_COLOR = (32, 32, 32)
 CANVAS_COLOR = (48, 48, 48)  # the background when there is no video, only keypoints
@@ -36,8 +39,44 @@ WRITER_CHATTER = (b"OpenCV: FFMPEG: tag 0x",)
 Caption = Callable[[int], Sequence[str]]  # frame index -> the lines drawn on that frame
 
 
-def draw_skeleton(image: np.ndarray, landmarks: np.ndarray | None) -> np.ndarray:
-    """Draw bones and joints whose visibility passes MIN_VISIBILITY; returns `image`."""
+def person_color(person: int) -> str:
+    """A person's colour, RGB hex (ids past the palette reuse it in turn)."""
+    return PERSON_COLORS[person % len(PERSON_COLORS)]
+
+
+def _bgr(color: str) -> tuple[int, int, int]:
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return blue, green, red
+
+
+BONE_COLOR = _bgr(PERSON_COLORS[0])
+
+
+def draw_people(image: np.ndarray, people: Iterable[tuple[int, np.ndarray]]) -> np.ndarray:
+    """Each person's skeleton in their colour and, with more than one, their id above the
+    head (the id their page tile shows); returns `image`."""
+    people = list(people)
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, max(0.5, image.shape[0] / 720)
+    thickness = max(1, round(scale * 2))
+    for person, landmarks in people:
+        color = _bgr(person_color(person))
+        draw_skeleton(image, landmarks, color)
+        if len(people) < 2:
+            continue
+        shown = np.isfinite(landmarks[:, 1]) & (np.nan_to_num(landmarks[:, 3]) >= MIN_VISIBILITY)
+        if shown.any():
+            x = int(np.nanmedian(landmarks[shown, 0]))
+            y = int(np.nanmin(landmarks[shown, 1]) - 12 * scale)
+            origin = (x, max(y, int(24 * scale)))
+            cv2.putText(image, str(person), origin, font, scale, color, thickness, cv2.LINE_AA)
+    return image
+
+
+def draw_skeleton(
+    image: np.ndarray, landmarks: np.ndarray | None, color: tuple[int, int, int] = BONE_COLOR
+) -> np.ndarray:
+    """Draw bones (in `color`, BGR) and joints whose visibility passes MIN_VISIBILITY;
+    returns `image`."""
     if landmarks is None or not np.isfinite(landmarks[:, :2]).any():
         return image
     thickness = max(2, round(min(image.shape[:2]) / 240))
@@ -46,7 +85,7 @@ def draw_skeleton(image: np.ndarray, landmarks: np.ndarray | None) -> np.ndarray
     for a, b in BONES:
         ia, ib = JOINT[a], JOINT[b]
         if shown[ia] and shown[ib]:
-            cv2.line(image, tuple(points[ia]), tuple(points[ib]), BONE_COLOR, thickness)
+            cv2.line(image, tuple(points[ia]), tuple(points[ib]), color, thickness)
     for i in np.flatnonzero(shown):
         cv2.circle(image, tuple(points[i]), thickness + 1, JOINT_COLOR, -1)
     return image

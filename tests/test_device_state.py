@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 import pytest
 
 from edge.app.pipeline import Pipeline
-from edge.app.state import DeviceState
+from edge.app.state import PERSON_GONE_S, DeviceState, PersonLeft
 from edge.counting.classifier import TfliteVotes
 from edge.counting.events import RepEvent
 from edge.counting.pack import installed_packs, load_pack
 from edge.dance.classifier import DanceEvent
 from edge.dance.model import DEFAULT_DANCE_DIR
 from edge.modes import MODES
+from edge.overlay import person_color
 from tests.conftest import shared_path
 from tests.helpers import aist_house_track
 
@@ -97,3 +98,66 @@ def test_commands_change_what_every_view_shows(clip_track):
     dance = DanceEvent(1.0, "gHO", 0.9, {"gHO": 0.9}, 0.1, "house")
     state.apply(dance, NOW)
     assert state.shown().genre_name == "house"  # the last mode set was both
+
+
+def test_two_people_are_counted_apart_and_one_who_leaves_is_dropped(clip_track):
+    """Two real clips as two people in front of one kiosk (ids 0 and 1): each person's
+    count is what their clip gives alone, never mixed; the one whose clip ends is dropped
+    from `people` after PERSON_GONE_S out of view, and the top level then shows the other."""
+    squat = clip_track(shared_path("data", "exercise_videos", "squat_side_3.mp4"))
+    pushup = clip_track(shared_path("data", "exercise_videos", "pushup_side_4.mp4"))
+    alone = {}
+    for key, track in ((0, squat), (1, pushup)):
+        pipeline, state = device("count")
+        play(pipeline, state, track)
+        alone[key] = pipeline.tally()[0]
+    assert alone[0] >= 3 and alone[1] >= 3
+
+    pipeline, state = device("count")
+    pipeline.start_stream(squat.fps)
+    step = 1.0 / squat.fps
+    frames = max(squat.num_frames, pushup.num_frames) + int((PERSON_GONE_S + 2) / step)
+    left_at = None
+    reached = {}
+    for i in range(frames):
+        found = {}
+        if i < squat.num_frames and squat.present[i]:
+            found[0] = squat.landmarks[i]
+        last = min(i, pushup.num_frames - 1)  # the push-ups hold their last frame
+        if pushup.present[last]:
+            found[1] = pushup.landmarks[last]
+        for event in pipeline.process_people(found, i * step).events:
+            assert event.person in (0, 1)
+            state.apply(event, NOW)
+            if isinstance(event, PersonLeft):
+                left_at = i * step
+        shown = state.shown()
+        for person in shown.people:  # each person's figures are their own counter's
+            assert (person.count, person.partial_count) == pipeline.people[person.person].tally()
+        assert shown.total_count == sum(p.count for p in shown.people)
+        for person in shown.people:
+            reached[person.person] = person.count
+        if i == squat.num_frames - 1:  # both in view: both listed, the main person on top
+            assert [p.person for p in shown.people] == [0, 1]
+            assert (shown.person, shown.count) == (0, alone[0])
+    assert reached == alone  # each what their clip gives alone
+    assert left_at is not None, "the person who left was never dropped"
+    assert left_at - (squat.num_frames - 1) * step == pytest.approx(PERSON_GONE_S, abs=3 * step)
+    shown = state.shown()
+    assert [p.person for p in shown.people] == [1] and 0 not in pipeline.people
+    assert (shown.person, shown.count, shown.exercise) == (1, alone[1], "pushup")
+    assert state.page(0, True)["people"][0]["color"] != person_color(0)
+
+
+def test_the_only_person_keeps_their_count_while_away(clip_track):
+    """One person (today's kiosk): stepping out of view for longer than PERSON_GONE_S drops
+    nobody; their count stays on the top level and in `people`."""
+    track = clip_track(shared_path("data", "exercise_videos", "squat_side_3.mp4"))
+    pipeline, state = device("count", "squat")
+    play(pipeline, state, track)
+    end = float(track.times_s[-1])
+    for k in range(1, int(2 * PERSON_GONE_S * track.fps)):
+        for event in pipeline.process_landmarks(None, end + k / track.fps).events:
+            state.apply(event, NOW)
+    shown = state.shown()
+    assert shown.count == 3 and [(p.person, p.count) for p in shown.people] == [(0, 3)]

@@ -242,9 +242,9 @@ class EdgeLoop:
         self.broadcast.events(result.events)
         self._apply_commands()
         web_start = time.perf_counter()
-        if self.web is not None:  # the page's share of the loop: two references
-            pose = result.pose
-            self.web.preview.offer(frame.image, None if pose is None else pose.landmarks)
+        if self.web is not None:  # the page's share of the loop: a few references
+            people = [(p.person, p.landmarks) for p in result.people]
+            self.web.preview.offer(frame.image, people)
         web_ms = 1000 * (time.perf_counter() - web_start)
         # "publish" in stats is delivery (event put -> broker PUBACK), measured by the
         # publisher; the loop's own share of publishing is in "total".

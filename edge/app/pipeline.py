@@ -5,8 +5,11 @@ so everything that decides a count can be tested without a camera or a broker.
 
 Each person in view has its own set of analyzers (edge/app/person.py), the ones the
 mode's row in edge/modes.py names; they are made when a mode first needs them and kept
-across mode changes, so a count survives a detour through dance mode. Today's estimators
-find at most one person, whose key is 0.
+across mode changes, so a count survives a detour through dance mode. A person is keyed by
+the pose tracker's id (PoseResult.person; 0 with one person). The first frame that finds a
+person says so (PersonEntered); one out of view for PERSON_GONE_S of stream time is dropped,
+what their analyzers still hold going out first (PersonLeft), unless nobody else is left:
+the only person keeps their count while they step away, as one person always did.
 
 What is counted (a pack, "any", or "auto" choosing between them) is one
 edge/counting/session.py CountingSession, the same class `dancepose count` runs a clip
@@ -25,6 +28,7 @@ import numpy as np
 from edge.analyzers import Event, Resources, unavailable
 from edge.app.arbiter import Arbiter
 from edge.app.person import PersonAnalyzers
+from edge.app.state import PERSON_GONE_S, PersonEntered, PersonLeft
 from edge.counting.classifier import VoteClassifier
 from edge.counting.events import PhaseEvent, RepEvent
 from edge.counting.hold import make_tracker
@@ -48,7 +52,7 @@ class FrameResult:
     """What one frame produced: the people found and the events, in publishing order."""
 
     people: list[PoseResult] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+    events: list[Event | PersonEntered | PersonLeft] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -80,6 +84,7 @@ class Pipeline:
         self.mode = "count"
         self.exercise = AUTO  # the exercise set: a pack's name, any or auto
         self.people: dict[int, PersonAnalyzers] = {}
+        self._seen: dict[int, float] = {}  # stream time each person was last found
         self.routines_dir = DEFAULT_ROUTINES_DIR  # where set_routine finds routines by name
         self.set_exercise(exercise)
         self.set_mode(mode)
@@ -159,6 +164,7 @@ class Pipeline:
         if self.estimator is not None:
             self.estimator.reset()
         self.fps = fps
+        self._seen.clear()  # stream time starts again: absence counts from the first frame
         for person in self.people.values():
             person.new_stream(fps)
 
@@ -184,13 +190,29 @@ class Pipeline:
         others None (a person out of view still has a count, and its time runs on)."""
         result = FrameResult()
         for key in found:
+            if key not in self._seen:  # new, or back after a new stream began
+                result.events.append(PersonEntered(key, time_s))
             self._person(key)
+            self._seen[key] = time_s
         for key, person in self.people.items():
             events, timings = person.update(found.get(key), time_s)
             result.events += events
             for stage, ms in timings.items():
                 result.timings_ms[stage] = result.timings_ms.get(stage, 0.0) + ms
+        result.events += self._drop_gone(time_s)
         return result
+
+    def _drop_gone(self, time_s: float) -> list[Event | PersonEntered | PersonLeft]:
+        """People out of view for PERSON_GONE_S, longest gone first, while someone else is
+        left: what their analyzers hold goes out, then PersonLeft; their id is not reused."""
+        events: list[Event | PersonEntered | PersonLeft] = []
+        for key in sorted(self.people, key=lambda k: self._seen.setdefault(k, time_s)):
+            if len(self.people) < 2 or time_s - self._seen[key] <= PERSON_GONE_S:
+                break
+            events += self.people.pop(key).finish()
+            del self._seen[key]
+            events.append(PersonLeft(key, time_s))
+        return events
 
     def finish(self) -> FrameResult:
         """The source has ended (a recorded file): what the analyzers still hold (pack-free
@@ -199,13 +221,16 @@ class Pipeline:
 
     def _person(self, key: int) -> PersonAnalyzers:
         if key not in self.people:
-            self.people[key] = PersonAnalyzers(self.resources, self.mode, self.exercise, self.fps)
+            self.people[key] = PersonAnalyzers(
+                self.resources, self.mode, self.exercise, self.fps, person=key
+            )
         return self.people[key]
 
-    # --- the first person's figures (what `current` shows today) -------------------------
+    # --- the main person's figures (what `current` shows on top) -----------------------
     @property
     def _first(self) -> PersonAnalyzers:
-        return self.people[0]
+        """The main person: the lowest id of those kept (edge/app/state.py agrees)."""
+        return self.people[min(self.people)]
 
     @property
     def active(self) -> str | None:

@@ -6,14 +6,21 @@ by reading a payload back. The retained `current` topic, the kiosk page's /api/s
 its event stream, and the `stats` payload's mode and counts are all rendered from here, so
 they cannot disagree.
 
-The loop writes; HTTP threads read `page()`: one lock around a handful of fields.
+Several people: every event names its person, and each person in view has their own
+figures (PersonCurrent), so counts never mix. The pipeline says who entered and who left
+(PersonEntered, PersonLeft: a person out of view for PERSON_GONE_S of stream time, unless
+nobody else is left). `current`'s top-level fields are the main person's: the lowest id in
+view (the last main person's while nobody is), so with one person nothing changed.
+
+The loop writes; HTTP threads read `page()`: one lock around a handful of fields, and what
+`current` says is composed once per change, not per frame.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,9 +29,29 @@ from edge.counting.events import ExerciseChosen, PhaseEvent, RepEvent, SetEvent
 from edge.dance.classifier import DanceEvent
 from edge.follow.events import MoveEvent, RoutineSummary
 from edge.modes import MODE_TABLE, dances
-from edge.publish.topics import Current, iso_time
+from edge.overlay import person_color
+from edge.publish.topics import PERSON_FIELDS, Current, PersonCurrent, iso_time
 
 FPS_WINDOW_S = 1.0
+# A person out of view this long (stream time) is dropped, analyzers and figures, unless
+# nobody else is left (edge/app/pipeline.py decides; docs/mqtt.md `current` says it).
+PERSON_GONE_S = 10.0
+
+
+@dataclass(frozen=True)
+class PersonEntered:
+    """The pose tracker found a person it had not (their id is new, or they came back)."""
+
+    person: int
+    time_s: float
+
+
+@dataclass(frozen=True)
+class PersonLeft:
+    """A person out of view for PERSON_GONE_S: their figures go from `current`."""
+
+    person: int
+    time_s: float
 
 
 class DeviceState:
@@ -36,12 +63,24 @@ class DeviceState:
     ) -> None:  # fmt: skip
         self._lock = threading.Lock()
         self.modes, self.exercises = modes, exercises
-        self._shown = Current(
-            session_id=session_id, mode=mode, selected_exercise=exercise, exercise=active,
-            count=0, partial_count=0, phase=None, genre=None, genre_name=None, fault=None,
+        self._device = Current(
+            session_id=session_id,
+            mode=mode,
+            selected_exercise=exercise,
+            exercise=active,
+            count=0,
+            partial_count=0,
+            phase=None,
+            genre=None,
+            genre_name=None,
+            fault=None,
             last_rep_time=None,
-        )  # fmt: skip
-        self._confidence: float | None = None  # the last genre's, for the page
+        )  # fmt: skip  (the device's own fields; the person fields come from _persons)
+        self._persons = {0: PersonCurrent(0, exercise=active)}  # everyone with figures
+        self._present: set[int] = set()  # who is in view (entered, not left)
+        self._main = 0  # whose figures the top level shows
+        self._confidence: dict[int, float] = {}  # each person's last genre's, for the page
+        self._shown = self._compose()
         self.t_s: float | None = None  # the newest frame's stream time
         self._fps = 0.0
         self._frames = 0
@@ -49,70 +88,107 @@ class DeviceState:
         self._last_frame = 0.0
 
     # --- typed events ----------------------------------------------------------------
-    def apply(self, event: Event, now: datetime) -> None:
+    def apply(self, event: Event | PersonEntered | PersonLeft, now: datetime) -> None:
         """An event as it is published (`now`: the wall time its payload carries)."""
         with self._lock:
-            shown = self._shown
-            if isinstance(event, RepEvent):
-                if event.partial:
-                    shown = replace(
-                        shown, exercise=event.exercise, partial_count=shown.partial_count + 1
-                    )
-                else:
-                    shown = replace(
-                        shown, exercise=event.exercise, count=event.count,
-                        last_rep_time=iso_time(now), last_rep_range=_rounded(event.range),
-                        last_rep_down_s=_rounded(event.down_s),
-                        last_rep_up_s=_rounded(event.up_s),
-                    )  # fmt: skip
-            elif isinstance(event, SetEvent):
-                shown = replace(
-                    shown, set_number=event.number,
-                    rest_s=None if event.rest_s is None else round(event.rest_s, 1),
-                )  # fmt: skip
-            elif isinstance(event, ExerciseChosen):
-                shown = replace(shown, exercise=event.exercise)
-            elif isinstance(event, PhaseEvent):
-                shown = replace(shown, exercise=event.exercise, phase=event.phase)
-            elif isinstance(event, DanceEvent):
-                shown = replace(shown, genre=event.genre, genre_name=event.genre_name)
-                self._confidence = event.confidence
-            elif isinstance(event, MoveEvent):
-                shown = replace(
-                    shown, routine=event.routine, move=event.name,
-                    last_move_score=round(event.score, 1),
-                )  # fmt: skip
-            elif isinstance(event, RoutineSummary):
-                shown = replace(shown, routine=event.routine, move=None)
-            self._shown = shown
+            key = event.person
+            if isinstance(event, PersonLeft):  # their figures go (their id is not reused)
+                self._present.discard(key)
+                self._persons.pop(key, None)
+                self._confidence.pop(key, None)
+            else:
+                self._present.add(key)  # an event of someone never announced: in view
+                person = self._persons.get(key) or PersonCurrent(
+                    key, exercise=self._device.exercise
+                )
+                self._persons[key] = self._after(person, event, now)
+            if isinstance(event, MoveEvent | RoutineSummary):
+                self._device = replace(self._device, routine=event.routine)
+            self._shown = self._compose()
+
+    def _after(self, shown: PersonCurrent, event: object, now: datetime) -> PersonCurrent:
+        """One person's figures after one of their events."""
+        if isinstance(event, RepEvent):
+            if event.partial:
+                return replace(
+                    shown, exercise=event.exercise, partial_count=shown.partial_count + 1
+                )
+            return replace(
+                shown, exercise=event.exercise, count=event.count,
+                last_rep_time=iso_time(now), last_rep_range=_rounded(event.range),
+                last_rep_down_s=_rounded(event.down_s), last_rep_up_s=_rounded(event.up_s),
+            )  # fmt: skip
+        if isinstance(event, SetEvent):
+            return replace(
+                shown, set_number=event.number,
+                rest_s=None if event.rest_s is None else round(event.rest_s, 1),
+            )  # fmt: skip
+        if isinstance(event, ExerciseChosen):
+            return replace(shown, exercise=event.exercise)
+        if isinstance(event, PhaseEvent):
+            return replace(shown, exercise=event.exercise, phase=event.phase)
+        if isinstance(event, DanceEvent):
+            self._confidence[shown.person] = event.confidence
+            return replace(shown, genre=event.genre, genre_name=event.genre_name)
+        if isinstance(event, MoveEvent):
+            return replace(shown, move=event.name, last_move_score=round(event.score, 1))
+        if isinstance(event, RoutineSummary):
+            return replace(shown, move=None)
+        return shown
+
+    def _compose(self) -> Current:
+        """What `current` says: the device's fields, the main person's on top, everyone in
+        view in `people` (a genre only while the mode names one). Under the lock."""
+        present = sorted(self._present)
+        if present:
+            self._main = present[0]
+        elif self._main not in self._persons and self._persons:
+            self._main = min(self._persons)  # the main person left: the one kept
+        dancing = dances(self._device.mode)
+        people = tuple(_shown(self._persons[key], dancing) for key in present)
+        main = _shown(self._persons.get(self._main) or PersonCurrent(self._main), dancing)
+        return replace(
+            self._device, person=self._main, people=people,
+            total_count=sum(p.count for p in people),
+            **{name: getattr(main, name) for name in PERSON_FIELDS},
+        )  # fmt: skip
 
     # --- what commands and faults did ------------------------------------------------
     def set_mode(self, mode: str) -> None:
         with self._lock:
-            self._shown = replace(self._shown, mode=mode)
+            self._device = replace(self._device, mode=mode)
+            self._shown = self._compose()
 
     def restart_count(
         self, exercise: str, active: str | None, session_id: str | None = None
     ) -> None:
         """The count starts again at 0 (reset, a new exercise, a new session)."""
         with self._lock:
-            shown = self._shown
-            self._shown = replace(
-                shown, selected_exercise=exercise, exercise=active, count=0, partial_count=0,
-                phase=None, last_rep_time=None, session_id=session_id or shown.session_id,
-                last_rep_range=None, last_rep_down_s=None, last_rep_up_s=None, set_number=0,
-                rest_s=None,
+            device = self._device
+            self._device = replace(
+                device, selected_exercise=exercise, exercise=active,
+                session_id=session_id or device.session_id,
             )  # fmt: skip
+            for key, person in self._persons.items():  # every person's count, as the
+                self._persons[key] = PersonCurrent(  # pipeline restarts every person's
+                    key, exercise=active, genre=person.genre, genre_name=person.genre_name,
+                    move=person.move, last_move_score=person.last_move_score,
+                )  # fmt: skip
+            self._shown = self._compose()
 
     def set_routine(self, routine: str, modes: tuple[str, ...]) -> None:
         """Another routine, followed from its start (and the modes it makes possible)."""
         with self._lock:
             self.modes = modes
-            self._shown = replace(self._shown, routine=routine, move=None, last_move_score=None)
+            self._device = replace(self._device, routine=routine)
+            for key, person in self._persons.items():
+                self._persons[key] = replace(person, move=None, last_move_score=None)
+            self._shown = self._compose()
 
     def set_fault(self, message: str | None) -> None:
         with self._lock:
-            self._shown = replace(self._shown, fault=message)
+            self._device = replace(self._device, fault=message)
+            self._shown = self._compose()
 
     def frame(self, t_s: float) -> None:
         """One frame processed: its stream time, and the fps figure."""
@@ -126,16 +202,12 @@ class DeviceState:
 
     # --- views -------------------------------------------------------------------------
     def shown(self) -> Current:
-        """What `current` says now (a genre only while the mode names one)."""
-        with self._lock:
-            shown = self._shown
-        if shown.genre is not None and not dances(shown.mode):  # per frame: copy only then
-            shown = replace(shown, genre=None, genre_name=None)
-        return shown
+        """What `current` says now (composed when it changed: per frame, no copy)."""
+        return self._shown
 
     @property
     def session_id(self) -> str:
-        return self._shown.session_id
+        return self._device.session_id
 
     @property
     def counted(self) -> str | None:
@@ -148,7 +220,7 @@ class DeviceState:
         everything `current` says, plus what the page offers and live figures."""
         shown = self.shown()
         with self._lock:
-            confidence = self._confidence
+            confidence = dict(self._confidence)
         broker = None if broker_connected else (
             f"MQTT broker unreachable; {queue_depth} event(s) queued on the device"
         )  # fmt: skip
@@ -157,7 +229,15 @@ class DeviceState:
             **asdict(shown),
             "partial": shown.partial_count,
             "analyzers": list(MODE_TABLE[shown.mode].analyzers),
-            "confidence": None if shown.genre is None else confidence,
+            "confidence": None if shown.genre is None else confidence.get(shown.person),
+            "people": [
+                {
+                    **asdict(p),
+                    "color": person_color(p.person),
+                    "confidence": None if p.genre is None else confidence.get(p.person),
+                }
+                for p in shown.people
+            ],
             "exercises": list(self.exercises),
             "modes": list(self.modes),
             "fault": shown.fault or broker,
@@ -171,3 +251,10 @@ class DeviceState:
 def _rounded(value: float | None) -> float | None:
     """A rep's quality figure as `current` shows it (the rep topic's precision)."""
     return None if value is None else round(float(value), 3)
+
+
+def _shown(person: PersonCurrent, dancing: bool) -> PersonCurrent:
+    """A person's figures as `current` shows them: a genre only while the mode dances."""
+    if person.genre is None or dancing:
+        return person
+    return replace(person, genre=None, genre_name=None)

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from edge.overlay import draw_skeleton
+from edge.overlay import draw_people
+
+People = Sequence[tuple[int, np.ndarray]]  # (person id, (33, 4) landmarks) of each in view
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Preview:
         self._viewers = 0
         self._viewers_lock = threading.Lock()
         self._next_due = 0.0
-        self._raw: tuple[np.ndarray, np.ndarray | None, float] | None = None
+        self._raw: tuple[np.ndarray, People | None, float] | None = None
         self._raw_ready = threading.Event()
         self._jpeg: Jpeg | None = None
         self._jpeg_cond = threading.Condition()
@@ -47,15 +49,16 @@ class Preview:
     def viewers(self) -> int:
         return self._viewers
 
-    def offer(self, image: np.ndarray, landmarks: np.ndarray | None) -> None:
-        """Loop thread, every frame: hand the frame over if a viewer waits and one is due."""
+    def offer(self, image: np.ndarray, people: People | None) -> None:
+        """Loop thread, every frame: hand the frame over if a viewer waits and one is due
+        (people: everyone found on it, each skeleton drawn in their colour)."""
         if self._viewers == 0:
             return
         now = time.monotonic()
         if now + 0.25 * self.interval_s < self._next_due:
             return
         self._next_due = max(self._next_due + self.interval_s, now)
-        self._raw = (image, landmarks, time.time())
+        self._raw = (image, people, time.time())
         self._raw_ready.set()
 
     @contextmanager
@@ -95,8 +98,8 @@ class Preview:
             raw, self._raw = self._raw, None
             if raw is None:
                 continue
-            image, landmarks, offered_at = raw
-            data = encode(image, landmarks, self.quality)
+            image, people, offered_at = raw
+            data = encode(image, people, self.quality)
             seq += 1
             with self._jpeg_cond:
                 self._jpeg = Jpeg(seq, data, offered_at)
@@ -104,9 +107,9 @@ class Preview:
                 self._jpeg_cond.notify_all()
 
 
-def encode(image: np.ndarray, landmarks: np.ndarray | None, quality: int) -> bytes:
-    """The frame with the skeleton drawn (on a copy: the loop's frame is not touched)."""
-    canvas = draw_skeleton(image.copy(), landmarks)
+def encode(image: np.ndarray, people: People | None, quality: int) -> bytes:
+    """The frame with the skeletons drawn (on a copy: the loop's frame is not touched)."""
+    canvas = draw_people(image.copy(), people or ())
     ok, data = cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError("JPEG encoding failed")
