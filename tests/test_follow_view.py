@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from edge.counting.events import RepEvent, SetEvent
 from edge.follow import routine, teacher
-from edge.follow.events import MoveEvent
+from edge.follow.events import MoveEvent, RoutineSummary
 from edge.follow.hint import LOW_MATCH, move_hint
 from edge.follow.score import LATE_GRACE_S
 from edge.skeleton import BONES, JOINT
@@ -99,3 +100,35 @@ def test_a_move_is_told_in_one_line() -> None:
     assert move_hint(move(good, late_ms)) == f"{late_ms / 1000:.1f} s late"
     assert move_hint(move(low, -late_ms)) == f"left arm: low match · {late_ms / 1000:.1f} s early"
     assert move_hint(move(good, 1000 * LATE_GRACE_S)) == "well done"  # within the grace
+
+
+def test_the_view_places_the_teacher_and_times_the_rest() -> None:
+    """routine_t_s: the round's time since its first frame with a person, less the newest
+    move's offset; resting_s: since the newest set's end until the next rep."""
+    state = make_state("follow")
+    state.frame(5.0, present=False)
+    assert state.page(0, True)["routine_t_s"] is None  # nobody yet: no round
+    state.frame(5.5, present=True)  # the round starts
+    state.frame(7.0, present=True)
+    assert state.page(0, True)["routine_t_s"] == 1.5
+    parts = {"left_arm": 40.0, "right_arm": 90.0, "left_leg": 80.0, "right_leg": 85.0,
+             "torso": 95.0}  # fmt: skip
+    state.apply(MoveEvent("r", 0, "move 1", 62.0, 300.0, parts, "left_arm", 7.0), NOW)
+    view = state.page(0, True)
+    assert view["routine_t_s"] == 1.2  # the student runs 0.3 s late: so does the teacher
+    assert view["last_move"] == {
+        "index": 0, "name": "move 1", "score": 62.0, "offset_ms": 300, "worst": "left_arm",
+        "hint": "left arm: low match · 0.3 s late",
+    }  # fmt: skip
+    state.apply(RoutineSummary("r", 70.0, 1, 8.0), NOW)
+    view = state.page(0, True)
+    assert (view["routine_t_s"], view["last_move"]) == (None, None)  # the round is over
+    assert view["routine_score"] == state.shown().routine_score == 70.0
+    state.set_mode("count")
+    state.apply(SetEvent("squat", 1, 3, 0, 1.0, 6.0, 14.0, None, 1.0, 1.2, 0.9), NOW)
+    state.frame(20.0)
+    view = state.page(0, True)
+    assert (view["resting_s"], view["last_set_reps"]) == (14.0, 3)
+    assert state.shown().last_set_reps == 3  # what Home Assistant reads
+    state.apply(RepEvent("squat", 4, 21.0, 20.0, 21.0, 0.9), NOW)
+    assert state.page(0, True)["resting_s"] is None  # a rep: the rest is over

@@ -36,8 +36,8 @@ LAYERS: list[tuple[str, ...]] = [
     # pose table comes from the pose backends)
     ("edge.keypoints_cache", "edge.counting", "edge.dance", "edge.follow", "edge.overlay",
      "edge.config"),
-    # per-frame analyzers and the device's state
-    ("edge.analyzers", "edge.app.state"),
+    # per-frame analyzers and the device's state (with the page's clocks)
+    ("edge.analyzers", "edge.app.state", "edge.app.timers"),
     # what the outside sees: MQTT, the kiosk page
     ("edge.publish", "edge.web"),
     # the kiosk loop: wiring of all of the above

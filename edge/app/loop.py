@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from edge.app.broadcast import Broadcaster
 from edge.app.control import Answer, Control
@@ -53,7 +54,7 @@ class EdgeLoop:
         self.web: KioskWeb | None = None
         self.control: Control | None = None
         if config.web.enabled:  # bound first: a busy address refuses the start at once
-            self.web = KioskWeb(config.web, self._page, self._submit)
+            self.web = KioskWeb(config.web, self._page, self._submit, self._followed)
         try:
             self.pipeline = build_pipeline(config)
         except BaseException:
@@ -92,6 +93,12 @@ class EdgeLoop:
     def _page(self) -> dict[str, object]:
         """The kiosk page's view of the device state, with the live queue figures."""
         return self.state.page(self.queue.depth(), self.publisher.connected)
+
+    def _followed(self) -> Path | None:
+        """The routine folder follow mode uses now (the page draws its teacher)."""
+        if self.control is None:  # the page can be asked before the pipeline is built
+            return None
+        return self.pipeline.resources.routine
 
     @property
     def session_id(self) -> str:
@@ -211,6 +218,7 @@ class EdgeLoop:
     def _run_source(self, source: FrameSource) -> bool:
         """Process frames until the source ends (True) or stop() is called (False)."""
         self.pipeline.start_stream(source.fps)
+        self.state.new_stream()  # the follower's round starts again on the next person
         live = source.frame_count == 0 and not getattr(source, "loop", False)
         reader = LatestFrame(source) if live else None
         frames = None if reader is not None else source.frames()
@@ -237,7 +245,7 @@ class EdgeLoop:
 
     def _process(self, frame: Frame, capture_ms: float) -> None:
         result = self.pipeline.process(frame)
-        self.state.frame(frame.timestamp_s)
+        self.state.frame(frame.timestamp_s, present=result.pose is not None)
         publish_start = time.perf_counter()
         self.broadcast.events(result.events)
         self._apply_commands()

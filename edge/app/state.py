@@ -25,10 +25,12 @@ from datetime import datetime
 from typing import Any
 
 from edge.analyzers import Event
+from edge.app.timers import RestClock, RoutineClock
 from edge.counting.events import ExerciseChosen, PhaseEvent, RepEvent, SetEvent
 from edge.dance.classifier import DanceEvent
 from edge.follow.events import MoveEvent, RoutineSummary
-from edge.modes import MODE_TABLE, dances
+from edge.follow.hint import move_hint
+from edge.modes import MODE_TABLE, dances, runs
 from edge.overlay import person_color
 from edge.publish.topics import PERSON_FIELDS, Current, PersonCurrent, iso_time
 
@@ -86,6 +88,11 @@ class DeviceState:
         self._frames = 0
         self._window_start = time.monotonic()
         self._last_frame = 0.0
+        # the main person's, for the page: where the teacher is, the last move told in
+        # one line, the rest since the last set
+        self._routine_clock = RoutineClock()
+        self._last_move: MoveEvent | None = None
+        self._rest_clock = RestClock()
 
     # --- typed events ----------------------------------------------------------------
     def apply(self, event: Event | PersonEntered | PersonLeft, now: datetime) -> None:
@@ -102,9 +109,23 @@ class DeviceState:
                     key, exercise=self._device.exercise
                 )
                 self._persons[key] = self._after(person, event, now)
+                if key == self._main:
+                    self._clocks(event)
             if isinstance(event, MoveEvent | RoutineSummary):
                 self._device = replace(self._device, routine=event.routine)
             self._shown = self._compose()
+
+    def _clocks(self, event: object) -> None:
+        """The page's clocks after one of the main person's events. Under the lock."""
+        if isinstance(event, RepEvent) and not event.partial:
+            self._rest_clock.stop()  # a rep: the rest is over
+        elif isinstance(event, SetEvent):
+            self._rest_clock.set_ended(event.end_s)
+        elif isinstance(event, MoveEvent):
+            self._last_move = event
+            self._routine_clock.moved(event.offset_ms)
+        elif isinstance(event, RoutineSummary):
+            self._routine_clock.stop()
 
     def _after(self, shown: PersonCurrent, event: object, now: datetime) -> PersonCurrent:
         """One person's figures after one of their events."""
@@ -122,6 +143,7 @@ class DeviceState:
             return replace(
                 shown, set_number=event.number,
                 rest_s=None if event.rest_s is None else round(event.rest_s, 1),
+                last_set_reps=event.reps,
             )  # fmt: skip
         if isinstance(event, ExerciseChosen):
             return replace(shown, exercise=event.exercise)
@@ -133,7 +155,7 @@ class DeviceState:
         if isinstance(event, MoveEvent):
             return replace(shown, move=event.name, last_move_score=round(event.score, 1))
         if isinstance(event, RoutineSummary):
-            return replace(shown, move=None)
+            return replace(shown, move=None, routine_score=round(event.score, 1))
         return shown
 
     def _compose(self) -> Current:
@@ -173,7 +195,9 @@ class DeviceState:
                 self._persons[key] = PersonCurrent(  # pipeline restarts every person's
                     key, exercise=active, genre=person.genre, genre_name=person.genre_name,
                     move=person.move, last_move_score=person.last_move_score,
+                    routine_score=person.routine_score,
                 )  # fmt: skip
+            self._rest_clock.stop()
             self._shown = self._compose()
 
     def set_routine(self, routine: str, modes: tuple[str, ...]) -> None:
@@ -182,7 +206,11 @@ class DeviceState:
             self.modes = modes
             self._device = replace(self._device, routine=routine)
             for key, person in self._persons.items():
-                self._persons[key] = replace(person, move=None, last_move_score=None)
+                self._persons[key] = replace(
+                    person, move=None, last_move_score=None, routine_score=None
+                )
+            self._routine_clock.stop()
+            self._last_move = None
             self._shown = self._compose()
 
     def set_fault(self, message: str | None) -> None:
@@ -190,15 +218,22 @@ class DeviceState:
             self._device = replace(self._device, fault=message)
             self._shown = self._compose()
 
-    def frame(self, t_s: float) -> None:
-        """One frame processed: its stream time, and the fps figure."""
+    def frame(self, t_s: float, present: bool = False) -> None:
+        """One frame processed: its stream time, whether a person was on it (the
+        follower's round starts on such a frame), and the fps figure."""
         now = time.monotonic()
         self.t_s = t_s
+        self._routine_clock.frame(t_s, present, runs(self._device.mode, "follow"))
         self._frames += 1
         self._last_frame = now
         if now - self._window_start >= FPS_WINDOW_S:
             self._fps = self._frames / (now - self._window_start)
             self._frames, self._window_start = 0, now
+
+    def new_stream(self) -> None:
+        """A new source: the follower starts its round again on the next person."""
+        with self._lock:
+            self._routine_clock.stop()
 
     # --- views -------------------------------------------------------------------------
     def shown(self) -> Current:
@@ -221,6 +256,8 @@ class DeviceState:
         shown = self.shown()
         with self._lock:
             confidence = dict(self._confidence)
+            move, t_s = self._last_move, self.t_s
+            routine_t_s, resting_s = self._routine_clock.at(t_s), self._rest_clock.at(t_s)
         broker = None if broker_connected else (
             f"MQTT broker unreachable; {queue_depth} event(s) queued on the device"
         )  # fmt: skip
@@ -245,7 +282,17 @@ class DeviceState:
             "broker_fault": broker,
             "fps": 0.0 if stale else round(self._fps, 1),
             "queue_depth": queue_depth,
-        }
+            # follow mode: where the teacher is now (routine seconds; GET /api/routine has
+            # the moves and the teacher's pose) and the last move told in one line
+            "routine_t_s": routine_t_s if runs(shown.mode, "follow") else None,
+            "last_move": None if move is None or shown.move is None else {
+                "index": move.index, "name": move.name, "score": round(move.score, 1),
+                "offset_ms": round(move.offset_ms), "worst": move.worst,
+                "hint": move_hint(move),
+            },
+            # counting: seconds since the newest set ended, while no rep has come since
+            "resting_s": resting_s,
+        }  # fmt: skip
 
 
 def _rounded(value: float | None) -> float | None:
