@@ -44,12 +44,15 @@ def build_pipeline(config: Config) -> Pipeline:
     return pipeline
 
 
+def recorded_routines(config: Config) -> list[str]:
+    """The routines recorded under mode.routines_dir, by name."""
+    return sorted(p.parent.name for p in Path(config.mode.routines_dir).glob("*/routine.json"))
+
+
 def first_routine(config: Config) -> Path | None:
     """The routine follow mode starts with: the configured one, else the first recorded."""
     folder = Path(config.mode.routines_dir)
-    names = [config.mode.routine] if config.mode.routine else sorted(
-        p.parent.name for p in folder.glob("*/routine.json")
-    )  # fmt: skip
+    names = [config.mode.routine] if config.mode.routine else recorded_routines(config)
     return folder / names[0] if names and (folder / names[0] / "routine.json").is_file() else None
 
 
@@ -58,4 +61,7 @@ def discovery(config: Config, pipeline: Pipeline, topics: Topics) -> list[tuple[
     retained configs, which remove the entities)."""
     if not config.mqtt.homeassistant_discovery:
         return removal_messages(topics)
-    return discovery_messages(discovery_configs(topics, list(pipeline.exercises), pipeline.modes))
+    configs = discovery_configs(
+        topics, list(pipeline.exercises), pipeline.modes, recorded_routines(config)
+    )
+    return discovery_messages(configs)
