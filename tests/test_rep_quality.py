@@ -28,19 +28,29 @@ def reps(track, counter: str) -> list:
 
 @pytest.mark.parametrize(
     ("name", "counter"),
-    [("squat_side_3.mp4", ANY), ("squat_side_3.mp4", "squat"), ("pushup_side_4.mp4", ANY)],
-)
+    [
+        ("squat_side_3.mp4", ANY), ("squat_side_3.mp4", "squat"), ("pushup_side_4.mp4", ANY),
+        ("pushup_side_4.mp4", "pushup"), ("goblet_squat_front_6.mp4", ANY),
+        ("goblet_squat_front_6.mp4", "squat"), ("pushup_front_3.mp4", "pushup"),
+    ],
+)  # fmt: skip
 def test_tempo_follows_the_pace(clip_track, name, counter):
     """Frames resampled to 0.5x and 2x the pace: every rep is still counted, and the
-    median rep's down + up durations are x2 and x0.5 within 10%."""
+    median rep's down and up durations are each x2 and x0.5 within 10% (a pack's, timed on
+    the body); `any`'s down + up (its cycles' split is off by up to 12% at 0.5x on
+    squat_side_3 and pushup_front_3: docs/counting.md)."""
     track = clip_track(shared_path("data", "exercise_videos", name))
     normal = reps(track, counter)
-    duration = np.median([e.down_s + e.up_s for e in normal])
+    phases = [("down_s",), ("up_s",)] if counter != ANY else [("down_s", "up_s")]
     for speed in (0.5, 2.0):
         timed = reps(resampled(track, track.fps, speed=speed), counter)
         assert len(timed) == len(normal)
-        ratio = np.median([e.down_s + e.up_s for e in timed]) / duration
-        assert ratio == pytest.approx(1 / speed, rel=0.1), speed
+        for phase in phases:
+
+            def median(events: list, phase: tuple[str, ...] = phase) -> float:
+                return float(np.median([sum(getattr(e, p) for p in phase) for e in events]))
+
+            assert median(timed) / median(normal) == pytest.approx(1 / speed, rel=0.1), phase
 
 
 def test_range_and_velocity_loss_are_relative_to_the_sets_best(clip_track):

@@ -20,13 +20,10 @@ import numpy as np
 from edge.counting.classifier import VoteClassifier
 from edge.counting.events import HoldEvent
 from edge.counting.pack import ExercisePack
-from edge.counting.tracker import RepTracker
-from edge.skeleton import JOINT, MIDPOINTS
+from edge.counting.tracker import RepTracker, key_pose, mean_pose, pose_distance
 
 REFERENCE_S = 0.5  # the held pose: the mean of the hold's first half second
 MAX_GAP_S = 1.0  # nobody usable for longer: the hold ended at its last frame
-_HIPS = np.array([JOINT[name] for name in MIDPOINTS["mid_hip"]])
-_SHOULDERS = np.array([JOINT[name] for name in MIDPOINTS["neck"]])
 
 
 class HoldTracker(RepTracker):
@@ -36,8 +33,6 @@ class HoldTracker(RepTracker):
         super().__init__(pack, classifier)
         self.hold = pack.spec.hold
         self.armed = True  # False: frames are ignored (the session counts something else)
-        self._joints = np.array([JOINT[f"{side}_{family}"] for family in pack.spec.visible_joints
-                                 for side in ("left", "right")])  # fmt: skip
         self.number = 0
         self._events: list[HoldEvent] = []
         self._end_hold()
@@ -75,7 +70,7 @@ class HoldTracker(RepTracker):
             return None
         self._last_s = time_s
         if pose is not None and time_s - self._start_s <= REFERENCE_S:
-            self._poses.append(pose)
+            self._held_poses.append(pose)
         held = time_s - self._start_s
         if held >= self.hold.min_s and math.floor(held) > self._seconds:
             if not self._published:
@@ -106,16 +101,7 @@ class HoldTracker(RepTracker):
         self._end_hold()
 
     def _pose(self, landmarks: np.ndarray) -> np.ndarray | None:
-        """The key joints about the hip centre in torso lengths; NaN where not visible."""
-        xy = np.asarray(landmarks[:, :2], np.float64)
-        hips, shoulders = xy[_HIPS].mean(0), xy[_SHOULDERS].mean(0)
-        torso = float(np.linalg.norm(hips - shoulders))
-        if not (math.isfinite(torso) and torso > 1e-6):
-            return None
-        pose = (xy[self._joints] - hips) / torso
-        visibility = np.nan_to_num(landmarks[self._joints, 3], nan=0.0)
-        pose[visibility < self._spec.min_visibility] = np.nan
-        return pose
+        return key_pose(landmarks, self._key, self._spec.min_visibility)
 
     def _within(self, pose: np.ndarray | None) -> bool:
         """The pose is within tolerance of the held one (unknown, or still being taken: it is)."""
@@ -123,14 +109,11 @@ class HoldTracker(RepTracker):
         if pose is None or start is None or self._last_s - start <= REFERENCE_S:
             return True
         if self._reference is None:  # the mean of the first REFERENCE_S, joint by joint
-            poses = np.array(self._poses)
-            seen = np.isfinite(poses).all(axis=2)
-            total = np.where(seen[..., None], poses, 0.0).sum(axis=0)
-            count = seen.sum(axis=0)[:, None]
-            self._reference = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-        distances = np.linalg.norm(pose - self._reference, axis=1)
-        distances = distances[np.isfinite(distances)]
-        return not distances.size or float(np.sqrt(np.mean(distances**2))) <= self.hold.tolerance
+            if not self._held_poses:
+                return True
+            self._reference = mean_pose(np.array(self._held_poses))
+        distance = float(pose_distance(pose, self._reference))
+        return not math.isfinite(distance) or distance <= self.hold.tolerance
 
     def _close(self, time_s: float) -> None:
         if self._published:
@@ -150,7 +133,7 @@ class HoldTracker(RepTracker):
         self._last_s = 0.0
         self._seconds = 0
         self._published = False
-        self._poses: list[np.ndarray] = []
+        self._held_poses: list[np.ndarray] = []
         self._reference: np.ndarray | None = None
 
 

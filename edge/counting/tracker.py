@@ -5,9 +5,19 @@ move the smoother or the counter: a half-visible body must not invent or erase a
 smoother's clock is the time spent on usable frames, so votes do not age while the body is
 hidden (as with MediaPipe's last-10-frames window), yet a second of votes is a second
 whatever the frame rate.
+
+A rep's tempo is timed on the body, not the votes: k-NN votes flip from one class to the
+other in a moment whatever the pace. Its poses since the last rep (the key joints about
+the hip centre, in torso lengths) are compared with the mean pose held in the counted
+state: the rep left its top at the last pose before that within TOP_SHARE of its travel
+of the farthest, and turned at the first pose after within TOP_SHARE of the held one; it
+ended when the smoothed votes left the counted state, less the smoother's lag.
 """
 
 from __future__ import annotations
+
+import math
+from collections import deque
 
 import numpy as np
 
@@ -16,7 +26,42 @@ from edge.counting.counter import RepCounter, Step
 from edge.counting.events import RepEvent, RepQuality
 from edge.counting.pack import ExercisePack
 from edge.counting.smoothing import EmaSmoother
-from edge.skeleton import BODY_INDEX, JOINT
+from edge.skeleton import BODY_INDEX, JOINT, MIDPOINTS
+
+TEMPO_WINDOW_S = 20.0  # a rep's poses are kept this long back, to time it
+TOP_SHARE = 0.1  # within this share of its travel, a pose is at the rep's top (or bottom)
+_HIPS = np.array([JOINT[name] for name in MIDPOINTS["mid_hip"]])
+_SHOULDERS = np.array([JOINT[name] for name in MIDPOINTS["neck"]])
+
+
+def key_pose(landmarks: np.ndarray, joints: np.ndarray, min_visibility: float) -> np.ndarray | None:
+    """(len(joints), 2): the joints about the hip centre in torso lengths, NaN where not
+    visible; None without a torso."""
+    xy = np.asarray(landmarks[:, :2], np.float64)
+    hips = xy[_HIPS].mean(0)
+    torso = float(np.linalg.norm(hips - xy[_SHOULDERS].mean(0)))
+    if not (math.isfinite(torso) and torso > 1e-6):
+        return None
+    pose = (xy[joints] - hips) / torso
+    pose[np.nan_to_num(landmarks[joints, 3], nan=0.0) < min_visibility] = np.nan
+    return pose
+
+
+def mean_pose(poses: np.ndarray) -> np.ndarray:
+    """(N, J, 2) -> (J, 2): each joint's mean where it was seen (NaN: never)."""
+    seen = np.isfinite(poses).all(axis=2)
+    total = np.where(seen[..., None], poses, 0.0).sum(axis=0)
+    count = seen.sum(axis=0)[:, None]
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def pose_distance(poses: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(N, J, 2) -> (N,): RMS over the joints seen in both of the distance to reference
+    (NaN: none seen)."""
+    gaps = np.linalg.norm(poses - reference, axis=-1)
+    seen = np.isfinite(gaps)
+    mean = np.where(seen, gaps**2, 0.0).sum(axis=-1) / np.maximum(seen.sum(axis=-1), 1)
+    return np.where(seen.any(axis=-1), np.sqrt(mean), np.nan)
 
 
 class RepTracker:
@@ -37,6 +82,9 @@ class RepTracker:
             else None
         )
         self.smoother = EmaSmoother(spec.ema_window_s, spec.ema_tau_s)
+        # how long the smoothed votes lag the body: the smoother's mean vote age
+        tau, window = spec.ema_tau_s, spec.ema_window_s
+        self._lag_s = tau - window * math.exp(-window / tau) / (1 - math.exp(-window / tau))
         self.counter = RepCounter(spec.enter_threshold, spec.exit_threshold, spec.min_hold_s)
         self.confidence = 0.0
         self._rising_since: float | None = None  # last frame below exit: where a rep starts
@@ -47,6 +95,8 @@ class RepTracker:
         self._frames = 0
         self._rep_ends: list[float] = []  # when each counted rep ended
         self.quality = RepQuality()
+        self._key = np.concatenate(self._sides)  # both sides' key joints
+        self._poses: deque[tuple[float, np.ndarray]] = deque()  # since the last rep: tempo
 
     @property
     def count(self) -> int:
@@ -102,6 +152,11 @@ class RepTracker:
         self._winning_share += float(votes.max() / max(votes.sum(), 1e-9))
         self._frames += 1
         self.confidence = float(self.smoother(votes, self._usable_s)[self._count_index])
+        pose = key_pose(landmarks, self._key, self._spec.min_visibility)
+        if pose is not None:
+            self._poses.append((time_s, pose))
+            while self._poses[0][0] < time_s - TEMPO_WINDOW_S:
+                self._poses.popleft()
         if self._rising_since is None:  # the first frame since a reset or a pause
             self._rising_since = time_s
         entered = self.counter.entered
@@ -113,16 +168,40 @@ class RepTracker:
             depth, top_n = self.counter.depth, self._spec.knn.top_n_by_mean_distance
             start = self._rising_since
             turn = self._turn_s if self._turn_s is not None and self._turn_s >= start else start
+            left, turned = self._tempo(start, turn)
             event = RepEvent(
                 self.exercise, self.counter.count, time_s, start, time_s,
                 min(1.0, depth / top_n), votes=depth, partial=step is Step.PARTIAL,
-                **self.quality.measure(depth, start, turn, time_s),
+                **self.quality.measure(depth, left, turned, max(turned, time_s - self._lag_s)),
             )  # fmt: skip
             if not event.partial:
                 self._rep_ends.append(time_s)
+            while len(self._poses) > 1:  # the next rep's poses start where this one ends
+                self._poses.popleft()
         if not self.counter.entered and self.confidence < self._spec.exit_threshold:
             self._rising_since = time_s
         return event
+
+    def _tempo(self, start: float, entered: float) -> tuple[float, float]:
+        """(when the rep left its top, when it turned), from its poses (module docstring);
+        (start, entered) where the poses do not tell."""
+        times = np.array([t for t, _ in self._poses])
+        held = times >= entered
+        if len(times) < 3 or not held.any() or held.all():
+            return start, entered
+        poses = np.array([p for _, p in self._poses])
+        distance = pose_distance(poses, mean_pose(poses[held]))
+        first_held = int(np.flatnonzero(held)[0])
+        before = distance[: first_held + 1]
+        if not np.isfinite(before).any():
+            return start, entered
+        top = float(np.nanmax(before))
+        bottom = float(np.nanmin(np.where(held, distance, np.nan)))
+        near = TOP_SHARE * (top - bottom)
+        left = int(np.flatnonzero(np.nan_to_num(before, nan=-np.inf) >= top - near)[-1])
+        at_bottom = np.flatnonzero(np.nan_to_num(distance, nan=np.inf) <= bottom + near)
+        turned = at_bottom[at_bottom > left]
+        return float(times[left]), float(times[turned[0] if turned.size else first_held])
 
     def interrupt(self) -> None:
         """The frames stop following on (a pause, a new source): no rep spans the gap; the
@@ -131,6 +210,7 @@ class RepTracker:
         self.counter.interrupt()
         self.confidence = 0.0
         self._rising_since = self._last_time_s = self._turn_s = None
+        self._poses.clear()
 
     def reset(self) -> None:
         self.smoother.reset()
@@ -141,3 +221,4 @@ class RepTracker:
         self._usable_s, self._last_time_s = 0.0, None
         self._frames = 0
         self._rep_ends.clear()
+        self._poses.clear()
