@@ -418,7 +418,14 @@ def test_pose_backend_choices_are_the_plug_ins() -> None:
     assert PoseConfig().backend == backends.DEFAULT_BACKEND in backends.BACKENDS
     read = {key for name in backends.BACKENDS for key in backends.keys(name)}
     assert set(SCHEMA["pose"]) == {"backend", *read}  # every key is some backend's
-    assert backends.keys("litert") == ("threads", "detector_model", "landmark_model", "task")
+    assert backends.keys("litert") == (
+        "threads",
+        "detector_model",
+        "landmark_model",
+        "task",
+        "max_people",
+    )
+    assert backends.declared_keys("litert") == backends.keys("litert")
     assert backends.keys("mediapipe") == ()
 
 

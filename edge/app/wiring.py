@@ -31,8 +31,9 @@ def open_configured_source(config: Config) -> FrameSource:
 def build_pipeline(config: Config) -> Pipeline:
     pose = config.pose
     estimator = create_estimator(
-        pose.backend, pose.threads, pose.detector_model, pose.landmark_model, pose.task
-    )
+        pose.backend, pose.threads, pose.detector_model, pose.landmark_model, pose.task,
+        pose.max_people,
+    )  # fmt: skip
     packs = [load_pack(folder) for folder in installed_packs(config.mode.packs_dir).values()]
     dance_dir = Path(config.mode.dance_model_dir)
     installed = (dance_dir / "metadata.json").is_file()

@@ -1,4 +1,5 @@
-"""`dancepose count VIDEO|KEYPOINTS --exercise NAME|auto|any`: reps in a recorded clip."""
+"""`dancepose count VIDEO|KEYPOINTS --exercise NAME|auto|any`: reps in a recorded clip, for
+every person track (--people N, or a `dancepose pose` npz of several people)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from edge.commands.inputs import (
     clip_duration_s,
     write_clip_overlay,
 )
-from edge.commands.pose import add_pose_model_options, load_track
-from edge.counting.clip import count_any, count_auto, count_track
-from edge.counting.pack import DEFAULT_PACKS_DIR, installed_packs, load_pack
+from edge.commands.pose import add_people_option, add_pose_model_options, load_people
+from edge.counting.clip import ClipCount, count_any, count_auto, count_track
+from edge.counting.pack import DEFAULT_PACKS_DIR, ExercisePack, installed_packs, load_pack
 from edge.errors import UsageError
+from edge.keypoints_io import KeypointTrack
 from edge.modes import ANY, AUTO, SPECIAL_EXERCISES
 from edge.overlay import count_caption
 
@@ -31,8 +33,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--packs", type=Path, default=DEFAULT_PACKS_DIR, help="packs folder")
     parser.add_argument("--start", type=float, help="count from this time (s)")
     parser.add_argument("--end", type=float, help="count until this time (s)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--json", action="store_true",
+        help="print one JSON object per person track (person, reps, exercise, box, ...)",
+    )  # fmt: skip
     add_pose_model_options(parser)
+    add_people_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -65,28 +71,39 @@ def run(args: argparse.Namespace) -> int:
         packs = []
     else:
         packs = [load_pack(installed[args.exercise])]
-    track = load_track(args)
+    people = load_people(args)
+    track = people.main
     check_window(args.start, args.end, track.num_frames / track.fps)
-    if not track.present.any():
+    if not people.tracks:
         raise UsageError(
             f"no person found in {args.video} ({track.num_frames} frames); "
             "check that one whole body is in view and lit"
         )
-    if args.exercise == AUTO:
-        result = count_auto(track, packs, args.start, args.end)
-    elif args.exercise == ANY:
-        result = count_any(track, args.start, args.end)
-    else:
-        result = count_track(track, packs[0], None, args.start, args.end)
-    if args.json:
-        print(json.dumps(result.as_json()))
-    else:
+    results = {person: count_person(args, t, packs) for person, t in people.tracks.items()}
+    for person, result in results.items():
+        if args.json:
+            box = people.tracks[person].median_box()
+            print(json.dumps({**result.as_json(), "person": person, "box": box}))
+            continue
+        label = f"person {person}: " if len(results) > 1 else ""
         partial = f" ({result.partial} partial, not counted)" if result.partial else ""
-        print(f"{result.exercise}: {result.reps} reps{partial}")
+        print(f"{label}{result.exercise}: {result.reps} reps{partial}")
         if not result.reps and result.why_none:
-            print(f"0 reps: {result.why_none}")
-    if args.overlay is not None:
+            print(f"{label}0 reps: {result.why_none}")
+    if args.overlay is not None:  # the main person's
+        main = next(results[p] for p, t in people.tracks.items() if t is track)
         write_clip_overlay(
-            args, track, count_caption(track.times_s, result.exercise, result.rep_times_s)
+            args, track, count_caption(track.times_s, main.exercise, main.rep_times_s)
         )
     return 0
+
+
+def count_person(
+    args: argparse.Namespace, track: KeypointTrack, packs: list[ExercisePack]
+) -> ClipCount:
+    """One person track's count, with the exercise chosen on the command line."""
+    if args.exercise == AUTO:
+        return count_auto(track, packs, args.start, args.end)
+    if args.exercise == ANY:
+        return count_any(track, args.start, args.end)
+    return count_track(track, packs[0], None, args.start, args.end)

@@ -6,7 +6,9 @@ import argparse
 import signal
 from pathlib import Path
 
+from edge.commands.options import positive_int
 from edge.config import load_config
+from edge.errors import UsageError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -19,6 +21,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--queue", type=Path, help="override queue.path")
     parser.add_argument("--web-listen", metavar="HOST:PORT", help="override web.listen")
     parser.add_argument("--no-web", action="store_true", help="web.enabled = false: no page")
+    parser.add_argument(
+        "--people", type=positive_int, metavar="N",
+        help="override pose.max_people: track up to N people, each counted on their own",
+    )  # fmt: skip
     parser.set_defaults(run=run)
 
 
@@ -39,7 +45,13 @@ def run(args: argparse.Namespace) -> int:
         web = web.replace(listen=args.web_listen)
     if args.no_web:
         web = web.replace(enabled=False)
-    config = config.replace(mqtt=mqtt, queue=queue, web=web)
+    pose = config.pose
+    if args.people:
+        try:
+            pose = pose.replace(max_people=args.people)
+        except ValueError as exc:  # a backend that finds one person
+            raise UsageError(f"--people {args.people}: {exc}") from exc
+    config = config.replace(mqtt=mqtt, queue=queue, web=web, pose=pose)
     loop = EdgeLoop(config)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: loop.stop())

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from edge.config.base import ExistingFile, Table
-from edge.pose.backends import BACKENDS, DEFAULT_BACKEND
+from edge.config.messages import fail
+from edge.pose.backends import BACKENDS, DEFAULT_BACKEND, declared_keys
+
+MAX_PEOPLE = 8  # a class in front of one kiosk; each person costs a landmark-model run
 
 PoseBackend = Literal[BACKENDS]  # type: ignore[valid-type]
 
@@ -27,3 +30,17 @@ class PoseConfig(Table):
     detector_model: ExistingFile | None = Field(None, description="pose_detection.tflite")
     landmark_model: ExistingFile | None = Field(None, description="pose_landmark_*.tflite")
     task: ExistingFile | None = Field(None, description="a MediaPipe .task bundle instead")
+    max_people: int = Field(
+        1, ge=1, le=MAX_PEOPLE,
+        description="people tracked at once, each with a stable id (litert; 1: the fastest)",
+    )  # fmt: skip
+
+    @field_validator("max_people")
+    @classmethod
+    def _backend_finds_them(cls, value: int, info: ValidationInfo) -> int:
+        backend = info.data.get("backend", DEFAULT_BACKEND)
+        if value > 1 and "max_people" not in declared_keys(backend):
+            raise fail(
+                f'the {backend} backend finds one person; use backend = "litert" for {value}'
+            )
+        return value

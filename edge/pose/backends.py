@@ -14,6 +14,7 @@ follow.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
@@ -46,6 +47,19 @@ def plugin(name: str) -> ModuleType:
 def keys(name: str) -> tuple[str, ...]:
     """The [pose] keys backend `name` reads: its build()'s parameters."""
     return tuple(inspect.signature(plugin(name).build).parameters)
+
+
+def declared_keys(name: str) -> tuple[str, ...]:
+    """The [pose] keys backend `name` reads, from its source (nothing imported: what a
+    config check may ask); ValueError naming the others if unknown."""
+    if name not in BACKENDS:
+        raise ValueError(f"unknown pose backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    tree = ast.parse((Path(__file__).parent / f"{name}{SUFFIX}.py").read_text())
+    build_def = next(
+        node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "build"
+    )
+    arguments = build_def.args
+    return tuple(a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs])
 
 
 def build(name: str, **options: Any) -> PoseEstimator:

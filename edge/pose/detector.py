@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from edge.pose.interpreter import load_interpreter
-from edge.pose.roi import Roi, crop
+from edge.pose.roi import Roi, crop, to_tensor
 
 INPUT_SIZE = 224
 ANCHOR_STRIDES = (8, 16, 32, 32, 32)  # SsdAnchorsCalculator strides, num_layers 5
@@ -88,13 +88,13 @@ def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray) -
 
 
 class PoseDetector:
-    """Runs pose_detection.tflite on a whole frame and returns the best person, if any."""
+    """Runs pose_detection.tflite on a whole frame and returns the people it finds."""
 
     def __init__(self, model_path: Path, num_threads: int = 2, min_score: float = 0.5) -> None:
         # min_score: Pose(min_detection_confidence=0.5) overrides min_score_thresh.
         self._interpreter = load_interpreter(model_path, num_threads)
         inputs = self._interpreter.get_input_details()
-        self._input_index = inputs[0]["index"]
+        self._input = self._interpreter.tensor(inputs[0]["index"])  # written in place
         outputs = self._interpreter.get_output_details()
         by_width = {int(o["shape"][-1]): o["index"] for o in outputs}
         self._boxes_index, self._scores_index = by_width[12], by_width[1]
@@ -102,15 +102,51 @@ class PoseDetector:
         self.min_score = min_score
 
     def detect(self, image: np.ndarray) -> Detection | None:
-        """The highest-scoring person in a BGR uint8 frame (converted to RGB on the patch)."""
+        """The highest-scoring person in a BGR uint8 frame, or None."""
+        found = self.detect_all(image, 1)
+        return found[0] if found else None
+
+    def detect_all(self, image: np.ndarray, max_people: int) -> list[Detection]:
+        """Up to `max_people` people in a BGR uint8 frame, best first, after NMS (the RGB
+        swap is done on the patch).
+
+        One person: the whole frame, letterboxed, as MediaPipe does. Several: also square
+        windows along a wide (or tall) frame's long side (`windows`), whose candidates
+        join the whole frame's before NMS: in a 224x224 letterbox of a wide frame each of
+        several people is a few dozen pixels tall, too small for this detector."""
         height, width = image.shape[:2]
-        side = float(max(width, height))
-        # ImageToTensorCalculator keep_aspect_ratio: the whole frame, padded to a square
-        # with zeros (BORDER_ZERO), scaled to 224 and mapped to [-1, 1].
-        letterbox = Roi(width / 2.0, height / 2.0, side, side, 0.0)
-        patch = crop(image, letterbox, INPUT_SIZE, border=cv2.BORDER_CONSTANT)[:, :, ::-1]
-        tensor = patch.astype(np.float32) * (2.0 / 255.0) - 1.0
-        self._interpreter.set_tensor(self._input_index, tensor[None])
+        letterbox = Roi(width / 2.0, height / 2.0, float(max(width, height)), 0.0, 0.0)
+        if max_people == 1:
+            found = self._candidates(image, letterbox)
+            if found is None:
+                return []
+            boxes, keypoints, scores = found
+            kept = weighted_nms(boxes, keypoints, scores)[:1]
+            return [self._detection(letterbox, boxes, keypoints, scores, i) for i in kept]
+        pixels = []
+        for window in [letterbox, *windows(width, height)]:
+            found = self._candidates(image, window)
+            if found is not None:
+                boxes, keypoints, scores = found
+                pixels.append((*self._to_pixels(window, boxes, keypoints), scores))
+        if not pixels:
+            return []
+        boxes, keypoints, scores = (np.concatenate(parts) for parts in zip(*pixels, strict=True))
+        kept = weighted_nms(boxes, keypoints, scores)[:max_people]
+        return [
+            Detection(score=float(scores[i]), box=boxes[i], keypoints=keypoints[i]) for i in kept
+        ]
+
+    def _candidates(
+        self, image: np.ndarray, window: Roi
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(boxes, keypoints, scores) scoring min_score or more in the square `window`,
+        in the window's patch coordinates [0, 1]; None if none."""
+        # ImageToTensorCalculator keep_aspect_ratio: the window (for one person the whole
+        # frame padded to a square with zeros, BORDER_ZERO), scaled to 224, in [-1, 1].
+        square = Roi(window.center_x, window.center_y, window.width, window.width, 0.0)
+        patch = crop(image, square, INPUT_SIZE, border=cv2.BORDER_CONSTANT)
+        to_tensor(patch, 2.0 / 255.0, -1.0, self._input()[0])
         self._interpreter.invoke()
         raw = self._interpreter.get_tensor(self._boxes_index)[0]
         logits = self._interpreter.get_tensor(self._scores_index)[0, :, 0]
@@ -126,13 +162,35 @@ class PoseDetector:
         boxes = np.concatenate([center - half, center + half], axis=1)
         keypoints = raw[:, 4 : 4 + 2 * NUM_KEYPOINTS].reshape(-1, NUM_KEYPOINTS, 2)
         keypoints = keypoints / INPUT_SIZE + anchors[:, None, :]
-        best = weighted_nms(boxes, keypoints, scores)[0]
+        return boxes, keypoints, scores
+
+    @staticmethod
+    def _to_pixels(
+        window: Roi, boxes: np.ndarray, keypoints: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         # DetectionLetterboxRemovalCalculator: the patch covers `side` pixels centred on the
-        # frame, so patch coordinates map to pixels by one scale and offset.
-        offset = np.array([width / 2.0, height / 2.0], np.float32) - side / 2.0
-        box_px = boxes[best].reshape(2, 2) * side + offset
-        return Detection(
-            score=float(scores[best]),
-            box=box_px.ravel(),
-            keypoints=keypoints[best] * side + offset,
-        )
+        # window, so patch coordinates map to pixels by one scale and offset.
+        side = window.width
+        offset = np.array([window.center_x, window.center_y], np.float32) - side / 2.0
+        corners = boxes.reshape(-1, 2, 2) * side + offset
+        return corners.reshape(-1, 4), keypoints * side + offset
+
+    def _detection(
+        self, window: Roi, boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, i: int
+    ) -> Detection:
+        box, points = self._to_pixels(window, boxes[i : i + 1], keypoints[i])
+        return Detection(score=float(scores[i]), box=box[0], keypoints=points)
+
+
+def windows(width: int, height: int) -> list[Roi]:
+    """Square detector windows, side = the frame's short side, spread evenly (overlapping)
+    along the long side to cover it; none for a frame less than 1.5 times as long as high
+    (or high as long): its letterbox loses little."""
+    short, long = min(width, height), max(width, height)
+    if long < 1.5 * short:
+        return []
+    count = math.ceil(long / short)
+    centres = np.linspace(short / 2.0, long - short / 2.0, count)
+    if width >= height:
+        return [Roi(float(c), height / 2.0, float(short), float(short), 0.0) for c in centres]
+    return [Roi(width / 2.0, float(c), float(short), float(short), 0.0) for c in centres]

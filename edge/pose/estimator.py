@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from edge.pose.backends import BACKENDS, DEFAULT_BACKEND, build
+from edge.pose.backends import BACKENDS, DEFAULT_BACKEND, build, declared_keys
 from edge.pose.result import PoseResult
 from edge.sources.frame import Frame
 
@@ -23,7 +23,7 @@ class PoseEstimator(Protocol):
 
     def process(self, frame: Frame) -> list[PoseResult]:
         """The people in `frame` (BGR), each with its tracked id (`person`); [] when
-        nobody is in view. Today's backends find at most one person, id 0."""
+        nobody is in view. At most max_people (litert); mediapipe finds one, id 0."""
         ...
 
     def reset(self) -> None:
@@ -39,13 +39,21 @@ def create_estimator(
     detector_model: Path | None = None,
     landmark_model: Path | None = None,
     task_bundle: Path | None = None,
+    max_people: int = 1,
 ) -> PoseEstimator:
     """Build the named backend from the [pose] keys it reads (the others it ignores); model
-    paths default to `make models`' output. ValueError naming the backends if unknown."""
+    paths default to `make models`' output. ValueError naming the backends if unknown, or
+    when max_people > 1 asks a backend that finds one person."""
+    if max_people > 1 and "max_people" not in declared_keys(backend):
+        raise ValueError(
+            f"the {backend} pose backend finds one person; for {max_people} people use "
+            f"{', '.join(b for b in BACKENDS if 'max_people' in declared_keys(b))}"
+        )
     return build(
         backend,
         threads=num_threads,
         detector_model=detector_model,
         landmark_model=landmark_model,
         task=task_bundle,
+        max_people=max_people,
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.pose.interpreter import load_interpreter
-from edge.pose.roi import Roi, crop, project_to_image
+from edge.pose.roi import Roi, crop, project_to_image, to_tensor
 from edge.skeleton import NUM_LANDMARKS
 
 INPUT_SIZE = 256
@@ -87,7 +87,10 @@ class LandmarkModel:
 
     def __init__(self, model_path: Path, num_threads: int = 2) -> None:
         self._interpreter = load_interpreter(model_path, num_threads)
-        self._input_index = self._interpreter.get_input_details()[0]["index"]
+        # The input and outputs are read and written in place (Interpreter.tensor views):
+        # set_tensor and get_tensor copy 0.8 MB in and the 0.6 MB heatmap out per person.
+        # A view must not outlive its use: the interpreter refuses to invoke while one does.
+        self._input = self._interpreter.tensor(self._interpreter.get_input_details()[0]["index"])
         # Tell outputs apart by shape, not name: .task bundles name them differently.
         self._outputs: dict[str, int] = {}
         for detail in self._interpreter.get_output_details():
@@ -109,17 +112,23 @@ class LandmarkModel:
         """Crop `roi` (replicated border), infer, and project back to frame pixels."""
         # Swap to RGB (what the model was trained on) on the small patch: a reversed view
         # of the whole frame would make OpenCV copy every pixel (~4 ms at 720p).
-        patch = crop(image_bgr, roi, INPUT_SIZE)[:, :, ::-1]
-        tensor = patch.astype(np.float32) * (1.0 / 255.0)  # output_tensor_float_range 0..1
-        self._interpreter.set_tensor(self._input_index, tensor[None])
+        patch = crop(image_bgr, roi, INPUT_SIZE)
+        to_tensor(patch, 1.0 / 255.0, 0.0, self._input()[0])  # output_tensor_float_range 0..1
         self._interpreter.invoke()
-        get = self._interpreter.get_tensor
-        raw = get(self._outputs["landmarks"]).reshape(NUM_OUTPUT_LANDMARKS, 5)
+        return self._decode(roi)
+
+    def _decode(self, roi: Roi) -> RawLandmarks:
+        """The outputs of the last invoke, read in place, projected to frame pixels."""
+
+        def get(name: str) -> np.ndarray:
+            return self._interpreter.tensor(self._outputs[name])()
+
+        raw = get("landmarks").reshape(NUM_OUTPUT_LANDMARKS, 5)
         # The presence flag is already a probability in these models: a second sigmoid
         # would keep tracking alive forever (shared/notes/blazepose-on-litert.md).
-        presence = float(get(self._outputs["presence"]).ravel()[0])
-        heatmap = get(self._outputs["heatmap"])[0]
-        world_raw = get(self._outputs["world"]).reshape(NUM_OUTPUT_LANDMARKS, 3)
+        presence = float(get("presence").ravel()[0])
+        heatmap = get("heatmap")[0]
+        world_raw = get("world").reshape(NUM_OUTPUT_LANDMARKS, 3)
 
         normalized = raw[:, :3] / INPUT_SIZE
         normalized[:, :2] = refine_with_heatmap(normalized[:, :2], heatmap)

@@ -6,10 +6,16 @@ The frame loop is MediaPipe's pose_landmark_cpu.pbtxt:
   filters reset, detector again on the next frame;
   smooth landmarks (pose_landmark_filtering.pbtxt), and the next ROI comes from the
   smoothed auxiliary landmarks.
+Several people (max_people > 1), as MediaPipe's Tasks pose landmarker (num_poses) does it:
+each person has their own ROI and filters; the detector keeps up to max_people after NMS
+and runs while fewer are tracked (every frame with nobody, else every DETECT_EVERY
+frames); a detection whose ROI overlaps a tracked person's is that person. Ids come from
+edge/pose/people.py. With max_people = 1 this is the one-person loop above, frame for frame.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +24,17 @@ from edge.pose.detector import PoseDetector
 from edge.pose.landmark_model import LandmarkModel
 from edge.pose.model_files import resolve_models
 from edge.pose.one_euro import LandmarkSmoother
+from edge.pose.people import SAME_PERSON_IOU, PersonIds, box_iou, overlapping
 from edge.pose.result import PoseResult
 from edge.pose.roi import Roi, alignment_roi, scaled_square
+from edge.skeleton import NUM_LANDMARKS
 from edge.sources.frame import Frame
 
 MIN_TRACKING_PRESENCE = 0.5  # Pose(min_tracking_confidence=0.5), ThresholdingCalculator
+# With room for more people than are tracked, the detector looks for newcomers every this
+# many frames (with nobody tracked, every frame, as for one person): a third of a second
+# at 30 fps, for a fraction of the detector's cost per frame.
+DETECT_EVERY = 10
 
 
 def build(
@@ -30,11 +42,34 @@ def build(
     detector_model: Path | None = None,
     landmark_model: Path | None = None,
     task: Path | None = None,
+    max_people: int = 1,
 ) -> LiteRtPoseEstimator:
     """The plug-in's entry (edge.pose.backends): its [pose] keys are these parameters. Model
     paths left out are `make models`' output; a .task bundle replaces both."""
     paths = resolve_models(detector=detector_model, landmark=landmark_model, task=task)
-    return LiteRtPoseEstimator(paths.detector, paths.landmark, num_threads=threads)
+    return LiteRtPoseEstimator(
+        paths.detector, paths.landmark, num_threads=threads, max_people=max_people
+    )
+
+
+def roi_box(roi: Roi) -> np.ndarray:
+    """The ROI's axis-aligned extent [x0, y0, x1, y1] (its rotation left out)."""
+    half_w, half_h = roi.width / 2.0, roi.height / 2.0
+    return np.array(
+        [roi.center_x - half_w, roi.center_y - half_h, roi.center_x + half_w, roi.center_y + half_h]
+    )
+
+
+@dataclass
+class _Person:
+    """One tracked person: their id, the ROI for the next frame and their own filters
+    (pose_landmark_filtering.pbtxt, MediaPipe 0.10: One Euro parameters per stream)."""
+
+    person: int
+    roi: Roi
+    body: LandmarkSmoother = field(default_factory=lambda: LandmarkSmoother(0.05, 80.0))
+    aux: LandmarkSmoother = field(default_factory=lambda: LandmarkSmoother(0.01, 10.0))
+    world: LandmarkSmoother = field(default_factory=lambda: LandmarkSmoother(0.1, 40.0))
 
 
 class LiteRtPoseEstimator:
@@ -45,58 +80,88 @@ class LiteRtPoseEstimator:
     def __init__(
         self, detector_model: Path, landmark_model: Path, num_threads: int = 2,
         min_detection_score: float = 0.5, min_tracking_presence: float = MIN_TRACKING_PRESENCE,
+        max_people: int = 1,
     ) -> None:  # fmt: skip
+        if max_people < 1:
+            raise ValueError(f"max_people must be at least 1, got {max_people}")
         self._detector = PoseDetector(detector_model, num_threads, min_detection_score)
         self._landmarks = LandmarkModel(landmark_model, num_threads)
         self.min_tracking_presence = min_tracking_presence
-        # pose_landmark_filtering.pbtxt (MediaPipe 0.10): One Euro parameters per stream.
-        self._body_filter = LandmarkSmoother(min_cutoff=0.05, beta=80.0)
-        self._aux_filter = LandmarkSmoother(min_cutoff=0.01, beta=10.0)
-        self._world_filter = LandmarkSmoother(min_cutoff=0.1, beta=40.0)
-        self._tracked_roi: Roi | None = None
+        self.max_people = max_people
+        self._ids = PersonIds(max_people)
+        self._people: list[_Person] = []  # oldest first
+        self._since_detection = 0
         self.detector_runs = 0
 
     def reset(self) -> None:
-        self._tracked_roi = None
-        for smoother in (self._body_filter, self._aux_filter, self._world_filter):
-            smoother.reset()
+        self._people = []
+        self._ids.reset()
+        self._since_detection = 0
 
     def close(self) -> None:
-        self._tracked_roi = None
+        self._people = []
 
     def process(self, frame: Frame) -> list[PoseResult]:
-        """The people in `frame`: today at most one, person 0."""
-        person = self._one(frame)
-        return [] if person is None else [person]
-
-    def _one(self, frame: Frame) -> PoseResult | None:
+        """The people in `frame`, oldest track first, each with their id."""
         image = frame.image  # BGR; the model wrappers swap to RGB on their small patches
-        roi = self._tracked_roi
-        self._tracked_roi = None
-        if roi is None:
-            self.detector_runs += 1
-            detection = self._detector.detect(image)
-            if detection is None:
-                self.reset()
-                return None
+        t = frame.timestamp_s
+        if self._needs_detection():
+            self._detect(image, t)
+        else:
+            self._since_detection += 1
+        results: list[PoseResult] = []
+        kept: list[_Person] = []
+        for person in self._people:
+            result = self._landmark(person, frame)
+            if result is None:
+                self._ids.lose(person.person, roi_box(person.roi), t)
+            else:
+                results.append(result)
+                kept.append(person)
+        if len(kept) > 1:  # two ROIs that slid onto one body: the older id stays
+            duplicates = overlapping([roi_box(person.roi) for person in kept])
+            results = [r for i, r in enumerate(results) if i not in duplicates]
+            kept = [p for i, p in enumerate(kept) if i not in duplicates]
+        self._people = kept
+        return results
+
+    def _needs_detection(self) -> bool:
+        if not self._people:
+            return True
+        return len(self._people) < self.max_people and self._since_detection + 1 >= DETECT_EVERY
+
+    def _detect(self, image: np.ndarray, t: float) -> None:
+        """New people from the detector: those not already tracked, up to max_people."""
+        self.detector_runs += 1
+        self._since_detection = 0
+        tracked = [roi_box(person.roi) for person in self._people]
+        for detection in self._detector.detect_all(image, self.max_people):
+            if len(self._people) >= self.max_people:
+                break
             hip_center, body_point = detection.keypoints[0], detection.keypoints[1]
             roi = scaled_square(alignment_roi(hip_center, body_point))
-        raw = self._landmarks.run(image, roi)
-        if raw.presence < self.min_tracking_presence:
-            self.reset()
-            return None
+            box = roi_box(roi)
+            if any(box_iou(box, other) > SAME_PERSON_IOU for other in tracked):
+                continue
+            tracked.append(box)
+            self._people.append(_Person(self._ids.start(box, t), roi))
 
+    def _landmark(self, person: _Person, frame: Frame) -> PoseResult | None:
+        """One person's landmarks on their ROI, smoothed; their next ROI. None: lost."""
+        raw = self._landmarks.run(frame.image, person.roi)
+        if raw.presence < self.min_tracking_presence:
+            return None
         t = frame.timestamp_s
         # Velocities are divided by the person's size (the unscaled alignment box side),
         # so one set of filter parameters suits near and far subjects.
         object_scale = alignment_roi(raw.aux[0], raw.aux[1]).width
         value_scale = 1.0 / object_scale if object_scale > 1e-6 else 1.0
-        aux, _ = self._aux_filter.apply(raw.aux, None, t, value_scale)
-        points, visibility = self._body_filter.apply(raw.points, raw.visibility, t, value_scale)
-        world, _ = self._world_filter.apply(raw.world, None, t)
-        self._tracked_roi = scaled_square(alignment_roi(aux[0], aux[1]))
+        aux, _ = person.aux.apply(raw.aux, None, t, value_scale)
+        points, visibility = person.body.apply(raw.points, raw.visibility, t, value_scale)
+        world, _ = person.world.apply(raw.world, None, t)
+        person.roi = scaled_square(alignment_roi(aux[0], aux[1]))
 
-        landmarks = np.empty((33, 4), np.float32)
+        landmarks = np.empty((NUM_LANDMARKS, 4), np.float32)
         landmarks[:, :3] = points
         landmarks[:, 3] = visibility
         return PoseResult(
@@ -105,4 +170,5 @@ class LiteRtPoseEstimator:
             presence=raw.presence,
             frame_index=frame.index,
             timestamp_s=t,
+            person=person.person,
         )

@@ -1,5 +1,6 @@
 """The typed results of pose estimation, so nothing downstream knows which backend ran:
-PoseResult, what every backend returns for a frame, and KeypointTrack, a clip's worth."""
+PoseResult, what every backend returns for a person in a frame, KeypointTrack, one person
+over a clip, and PeopleTracks, everyone over a clip."""
 
 from __future__ import annotations
 
@@ -76,6 +77,18 @@ class KeypointTrack:
     def times_s(self) -> np.ndarray:
         return np.arange(self.num_frames) / self.fps
 
+    def median_box(self) -> list[float] | None:
+        """[x0, y0, x1, y1] in 0..1 of the image: per coordinate, the median over the
+        frames with a person of the extent of their landmarks; None if never present."""
+        xy = self.landmarks[self.present, :, :2]
+        if not len(xy):
+            return None
+        with np.errstate(invalid="ignore"):
+            low, high = np.nanmin(xy, axis=1), np.nanmax(xy, axis=1)  # (F, 2) each
+        size = np.array([self.width, self.height], np.float64)
+        box = np.concatenate([np.nanmedian(low, axis=0), np.nanmedian(high, axis=0)])
+        return [round(float(v), 4) for v in np.clip(box / np.tile(size, 2), 0.0, 1.0)]
+
     @classmethod
     def from_results(
         cls, results: Sequence[PoseResult | None], fps: float, width: int, height: int,
@@ -88,3 +101,37 @@ class KeypointTrack:
                 landmarks[i], world[i] = result.landmarks, result.world
         present = np.array([r is not None for r in results], dtype=bool)
         return cls(landmarks, world, present, float(fps), int(width), int(height), source, backend)
+
+
+@dataclass(frozen=True)
+class PeopleTracks:
+    """Every person's keypoints over a clip: one KeypointTrack per person id, each as long as
+    the clip (NaN and not present where that person was not found), ordered by id."""
+
+    tracks: dict[int, KeypointTrack]
+    empty: KeypointTrack  # the clip's frames with nobody: what `main` is when nobody was found
+
+    @property
+    def main(self) -> KeypointTrack:
+        """The person found on the most frames (ties: the lowest id): a one-person reader's
+        track, so a one-person clip reads as it always has."""
+        if not self.tracks:
+            return self.empty
+        return max(self.tracks.values(), key=lambda track: int(track.present.sum()))
+
+    @classmethod
+    def from_frames(
+        cls, frames: Sequence[Sequence[PoseResult]], fps: float, width: int, height: int,
+        source: str = "", backend: str = "",
+    ) -> PeopleTracks:  # fmt: skip
+        """From each frame's list of people (a person's id is their `person`)."""
+        ids = sorted({result.person for people in frames for result in people})
+        empty: list[PoseResult | None] = [None] * len(frames)
+        tracks = {}
+        for person in ids:
+            results = [next((r for r in people if r.person == person), None) for people in frames]
+            tracks[person] = KeypointTrack.from_results(
+                results, fps, width, height, source, backend
+            )
+        none = KeypointTrack.from_results(empty, fps, width, height, source, backend)
+        return cls(tracks, none)

@@ -1,0 +1,73 @@
+"""edge/pose/people.py: the ids a tracker hands out, on boxes; and the detector's windows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edge.pose.detector import windows
+from edge.pose.people import MEMORY_S, PersonIds, box_iou, overlapping
+
+
+def box(x: float, y: float = 100.0, side: float = 100.0) -> np.ndarray:
+    return np.array([x, y, x + side, y + side], np.float64)
+
+
+def test_iou_of_boxes() -> None:
+    assert box_iou(box(0), box(0)) == 1.0
+    assert box_iou(box(0), box(200)) == 0.0
+    assert abs(box_iou(box(0), box(50)) - 50 / 150) < 1e-9
+
+
+def test_new_people_get_new_ids_never_reused() -> None:
+    ids = PersonIds(max_people=3)
+    first, second = ids.start(box(0), 0.0), ids.start(box(300), 0.0)
+    assert first != second
+    ids.lose(first, box(0), 1.0)
+    # someone else, somewhere else, long after: a new id, not the lost one's
+    third = ids.start(box(600), 1.0 + MEMORY_S + 1.0)
+    assert third not in (first, second)
+    ids.reset()
+    assert ids.start(box(0), 0.0) not in (first, second, third)
+
+
+def test_a_person_who_comes_back_soon_gets_their_id() -> None:
+    ids = PersonIds(max_people=2)
+    left, right = ids.start(box(0), 0.0), ids.start(box(400), 0.0)
+    ids.lose(left, box(0), 2.0)
+    ids.lose(right, box(400), 2.0)
+    # back a second later, a little moved: each their own id
+    assert ids.start(box(410), 3.0) == right
+    assert ids.start(box(15), 3.0) == left
+
+
+def test_too_late_or_too_far_is_someone_new() -> None:
+    ids = PersonIds(max_people=2)
+    person = ids.start(box(0), 0.0)
+    ids.lose(person, box(0), 1.0)
+    assert ids.start(box(0), 1.0 + MEMORY_S + 0.5) != person
+    other = ids.start(box(0), 10.0)
+    ids.lose(other, box(0), 10.0)
+    assert ids.start(box(500), 10.5) != other
+
+
+def test_one_person_is_always_zero() -> None:
+    ids = PersonIds(max_people=1)
+    assert ids.start(box(0), 0.0) == 0
+    ids.lose(0, box(0), 1.0)
+    assert ids.start(box(900), 100.0) == 0
+
+
+def test_overlapping_keeps_the_older() -> None:
+    assert overlapping([box(0), box(300), box(10)]) == {2}
+    assert overlapping([box(0), box(300)]) == set()
+
+
+def test_detector_windows_cover_a_wide_frame() -> None:
+    assert windows(640, 480) == []  # 4:3: the letterbox alone
+    assert len(windows(1280, 720)) == 2
+    wide = windows(1920, 480)
+    assert len(wide) == 4
+    assert wide[0].center_x - wide[0].width / 2 == 0
+    assert wide[-1].center_x + wide[-1].width / 2 == 1920
+    tall = windows(1088, 1920)
+    assert len(tall) == 2 and all(w.width == 1088 for w in tall)
