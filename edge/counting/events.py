@@ -48,16 +48,19 @@ class RepQuality:
         self._best_range = self._best_speed = 0.0
 
     def measure(
-        self, extent: float, start_s: float, turn_s: float, end_s: float
+        self, extent: float | None, start_s: float, turn_s: float, end_s: float
     ) -> dict[str, float | None]:
-        """RepEvent's quality fields for a rep of `extent` (any unit, larger: deeper)."""
+        """RepEvent's quality fields for a rep of `extent` (any unit, larger: deeper;
+        None: not measured, so no range and no velocity loss)."""
+        tempo = {"down_s": max(turn_s - start_s, 0.0), "up_s": max(end_s - turn_s, 0.0)}
+        if extent is None:
+            return {**tempo, "range": None, "velocity_loss": None}
         extent = max(float(extent), 0.0)
         speed = extent / max(end_s - start_s, 1e-3)
         self._best_range = max(self._best_range, extent)
         self._best_speed = max(self._best_speed, speed)
         return {
-            "down_s": max(turn_s - start_s, 0.0),
-            "up_s": max(end_s - turn_s, 0.0),
+            **tempo,
             "range": extent / self._best_range if self._best_range > 0 else None,
             "velocity_loss": 1.0 - speed / self._best_speed if self._best_speed > 0 else None,
         }

@@ -168,11 +168,13 @@ class RepTracker:
             depth, top_n = self.counter.depth, self._spec.knn.top_n_by_mean_distance
             start = self._rising_since
             turn = self._turn_s if self._turn_s is not None and self._turn_s >= start else start
-            left, turned = self._tempo(start, turn)
+            left, turned, travel = self._tempo(start, turn)
             event = RepEvent(
                 self.exercise, self.counter.count, time_s, start, time_s,
                 min(1.0, depth / top_n), votes=depth, partial=step is Step.PARTIAL,
-                **self.quality.measure(depth, left, turned, max(turned, time_s - self._lag_s)),
+                **self.quality.measure(
+                    travel, left, turned, max(turned, time_s - self._lag_s)
+                ),
             )  # fmt: skip
             if not event.partial:
                 self._rep_ends.append(time_s)
@@ -182,26 +184,28 @@ class RepTracker:
             self._rising_since = time_s
         return event
 
-    def _tempo(self, start: float, entered: float) -> tuple[float, float]:
-        """(when the rep left its top, when it turned), from its poses (module docstring);
-        (start, entered) where the poses do not tell."""
+    def _tempo(self, start: float, entered: float) -> tuple[float, float, float | None]:
+        """(when the rep left its top, when it turned, its travel from the top to the pose
+        held, in torso lengths), from its poses (module docstring); (start, entered, None)
+        where the poses do not tell."""
         times = np.array([t for t, _ in self._poses])
         held = times >= entered
         if len(times) < 3 or not held.any() or held.all():
-            return start, entered
+            return start, entered, None
         poses = np.array([p for _, p in self._poses])
         distance = pose_distance(poses, mean_pose(poses[held]))
         first_held = int(np.flatnonzero(held)[0])
         before = distance[: first_held + 1]
         if not np.isfinite(before).any():
-            return start, entered
+            return start, entered, None
         top = float(np.nanmax(before))
         bottom = float(np.nanmin(np.where(held, distance, np.nan)))
         near = TOP_SHARE * (top - bottom)
         left = int(np.flatnonzero(np.nan_to_num(before, nan=-np.inf) >= top - near)[-1])
         at_bottom = np.flatnonzero(np.nan_to_num(distance, nan=np.inf) <= bottom + near)
         turned = at_bottom[at_bottom > left]
-        return float(times[left]), float(times[turned[0] if turned.size else first_held])
+        turn = float(times[turned[0] if turned.size else first_held])
+        return float(times[left]), turn, top - bottom
 
     def interrupt(self) -> None:
         """The frames stop following on (a pause, a new source): no rep spans the gap; the
