@@ -2,7 +2,7 @@
 within 1 s, published on the hold topic as `dancepose run` publishes them.
 
 No clip we have holds a plank or a wall sit for long, so each is made of a real clip
-(training/bench/held_clips.py): every turning point of its reps (a squat's bottom: a wall
+(training/bench/made_clips.py): every turning point of its reps (a squat's bottom: a wall
 sit; a push-up's top: a plank) is played back and forth for HOLD_S with its own jitter;
 the truth is read from the body (its joint in the held half of its travel), not a counter.
 """
@@ -22,7 +22,7 @@ from edge.counting.hold import HoldTracker, make_tracker
 from edge.counting.pack import PACK_VERSION, HoldSpec, PackError, find_pack, load_pack
 from edge.publish.topics import hold_payload
 from tests.conftest import shared_path, validator
-from training.bench.held_clips import CLIPS, HOLDS, held_clips
+from training.bench.made_clips import CLIPS, HOLDS, held_clips
 from training.packs import hold_pack
 
 HOLD_S = 10.0

@@ -4,6 +4,7 @@ best rep."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 import numpy as np
@@ -16,6 +17,9 @@ from edge.modes import ANY
 from edge.publish.topics import current_payload, rep_payload
 from tests.conftest import shared_path, validator
 from tests.helpers import resampled
+from training.bench.made_clips import BOTTOMS, shrinking_reps
+
+SHARES = [1.0, 0.85, 0.7, 0.55, 0.4]  # of one real rep's travel, copy by copy
 
 
 def reps(track, counter: str) -> list:
@@ -63,6 +67,30 @@ def test_range_and_velocity_loss_are_relative_to_the_sets_best(clip_track):
     assert max(ranges) == 1.0 and all(0.0 < r <= 1.0 for r in ranges)
     assert min(losses) == 0.0 and all(0.0 <= v < 1.0 for v in losses)
     assert ranges[-1] < 0.9 and losses[-1] > 0.1
+
+
+@pytest.mark.parametrize(
+    ("name", "exercise", "counter"),
+    [
+        ("squat_side_3.mp4", "squat", ANY), ("squat_side_3.mp4", "squat", "squat"),
+        ("pushup_side_4.mp4", "pushup", ANY), ("pushup_front_3.mp4", "pushup", ANY),
+        ("pushup_side_4.mp4", "pushup", "pushup"),
+    ],
+)  # fmt: skip
+def test_range_shows_reps_that_shrink(clip_track, name, exercise, counter):
+    """One real rep played five times, each copy cut short of its bottom at SHARES of its
+    travel (training/bench/made_clips.py): the range of the reps (counted or partial) it
+    reports falls with them, and the shallowest is well short of the first."""
+    track = clip_track(shared_path("data", "exercise_videos", name))
+    made = shrinking_reps(track, BOTTOMS[exercise], 1, SHARES)
+    if counter == ANY:
+        events = count_any(made).events
+    else:
+        events = count_track(made, load_pack(installed_packs()[counter])).events
+    ranges = [e.range for e in events]
+    assert len(ranges) >= 3 and ranges[0] == 1.0
+    assert all(b <= a + 0.05 for a, b in itertools.pairwise(ranges)), ranges
+    assert ranges[-1] <= 0.8, ranges
 
 
 def test_the_rep_topic_and_current_carry_how_the_rep_went(clip_track):

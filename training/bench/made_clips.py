@@ -1,11 +1,17 @@
-"""Timed holds made of real clips: no clip we have holds a plank or a wall sit for long.
+"""Clips made of real clips, for what no clip we have shows: long holds, shrinking reps.
 
-At every turning point of a real clip's reps (a squat's bottom: a wall sit; a push-up's
-top: a plank) the real frames of that turning point are played back and forth for a while,
-with their own jitter, in place of it. What a hold counter should measure there is read
-from the body, not from a counter: the stretch of the stream where the pose's joint pair
-(hips, shoulders) is in the held half of its travel, around the inserted frames.
-Used by tests/test_holds.py and training/bench/rep_extras.py.
+Holds: no clip holds a plank or a wall sit for long. At every turning point of a real
+clip's reps (a squat's bottom: a wall sit; a push-up's top: a plank) the real frames of
+that turning point are played back and forth for a while, with their own jitter, in place
+of it. What a hold counter should measure there is read from the body, not from a
+counter: the stretch of the stream where the pose's joint pair (hips, shoulders) is in the
+held half of its travel, around the inserted frames.
+
+Shrinking reps: one real rep (top to top) played again and again, each time turned back
+earlier: the frames deeper than a share of its travel are cut out, so each copy is a real
+partial rep of that depth.
+
+Used by tests/test_holds.py, tests/test_rep_quality.py and training/bench/rep_extras.py.
 """
 
 from __future__ import annotations
@@ -29,6 +35,11 @@ class HoldKind:
     sign: float
 
 
+# A rep's bottom: squats lower the hips, push-ups the shoulders.
+BOTTOMS = {
+    "squat": HoldKind("squat", "down", "mid_hip", 1.0),
+    "pushup": HoldKind("pushup", "down", "neck", 1.0),
+}
 HOLDS = {
     "wall_sit": HoldKind("squat", "down", "mid_hip", 1.0),
     "plank": HoldKind("pushup", "up", "neck", -1.0),
@@ -105,3 +116,42 @@ def held_clips(track: KeypointTrack, kind: HoldKind, hold_s: float) -> list[Held
             b += 1
         clips.append(HeldClip(order, lo / track.fps, (lo + n) / track.fps, (b - a) / track.fps))
     return clips
+
+
+def shrinking_reps(
+    track: KeypointTrack, kind: HoldKind, which: int, shares: list[float]
+) -> KeypointTrack:
+    """The track's rep number `which` (from the top before it to the top after it), once
+    per share: cut to that share of its travel (1: whole)."""
+    depth = depth_of(track, kind)
+    rest, deepest = np.nanpercentile(depth, 10), np.nanmax(depth)
+    d = np.nan_to_num(depth, nan=rest)
+    half = rest + 0.5 * (deepest - rest)
+    runs, i = [], 0
+    while i < len(d):
+        if d[i] <= half:
+            i += 1
+            continue
+        j = i
+        while j < len(d) and d[j] > half:
+            j += 1
+        runs.append((i, j))
+        i = j
+    i, j = runs[which]
+    a = runs[which - 1][1] + int(np.argmin(d[runs[which - 1][1] : i])) if which else 0
+    b = j + int(np.argmin(d[j : runs[which + 1][0]])) if which + 1 < len(runs) else len(d)
+    peak = i + int(np.argmax(d[i:j]))
+    order: list[int] = []
+    for share in shares:
+        cut = rest + share * (d[peak] - rest)
+        lo, hi = peak, peak + 1
+        while lo > a and d[lo - 1] > cut:
+            lo -= 1
+        while hi < b and d[hi] > cut:
+            hi += 1
+        order += [k for k in range(a, b) if share >= 1 or not lo <= k < hi]
+    index = np.array(order)
+    return KeypointTrack(
+        track.landmarks[index], track.world[index], track.present[index], track.fps,
+        track.width, track.height,
+    )  # fmt: skip
