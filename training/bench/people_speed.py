@@ -1,0 +1,235 @@
+"""`make bench` (people_speed): what each person costs, on one core.
+
+Every measurement runs in its own process pinned to one core (`taskset -c 1`), one after
+the other, and is read as CPU time of that process (time.process_time: on a shared,
+busy machine wall time mostly measures the others; CPU time is what a Pi's core would
+spend). Wall time is reported beside it.
+
+1. ms per frame of PoseEstimator.process for 1, 2, 3, 4 people: composites of 1-4 real
+   clips side by side (training/bench/people_composite.py), --people = the tiles.
+   Marginal cost per person = the slope of ms per frame over people found per frame
+   (least squares), against the bare landmark-model invoke (the model alone, same
+   process, same input size): the target is <= 1.2x.
+2. `pose` on one real clip, full model, one person: decode + process per frame, LiteRT vs
+   MediaPipe (target <= 0.75x), and the floor, decode + the bare landmark invoke.
+   `--baseline-tree DIR` also runs an older checkout's edge/ (e.g. `git archive`) on the
+   same clip, for "max_people = 1 is not slower than before".
+
+Writes <out>.md and <out>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from edge.paths import REPO, SHARED_DATA_DIR
+
+EXERCISE = SHARED_DATA_DIR / "exercise_videos"
+PEOPLE_CLIPS = ("squat_side_3.mp4", "pushup_front_3.mp4", "curl_3.mp4", "wall_pushup_side_3.mp4")
+POSE_CLIP = EXERCISE / "goblet_squat_front_6.mp4"
+FRAMES = 240  # per composite (8 s at 30 fps)
+INVOKES = 200  # bare invokes timed
+CORE = "1"
+
+
+def bare_invoke_ms(estimator: object, repeats: int = INVOKES) -> dict[str, float]:
+    """The landmark model's invoke alone (CPU and wall ms, median of `repeats`), on the
+    input the estimator last gave it."""
+    interpreter = estimator._landmarks._interpreter  # type: ignore[attr-defined]
+    cpu, wall = [], []
+    for _ in range(repeats):
+        c, w = time.process_time(), time.perf_counter()
+        interpreter.invoke()
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    return {"cpu_ms": 1000 * float(np.median(cpu)), "wall_ms": 1000 * float(np.median(wall))}
+
+
+def worker(spec: dict) -> dict:
+    """One measurement (run in its own pinned process): see the module's docstring."""
+    from edge.pose.estimator import create_estimator
+    from edge.sources import open_source
+
+    # max_people only when above 1: an older checkout (--baseline-tree) has no such key
+    count = spec.get("people", 1)
+    options = {"max_people": count} if count > 1 else {}
+    estimator = create_estimator(spec["backend"], 1, **options)
+    source = open_source(spec["video"])
+    decode_cpu, decode_wall, cpu, wall, found = [], [], [], [], []
+    frames = source.frames()
+    limit = spec.get("frames") or 10**9
+    while len(cpu) < limit:
+        c, w = time.process_time(), time.perf_counter()
+        frame = next(frames, None)
+        if frame is None:
+            break
+        decode_cpu.append(time.process_time() - c)
+        decode_wall.append(time.perf_counter() - w)
+        c, w = time.process_time(), time.perf_counter()
+        people = estimator.process(frame)
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+        found.append(len(people))
+    source.close()
+    result = {
+        "frames": len(cpu),
+        "process_cpu_ms": 1000 * float(np.mean(cpu)),
+        "process_wall_ms": 1000 * float(np.mean(wall)),
+        "decode_cpu_ms": 1000 * float(np.mean(decode_cpu)),
+        "decode_wall_ms": 1000 * float(np.mean(decode_wall)),
+        "people_per_frame": float(np.mean(found)),
+    }
+    if spec["backend"] == "litert" and spec.get("bare", True):
+        result["bare_invoke"] = bare_invoke_ms(estimator)
+    estimator.close()
+    return result
+
+
+def run_worker(spec: dict, tree: Path | None = None) -> dict:
+    env = dict(os.environ)
+    if tree is not None:  # an older edge/ first on the path; training/ from here
+        env["PYTHONPATH"] = os.pathsep.join([str(tree), str(REPO)])
+    command = ["taskset", "-c", CORE, sys.executable, "-m", "training.bench.people_speed"]
+    done = subprocess.run(
+        [*command, "--worker", json.dumps(spec)], check=True, cwd=REPO, env=env,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "people_speed")
+    parser.add_argument("--baseline-tree", type=Path, help="an older checkout holding edge/")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(json.loads(args.worker))))
+        return 0
+    from training.bench.people_composite import Tile, write_composite
+
+    load_before = load_average()
+    people: dict[int, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for count in (1, 2, 3, 4):
+            tiles = [Tile(EXERCISE / name) for name in PEOPLE_CLIPS[:count]]
+            video = write_composite(tiles, Path(tmp) / f"{count}.avi")
+            print(f"bench people_speed: {count} people ...", file=sys.stderr, flush=True)
+            spec = {"backend": "litert", "video": str(video), "people": count, "frames": FRAMES}
+            people[count] = run_worker(spec)
+    found = np.array([people[n]["people_per_frame"] for n in people])
+    ms = np.array([people[n]["process_cpu_ms"] for n in people])
+    slope, intercept = np.polyfit(found, ms, 1)
+    bare = float(np.median([people[n]["bare_invoke"]["cpu_ms"] for n in people]))
+
+    pose: dict[str, dict] = {}
+    configs = [("litert", None), ("mediapipe", None)]
+    if args.baseline_tree:
+        configs.append(("litert", args.baseline_tree))
+    for backend, tree in configs:
+        name = backend if tree is None else f"{backend} (baseline {tree})"
+        print(f"bench people_speed: pose {name} ...", file=sys.stderr, flush=True)
+        spec = {"backend": backend, "video": str(POSE_CLIP), "bare": tree is None}
+        pose[name] = run_worker(spec, tree)
+    for result in pose.values():
+        result["total_cpu_ms"] = result["decode_cpu_ms"] + result["process_cpu_ms"]
+        result["total_wall_ms"] = result["decode_wall_ms"] + result["process_wall_ms"]
+    litert, mediapipe = pose["litert"], pose["mediapipe"]
+    floor = litert["decode_cpu_ms"] + litert["bare_invoke"]["cpu_ms"]
+    report = {
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "cpus": os.cpu_count(),
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+        "core": CORE,
+        "people": {str(n): r for n, r in people.items()},
+        "marginal_ms_per_person": float(slope),
+        "fixed_ms_per_frame": float(intercept),
+        "bare_invoke_cpu_ms": bare,
+        "marginal_vs_bare_invoke": float(slope / bare),
+        "pose_clip": POSE_CLIP.name,
+        "pose": pose,
+        "litert_vs_mediapipe_total_cpu": litert["total_cpu_ms"] / mediapipe["total_cpu_ms"],
+        "litert_vs_mediapipe_total_wall": litert["total_wall_ms"] / mediapipe["total_wall_ms"],
+        "floor_decode_plus_invoke_cpu_ms": floor,
+        "litert_overhead_cpu_ms": litert["total_cpu_ms"] - floor,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))
+    args.out.with_suffix(".md").write_text(render_markdown(report))
+    print(args.out.with_suffix(".md").read_text())
+    return 0
+
+
+def render_markdown(report: dict) -> str:
+    lines = [
+        "# What each person costs, on one core",
+        "",
+        f"Generated {report['generated']} by `make bench` (training/bench/people_speed.py) on "
+        f"{report['machine']} ({report['cpus']} CPUs, shared: load average "
+        f"{report['load_average_before']} before, {report['load_average_after']} after). "
+        f"Every figure comes from its own process pinned to core {report['core']} "
+        "(`taskset`), LiteRT with 1 interpreter thread, full landmark model. Times are the "
+        "process's CPU time per frame (what one core spends; wall time on a busy machine "
+        "mostly measures the others), wall time beside it.",
+        "",
+        "## Per person",
+        "",
+        "| people (tiles, --people) | frames | people found / frame | process CPU ms / frame "
+        "| wall ms | bare landmark invoke CPU ms |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, r in report["people"].items():
+        lines.append(
+            f"| {n} | {r['frames']} | {r['people_per_frame']:.2f} | {r['process_cpu_ms']:.2f} | "
+            f"{r['process_wall_ms']:.2f} | {r['bare_invoke']['cpu_ms']:.2f} |"
+        )
+    lines += [
+        "",
+        f"Marginal cost per person (least-squares slope over people found): "
+        f"**{report['marginal_ms_per_person']:.2f} ms**, "
+        f"{report['marginal_vs_bare_invoke']:.2f}x the bare landmark invoke "
+        f"({report['bare_invoke_cpu_ms']:.2f} ms; target <= 1.2x); fixed part "
+        f"{report['fixed_ms_per_frame']:.2f} ms per frame (the detector's share when "
+        "someone is lost, the frame's own work).",
+        "",
+        f"## `pose`, one person, {report['pose_clip']}",
+        "",
+        "| backend | frames | decode CPU ms | process CPU ms | total CPU ms | total wall ms |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in report["pose"].items():
+        lines.append(
+            f"| {name} | {r['frames']} | {r['decode_cpu_ms']:.2f} | {r['process_cpu_ms']:.2f} | "
+            f"{r['total_cpu_ms']:.2f} | {r['total_wall_ms']:.2f} |"
+        )
+    lines += [
+        "",
+        f"LiteRT / MediaPipe, decode + pose, CPU: "
+        f"**{report['litert_vs_mediapipe_total_cpu']:.3f}** (target <= 0.75); wall: "
+        f"{report['litert_vs_mediapipe_total_wall']:.3f}. Floor (decode + bare landmark "
+        f"invoke): {report['floor_decode_plus_invoke_cpu_ms']:.2f} ms; LiteRT spends "
+        f"{report['litert_overhead_cpu_ms']:.2f} ms per frame beyond it (the detector on "
+        "frames where the person was lost, the crop, decoding the outputs, smoothing).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
