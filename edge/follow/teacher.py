@@ -4,6 +4,7 @@ routine folder.
     pose.npy   (frames, 33, 2) float32: each routine frame's landmarks, x and y in the
                teacher's median torso length, around the median mid-hip of the clip (so a
                step across the floor or a jump still shows); NaN where a joint was not seen
+               (also where the pose model placed it outside the picture: a guess)
 
 The file is optional and read apart from the routine (edge/follow/routine.py): a routine
 recorded without it still loads and is followed as before; the page then draws no teacher.
@@ -30,6 +31,9 @@ def drawn_pose(track: KeypointTrack) -> np.ndarray:
     frame without the teacher repeats the last one seen (the first before it)."""
     xy = np.asarray(track.landmarks, np.float64)[..., :2].copy()
     xy[~track.present] = np.nan
+    with np.errstate(invalid="ignore"):
+        outside = (xy < 0).any(axis=-1) | (xy[..., 0] > track.width) | (xy[..., 1] > track.height)
+    xy[outside] = np.nan
     hips = (xy[:, JOINT["left_hip"]] + xy[:, JOINT["right_hip"]]) / 2
     shoulders = (xy[:, JOINT["left_shoulder"]] + xy[:, JOINT["right_shoulder"]]) / 2
     torso = np.linalg.norm(shoulders - hips, axis=-1)

@@ -4,149 +4,152 @@
 // The view's routine_t_s says where the teacher is at the view's moment; between views
 // the page runs it on by its own clock. kiosk.js calls renderFollow(view) on every view.
 "use strict";
-const follow = {
-  reference: null, // GET /api/routine's answer for the routine named by `loadedFor`
-  loadedFor: null,
-  clock: null, // {t: routine seconds, at: performance.now() when the view came}
-  bounds: null, // the teacher's extent over the routine: the drawing's fixed frame
-  shown: false,
-};
+(() => { // its names stay its own: the page's scripts share one global scope
+  const follow = {
+    reference: null, // GET /api/routine's answer for the routine named by `loadedFor`
+    loadedFor: null,
+    clock: null, // {t: routine seconds, at: performance.now() when the view came}
+    bounds: null, // the teacher's extent over the routine: the drawing's fixed frame
+    shown: false,
+  };
 
-function followQuery() {
-  const token = new URLSearchParams(location.search).get("token");
-  return token ? "?token=" + encodeURIComponent(token) : "";
-}
-
-async function loadReference(routine) {
-  follow.loadedFor = routine;
-  follow.reference = null;
-  follow.bounds = null;
-  if (!routine) return;
-  try {
-    const reply = await fetch("/api/routine" + followQuery(), { cache: "no-store" });
-    if (!reply.ok || follow.loadedFor !== routine) return;
-    const reference = await reply.json();
-    if (reference.routine !== routine) return; // changed again meanwhile
-    follow.reference = reference;
-    follow.bounds = poseBounds(reference.pose);
-  } catch (e) {
-    follow.loadedFor = null; // try again on the next view
+  function followQuery() {
+    const token = new URLSearchParams(location.search).get("token");
+    return token ? "?token=" + encodeURIComponent(token) : "";
   }
-}
 
-function poseBounds(pose) {
-  if (!pose) return null;
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const frame of pose) {
-    for (let i = 0; i < frame.length; i += 2) {
-      if (frame[i] === null || frame[i + 1] === null) continue;
-      x0 = Math.min(x0, frame[i]); x1 = Math.max(x1, frame[i]);
-      y0 = Math.min(y0, frame[i + 1]); y1 = Math.max(y1, frame[i + 1]);
+  async function loadReference(routine) {
+    follow.loadedFor = routine;
+    follow.reference = null;
+    follow.bounds = null;
+    if (!routine) return;
+    try {
+      const reply = await fetch("/api/routine" + followQuery(), { cache: "no-store" });
+      if (!reply.ok || follow.loadedFor !== routine) return;
+      const reference = await reply.json();
+      if (reference.routine !== routine) return; // changed again meanwhile
+      follow.reference = reference;
+      follow.bounds = poseBounds(reference.pose);
+    } catch (e) {
+      follow.loadedFor = null; // try again on the next view
     }
   }
-  return x0 <= x1 ? { x0, y0, x1, y1 } : null;
-}
 
-function setText(id, value) {
-  const node = document.getElementById(id);
-  if (node.textContent !== value) node.textContent = value;
-}
-
-function renderFollow(s) {
-  const following = s.analyzers.includes("follow");
-  document.body.classList.toggle("following", following);
-  document.getElementById("follow").hidden = !following;
-  document.getElementById("teacher").hidden = !following;
-  follow.shown = following;
-  if (!following) return;
-  if (s.routine !== follow.loadedFor) loadReference(s.routine);
-  follow.clock = s.routine_t_s == null ? null : { t: s.routine_t_s, at: performance.now() };
-  setText("routine-name", s.routine || "no routine selected");
-  const last = s.last_move;
-  setText("move-score", last ? String(Math.round(last.score)) : "-");
-  setText("move-scored", last ? "last move: " + last.name : "last move");
-  setText("hint", last ? last.hint : "");
-  setText("routine-score", s.routine_score != null
-    ? "routine score " + Math.round(s.routine_score) : "");
-}
-
-// Where the teacher is now: routine seconds, or null while no round runs.
-function routineNow() {
-  const c = follow.clock;
-  if (!c) return null;
-  const t = c.t + (performance.now() - c.at) / 1000;
-  const length = follow.reference ? follow.reference.length_s : Infinity;
-  return Math.min(t, length);
-}
-
-function drawTeacher(t) {
-  const canvas = document.getElementById("teacher");
-  const box = canvas.getBoundingClientRect();
-  const ratio = window.devicePixelRatio || 1;
-  const width = Math.round(box.width * ratio), height = Math.round(box.height * ratio);
-  if (canvas.width !== width || canvas.height !== height) {
-    canvas.width = width; canvas.height = height;
+  function poseBounds(pose) {
+    if (!pose) return null;
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const frame of pose) {
+      for (let i = 0; i < frame.length; i += 2) {
+        if (frame[i] === null || frame[i + 1] === null) continue;
+        x0 = Math.min(x0, frame[i]); x1 = Math.max(x1, frame[i]);
+        y0 = Math.min(y0, frame[i + 1]); y1 = Math.max(y1, frame[i + 1]);
+      }
+    }
+    return x0 <= x1 ? { x0, y0, x1, y1 } : null;
   }
-  const g = canvas.getContext("2d");
-  g.clearRect(0, 0, width, height);
-  const reference = follow.reference, b = follow.bounds;
-  if (!reference || !reference.pose || !b || !width || !height) return;
-  const frames = reference.pose;
-  const index = Math.max(0, Math.min(frames.length - 1, Math.round((t || 0) * reference.pose_fps)));
-  const frame = frames[index];
-  const margin = 0.08 * Math.min(width, height);
-  const scale = Math.min((width - 2 * margin) / (b.x1 - b.x0 || 1), (height - 2 * margin) / (b.y1 - b.y0 || 1));
-  const ox = (width - scale * (b.x1 - b.x0)) / 2 - scale * b.x0;
-  const oy = (height - scale * (b.y1 - b.y0)) / 2 - scale * b.y0;
-  const at = (joint) => {
-    const x = frame[2 * joint], y = frame[2 * joint + 1];
-    return x === null || y === null ? null : [ox + scale * x, oy + scale * y];
-  };
-  g.lineCap = "round";
-  g.lineWidth = Math.max(3, 0.012 * height);
-  g.strokeStyle = "#fc6";
-  g.beginPath();
-  for (const [a, c] of reference.bones) {
-    const p = at(a), q = at(c);
-    if (!p || !q) continue;
-    g.moveTo(p[0], p[1]);
-    g.lineTo(q[0], q[1]);
+
+  function show(id, value) {
+    const node = document.getElementById(id);
+    if (node.textContent !== value) node.textContent = value;
   }
-  g.stroke();
-  const head = at(0); // the nose
-  if (head) {
-    g.fillStyle = "#fc6";
+
+  function renderFollow(s) {
+    const following = s.analyzers.includes("follow");
+    document.body.classList.toggle("following", following);
+    document.getElementById("follow").hidden = !following;
+    document.getElementById("teacher").hidden = !following;
+    follow.shown = following;
+    if (!following) return;
+    if (s.routine !== follow.loadedFor) loadReference(s.routine);
+    follow.clock = s.routine_t_s == null ? null : { t: s.routine_t_s, at: performance.now() };
+    show("routine-name", s.routine || "no routine selected");
+    const last = s.last_move;
+    show("move-score", last ? String(Math.round(last.score)) : "-");
+    show("move-scored", last ? "last move: " + last.name : "last move");
+    show("hint", last ? last.hint : "");
+    show("routine-score", s.routine_score != null
+      ? "routine score " + Math.round(s.routine_score) : "");
+  }
+
+  // Where the teacher is now: routine seconds, or null while no round runs.
+  function routineNow() {
+    const c = follow.clock;
+    if (!c) return null;
+    const t = c.t + (performance.now() - c.at) / 1000;
+    const length = follow.reference ? follow.reference.length_s : Infinity;
+    return Math.min(t, length);
+  }
+
+  function drawTeacher(t) {
+    const canvas = document.getElementById("teacher");
+    const box = canvas.getBoundingClientRect();
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.round(box.width * ratio), height = Math.round(box.height * ratio);
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width; canvas.height = height;
+    }
+    const g = canvas.getContext("2d");
+    g.clearRect(0, 0, width, height);
+    const reference = follow.reference, b = follow.bounds;
+    if (!reference || !reference.pose || !b || !width || !height) return;
+    const frames = reference.pose;
+    const index = Math.max(0, Math.min(frames.length - 1, Math.round((t || 0) * reference.pose_fps)));
+    const frame = frames[index];
+    const margin = 0.08 * Math.min(width, height);
+    const scale = Math.min((width - 2 * margin) / (b.x1 - b.x0 || 1), (height - 2 * margin) / (b.y1 - b.y0 || 1));
+    const ox = (width - scale * (b.x1 - b.x0)) / 2 - scale * b.x0;
+    const oy = (height - scale * (b.y1 - b.y0)) / 2 - scale * b.y0;
+    const at = (joint) => {
+      const x = frame[2 * joint], y = frame[2 * joint + 1];
+      return x === null || y === null ? null : [ox + scale * x, oy + scale * y];
+    };
+    g.lineCap = "round";
+    g.lineWidth = Math.max(3, 0.012 * height);
+    g.strokeStyle = "#fc6";
     g.beginPath();
-    g.arc(head[0], head[1], Math.max(4, 0.02 * height), 0, 2 * Math.PI);
-    g.fill();
+    for (const [a, c] of reference.bones) {
+      const p = at(a), q = at(c);
+      if (!p || !q) continue;
+      g.moveTo(p[0], p[1]);
+      g.lineTo(q[0], q[1]);
+    }
+    g.stroke();
+    const head = at(0); // the nose
+    if (head) {
+      g.fillStyle = "#fc6";
+      g.beginPath();
+      g.arc(head[0], head[1], Math.max(4, 0.02 * height), 0, 2 * Math.PI);
+      g.fill();
+    }
   }
-}
 
-function drawProgress(t) {
-  const reference = follow.reference;
-  if (!reference) {
-    setText("move-now", "");
-    document.getElementById("progress-fill").style.width = "0%";
-    return;
+  function drawProgress(t) {
+    const reference = follow.reference;
+    if (!reference) {
+      show("move-now", "");
+      document.getElementById("progress-fill").style.width = "0%";
+      return;
+    }
+    const moves = reference.moves;
+    const share = t == null ? 0 : Math.min(1, t / reference.length_s);
+    document.getElementById("progress-fill").style.width = (100 * share).toFixed(1) + "%";
+    if (t == null) {
+      show("move-now", "waiting for the dancer · " + moves.length + " moves");
+      return;
+    }
+    let index = moves.findIndex((m) => t < m.end_s);
+    if (index < 0) index = moves.length - 1;
+    show("move-now", "move " + (index + 1) + " of " + moves.length + ": " + moves[index].name);
   }
-  const moves = reference.moves;
-  const share = t == null ? 0 : Math.min(1, t / reference.length_s);
-  document.getElementById("progress-fill").style.width = (100 * share).toFixed(1) + "%";
-  if (t == null) {
-    setText("move-now", "waiting for the dancer · " + moves.length + " moves");
-    return;
-  }
-  let index = moves.findIndex((m) => t < m.end_s);
-  if (index < 0) index = moves.length - 1;
-  setText("move-now", "move " + (index + 1) + " of " + moves.length + ": " + moves[index].name);
-}
 
-function followFrame() {
-  if (follow.shown) {
-    const t = routineNow();
-    drawTeacher(t);
-    drawProgress(t);
+  function followFrame() {
+    if (follow.shown) {
+      const t = routineNow();
+      drawTeacher(t);
+      drawProgress(t);
+    }
+    requestAnimationFrame(followFrame);
   }
   requestAnimationFrame(followFrame);
-}
-requestAnimationFrame(followFrame);
+  window.renderFollow = renderFollow;
+})();
