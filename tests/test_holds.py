@@ -119,3 +119,22 @@ def test_old_packs_load_and_newer_ones_are_refused(tmp_path):
         with pytest.raises(PackError, match=r"pack\.json") as error:
             load_pack(folder)
         assert needle in str(error.value) and "\n" not in str(error.value)
+
+
+def test_count_refuses_a_hold_in_one_line(clip_track, hold_packs):
+    from edge.counting.clip import count_track
+
+    track = clip_track(shared_path("data", "exercise_videos", "squat_side_3.mp4"))
+    with pytest.raises(PackError, match="is a hold") as error:
+        count_track(track, hold_packs["wall_sit"])
+    assert "\n" not in str(error.value)
+
+
+def test_a_hold_pack_installed_beside_the_others_is_never_what_auto_counts(clip_track, hold_packs):
+    """count --exercise auto with a wall sit (a copy of the squat pack's samples) installed
+    beside the squat pack still names squats."""
+    from edge.counting.clip import count_auto
+
+    track = clip_track(shared_path("data", "exercise_videos", "squat_side_3.mp4"))
+    result = count_auto(track, [find_pack("squat"), hold_packs["wall_sit"]])
+    assert (result.exercise, result.reps) == ("squat", 3)

@@ -12,7 +12,8 @@ import numpy as np
 
 from edge.counting.classifier import TfliteVotes, VoteClassifier
 from edge.counting.events import RepEvent
-from edge.counting.pack import ExercisePack
+from edge.counting.hold import make_tracker
+from edge.counting.pack import ExercisePack, PackError
 from edge.counting.periodic import PeriodicCounter
 from edge.counting.session import CountingSession
 from edge.counting.tracker import RepTracker
@@ -74,6 +75,11 @@ def count_track(
     start_s: float | None = None, end_s: float | None = None,
 ) -> ClipCount:  # fmt: skip
     """Reps of `pack`'s exercise in the frames between start_s and end_s (inclusive)."""
+    if pack.spec.hold is not None:
+        raise PackError(
+            f"exercise {pack.name!r} is a hold (seconds in a pose, not reps): `count` counts "
+            "reps; `dancepose run` publishes its holds on the hold topic"
+        )
     tracker = RepTracker(pack, classifier or TfliteVotes(pack))
     events = []
     for landmarks, time_s in _frames(track, start_s, end_s):
@@ -122,7 +128,7 @@ def count_auto(
     """The exercise by the rule live sessions use, frame by frame through the same
     CountingSession as `dancepose run` (edge/counting/auto.py): the most decisive matching
     pack, else `any` once it has counted, else "none" (and why)."""
-    session = CountingSession({p.name: RepTracker(p, TfliteVotes(p)) for p in packs}, AUTO)
+    session = CountingSession({p.name: make_tracker(p, TfliteVotes(p)) for p in packs}, AUTO)
     events: list[RepEvent] = []
     frames = 0
     for landmarks, time_s in _frames(track, start_s, end_s):

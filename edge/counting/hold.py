@@ -32,7 +32,7 @@ class HoldTracker(RepTracker):
             raise ValueError(f"pack {pack.name!r} declares no hold")
         super().__init__(pack, classifier)
         self.hold = pack.spec.hold
-        self.armed = True  # False: frames are ignored (the session counts something else)
+        self.armed = False  # frames are ignored until armed: while it is the exercise counted
         self.number = 0
         self._events: list[HoldEvent] = []
         self._end_hold()
