@@ -1,17 +1,29 @@
 """The kiosk page in a real browser (Debian's chromium, driven by Playwright) during a run
 on a real clip: the count reaches the clip's, the frame image updates, a camera fault
-shows the banner, and the reset button sets the count to 0 through the command path."""
+shows the banner, and the reset button sets the count to 0 through the command path. In
+follow mode the teacher dances beside the student with the move, its score and hint;
+after a set the rest timer counts up beside the set's reps.
+
+Screenshots go to the test's tmp_path, or to $KIOSK_SCREENSHOTS when set (docs/*.png are
+made so)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 from edge.config import load_config
 from edge.sources import SourceError
-from tests.conftest import private_broker, shared_path
-from tests.helpers import CHROMIUM, browser_or_skip, write_config
+from edge.sources.frame import Frame
+from tests.conftest import REPO, Subscriber, private_broker, shared_path
+from tests.helpers import CHROMIUM, DEVICE, browser_or_skip, write_config
 from training.bench.web import CHROMIUM_ARGS, PacedClip
 
 TIMEOUT_MS = 120_000  # generous: the machine may be loaded
@@ -99,3 +111,182 @@ def test_kiosk_page_during_a_run(tmp_path, model_paths):
             loop.stop()
             runner.join(60)
     assert not runner.is_alive()
+
+
+class ClipThenStill:
+    """A camera that sees a real clip at its own pace, then the person standing still (the
+    clip's last frame, paced) until `stop` is set."""
+
+    description = "camera (a clip, then a still person)"
+    frame_count = 0  # live: the loop reads it as a camera
+
+    def __init__(self, path: Path, stop: threading.Event) -> None:
+        self._clip = PacedClip(path)
+        self.fps, self.width, self.height = self._clip.fps, self._clip.width, self._clip.height
+        self._stop = stop
+
+    def frames(self) -> Iterator[Frame]:
+        last = None
+        for frame in self._clip.frames():
+            last = frame
+            yield frame
+        assert last is not None
+        start, index = time.monotonic() - last.timestamp_s, last.index
+        while not self._stop.is_set():
+            index += 1
+            t_s = index / self.fps
+            delay = start + t_s - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # the camera's pace
+            yield Frame(last.image, index, t_s)
+
+    def close(self) -> None:
+        self._clip.close()
+
+
+def screenshot(page, tmp_path: Path, name: str) -> None:
+    folder = Path(os.environ.get("KIOSK_SCREENSHOTS") or tmp_path)
+    page.screenshot(path=str(folder / name))
+
+
+def canvas_hash(page, element: str) -> str:
+    """What a canvas shows now ('' while it is blank)."""
+    pixels = page.evaluate(
+        """(id) => { const c = document.getElementById(id);
+        if (!c.width || !c.height) return '';
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let drawn = false;
+        for (let i = 3; i < data.length; i += 4) if (data[i]) { drawn = true; break; }
+        return drawn ? Array.from(data.filter((_, i) => i % 97 === 0)).join(',') : ''; }""",
+        element,
+    )
+    return hashlib.sha256(pixels.encode()).hexdigest() if pixels else ""
+
+
+def run_page(tmp_path: Path, config: Path, source, check) -> None:
+    """A run of `config` whose camera is `source()`, with the page open in chromium at
+    1280x720: check(page, viewer) does the rest (viewer: an MQTT subscriber of the device)."""
+    sync_api = browser_or_skip()
+    from edge.app.loop import EdgeLoop
+
+    loop = EdgeLoop(load_config(config), open_source=lambda _config: source())
+    assert loop.web is not None
+    runner = threading.Thread(target=loop.run)
+    runner.start()
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(loop.web.url, wait_until="domcontentloaded")
+            check(page)
+            browser.close()
+    finally:
+        loop.stop()
+        runner.join(60)
+    assert not runner.is_alive()
+
+
+# The page shows the view's last move (its score and hint), fetched now: a move scored
+# between the fetch and the look shows as a mismatch, and the caller looks again.
+SHOWS_LAST_MOVE = """async () => { const s = await (await fetch('/api/state')).json();
+    const m = s.last_move; if (!m) return false;
+    return document.getElementById('move-score').textContent === String(Math.round(m.score))
+        && document.getElementById('hint').textContent === m.hint && m.hint !== ''; }"""
+
+
+def test_kiosk_page_follows_a_routine(tmp_path, model_paths):
+    """Follow mode on a real dance clip (recorded as the routine and danced back): the
+    teacher is drawn and moves, the move and the progress show, each scored move's score
+    and hint are the view's, and the routine's score comes when the round ends."""
+    clip = shared_path("data", "dance_videos", "macarena.mp4")
+    routines = tmp_path / "routines"
+    recorded = subprocess.run(
+        [sys.executable, "-m", "edge.cli", "routine", "record", str(clip), "--name", "macarena",
+         "--out", str(routines / "macarena")], cwd=REPO, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert recorded.returncode == 0, recorded.stderr
+    stop = threading.Event()
+    with private_broker() as broker:
+        config = tmp_path / "kiosk.toml"
+        config.write_text(
+            f'device_id = "{DEVICE}"\n[source]\nkind = "file"\npath = "{clip}"\n'
+            f'[mode]\nmode = "follow"\nroutines_dir = "{routines}"\nroutine = "macarena"\n'
+            f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\nkeepalive = 5\n'
+            f'[queue]\npath = "{tmp_path / "events.sqlite"}"\n[web]\nlisten = "127.0.0.1:0"\n'
+        )
+        viewer = Subscriber(broker, [f"dancepose/{DEVICE}/#"])
+
+        def check(page) -> None:
+            page.wait_for_selector("#teacher", state="visible", timeout=TIMEOUT_MS)
+            page.wait_for_function(
+                "document.getElementById('move-now').textContent.startsWith('move ')",
+                timeout=TIMEOUT_MS,
+            )  # a round runs: the move being danced, of the routine's
+            assert wait_until(lambda: canvas_hash(page, "teacher") != ""), "no teacher drawn"
+            first = canvas_hash(page, "teacher")
+            assert wait_until(lambda: canvas_hash(page, "teacher") not in ("", first)), (
+                "the teacher does not dance"
+            )
+            page.wait_for_function(
+                "/^[0-9]+$/.test(document.getElementById('move-score').textContent)",
+                timeout=TIMEOUT_MS,
+            )  # the first move is scored
+            assert wait_until(lambda: page.evaluate(SHOWS_LAST_MOVE)), "page and view differ"
+            page.wait_for_function(  # the progress bar moves on
+                "parseFloat(document.getElementById('progress-fill').style.width) > 0",
+                timeout=TIMEOUT_MS,
+            )
+            screenshot(page, tmp_path, "kiosk-follow.png")
+            page.wait_for_function(
+                "document.getElementById('routine-score').textContent.startsWith('routine score')",
+                timeout=TIMEOUT_MS,
+            )
+            assert viewer.wait_for(lambda v: any(m["summary"] for m in v.of("move")), 20)
+            summary = next(m for m in viewer.of("move") if m["summary"])
+            assert page.inner_text("#routine-score") == f"routine score {round(summary['score'])}"
+            assert viewer.wait_for(  # what Home Assistant's sensors read
+                lambda v: v.of("current")[-1]["routine_score"] == summary["score"], 20
+            )
+
+        try:
+            run_page(tmp_path, config, lambda: ClipThenStill(clip, stop), check)
+        finally:
+            stop.set()
+            viewer.close()
+
+
+def test_kiosk_page_shows_the_rest_after_a_set(tmp_path, model_paths):
+    """Three real squats, then the person stands still: the set ends, the rest timer shows
+    and counts up beside the set's reps, and `current` says the set's reps."""
+    clip = shared_path("data", "exercise_videos", "squat_side_3.mp4")  # 3 squats
+    stop = threading.Event()
+    with private_broker() as broker:
+        viewer = Subscriber(broker, [f"dancepose/{DEVICE}/#"])
+
+        def check(page) -> None:
+            page.wait_for_function(
+                "document.getElementById('count').textContent === '3'", timeout=TIMEOUT_MS
+            )
+            assert page.is_hidden("#rest")  # squatting: no rest yet
+            page.wait_for_selector("#rest", state="visible", timeout=TIMEOUT_MS)
+            assert page.inner_text("#last-set") == "last set 3 reps"
+            first = page.inner_text("#rest-time")
+            page.wait_for_function(
+                f"document.getElementById('rest-time').textContent !== {json.dumps(first)}",
+                timeout=TIMEOUT_MS,
+            )  # it counts up while the person rests
+            screenshot(page, tmp_path, "kiosk-rest.png")
+            assert viewer.wait_for(lambda v: v.of("set"), 20)
+            sets = viewer.of("set")
+            assert [s["reps"] for s in sets] == [3]
+            assert viewer.wait_for(
+                lambda v: v.of("current") and v.of("current")[-1]["last_set_reps"] == 3, 20
+            )
+
+        try:
+            config = write_config(tmp_path, clip, broker.port)
+            run_page(tmp_path, config, lambda: ClipThenStill(clip, stop), check)
+        finally:
+            stop.set()
+            viewer.close()
