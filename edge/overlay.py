@@ -56,8 +56,8 @@ def draw_people(image: np.ndarray, people: Iterable[tuple[int, np.ndarray]]) -> 
     """Each person's skeleton in their colour and, with more than one, their id above the
     head (the id their page tile shows); returns `image`."""
     people = list(people)
-    font, scale = cv2.FONT_HERSHEY_SIMPLEX, max(0.5, image.shape[0] / 720)
-    thickness = max(1, round(scale * 2))
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, max(0.9, image.shape[0] / 400)
+    thickness = max(2, round(scale * 2))
     for person, landmarks in people:
         color = _bgr(person_color(person))
         draw_skeleton(image, landmarks, color)

@@ -212,3 +212,93 @@ def resampled(track: KeypointTrack, fps: float, speed: float = 1.0) -> KeypointT
         track.landmarks[source], track.world[source], track.present[source], fps, track.width,
         track.height,
     )  # fmt: skip
+
+
+# --- several people in one frame -----------------------------------------------------------
+
+
+class SideBySide:
+    """Real clips side by side in one frame, each in a tile of the same size (scaled to fit,
+    letterboxed), as a camera would see several people; a shorter clip holds its last frame,
+    and after the longest ends every tile holds (people standing still), paced at the clips'
+    frame rate until the loop stops. `people(index)`: each clip's recorded keypoints (our
+    LiteRT pose on that clip alone) moved into its tile, as PoseResults with the clip's
+    position as person id: what a multi-person estimator finds there."""
+
+    description = "clips side by side"
+    frame_count = 1_000_000  # read as a file: every frame is processed
+
+    def __init__(self, videos: list[Path], tracks: list[KeypointTrack], tile=(480, 360)) -> None:
+        self.videos = videos
+        self.tile_w, self.tile_h = tile
+        self.width, self.height = self.tile_w * len(videos), self.tile_h
+        self.fps = tracks[0].fps
+        self.tracks: list[KeypointTrack] = []
+        self.places: list[tuple[int, int, tuple[int, int]]] = []  # left, top, size per tile
+        for track in tracks:
+            scale = min(self.tile_w / track.width, self.tile_h / track.height)
+            size = (round(track.width * scale), round(track.height * scale))
+            left = (self.tile_w - size[0]) // 2 + self.tile_w * len(self.tracks)
+            top = (self.tile_h - size[1]) // 2
+            moved = track.landmarks.copy()
+            moved[..., :3] *= scale
+            moved[..., 0] += left
+            moved[..., 1] += top
+            self.tracks.append(KeypointTrack(
+                moved, track.world, track.present, track.fps, self.width, self.height
+            ))  # fmt: skip
+            self.places.append((left, top, size))
+
+    def people(self, index: int) -> list:
+        from edge.pose.result import PoseResult
+
+        found = []
+        for person, track in enumerate(self.tracks):
+            at = min(index, track.num_frames - 1)
+            if track.present[at]:
+                found.append(PoseResult(
+                    track.landmarks[at], np.nan_to_num(track.world[at]), 1.0, index,
+                    index / self.fps, person,
+                ))  # fmt: skip
+        return found
+
+    def frames(self) -> Iterator[Frame]:
+        import cv2
+
+        from edge.sources import open_source
+
+        sources = [open_source(str(video)) for video in self.videos]
+        readers = [source.frames() for source in sources]
+        canvas = np.zeros((self.height, self.width, 3), np.uint8)
+        start = time.monotonic()
+        index = 0
+        try:
+            while True:
+                for reader, (left, top, (w, h)) in zip(readers, self.places, strict=True):
+                    frame = next(reader, None)  # an ended clip keeps its last frame
+                    if frame is not None:
+                        canvas[top : top + h, left : left + w] = cv2.resize(frame.image, (w, h))
+                delay = start + index / self.fps - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)  # the camera's pace
+                yield Frame(canvas.copy(), index, index / self.fps)
+                index += 1
+        finally:
+            for source in sources:
+                source.close()
+
+    def close(self) -> None:
+        pass
+
+
+class RecordedPeople:
+    """A pose estimator that finds, in a SideBySide frame, the people recorded there."""
+
+    def __init__(self, source: SideBySide) -> None:
+        self.source = source
+
+    def process(self, frame: Frame) -> list:
+        return self.source.people(frame.index)
+
+    def reset(self) -> None:
+        pass

@@ -36,6 +36,7 @@ function render(s) {
   if (document.activeElement !== $("mode-select")) $("mode-select").value = s.mode;
   renderFollow(s); // follow.js: the teacher, the move, its score and hint
   renderRest(s); // rest.js: the rest timer after a set
+  renderPeople(s); // people.js: a tile per person when several are in view
 }
 
 // The newest counted rep: its range of motion (of the set's best) as a bar, its tempo.

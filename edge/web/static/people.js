@@ -1,0 +1,46 @@
+// Several people in front of the kiosk: a tile per person (the view's `people`), each in
+// the colour their skeleton has on the camera image (the view gives it: edge/overlay.py
+// declares the colours), with their count, exercise and phase, or genre. With one person
+// the page is the single big count it always was. kiosk.js calls renderPeople(view).
+"use strict";
+
+function renderPeople(s) {
+  const people = s.people || [];
+  const several = people.length > 1;
+  document.body.classList.toggle("several", several);
+  const box = document.getElementById("people");
+  box.hidden = !several;
+  if (!several) return;
+  const dancing = s.analyzers.includes("dance");
+  const counting = s.analyzers.includes("counting");
+  const tiles = people.map((p) => personTile(box, p, dancing, counting));
+  if (tiles.some((tile, i) => box.children[i] !== tile) || box.children.length !== tiles.length) {
+    box.replaceChildren(...tiles); // who is in view changed: the tiles follow, by id
+  }
+  setText(document.getElementById("people-total"), counting ? "total " + s.total_count : "");
+}
+
+function personTile(box, p, dancing, counting) {
+  let tile = box.querySelector('[data-person="' + p.person + '"]');
+  if (!tile) {
+    tile = document.createElement("div");
+    tile.className = "person";
+    tile.dataset.person = String(p.person);
+    tile.innerHTML = '<div class="person-id"></div><div class="person-count"></div>' +
+      '<div class="person-what"></div>';
+  }
+  tile.style.borderColor = p.color;
+  const id = tile.querySelector(".person-id");
+  id.style.color = p.color;
+  setText(id, "person " + p.person);
+  setText(tile.querySelector(".person-count"), counting ? String(p.count) : "");
+  const phase = p.phase && p.phase !== "other" ? " " + p.phase : "";
+  const genre = p.genre_name && p.genre !== "none" ? p.genre_name : (dancing ? "no dance" : "");
+  const what = counting ? (p.exercise || "-") + phase : "";
+  setText(tile.querySelector(".person-what"), [what, dancing ? genre : ""].filter(Boolean).join(" · "));
+  return tile;
+}
+
+function setText(node, value) {
+  if (node.textContent !== value) node.textContent = value;
+}
