@@ -74,3 +74,16 @@ def test_every_entity_reads_what_current_always_sends_and_is_removed_when_off() 
     everything = discovery_configs(TOPICS, EXERCISES, MODES, ["ch07"])
     assert len(everything) == len(every_entity())
     assert sorted(t for t, _ in removal_messages(TOPICS)) == sorted(everything)
+
+
+def test_one_people_sensor_counts_who_is_in_view_with_their_counts_as_attributes() -> None:
+    """Several people: one sensor (not an entity per person, as ids come and go) whose
+    state is how many are in view, its attributes each person's count and the total."""
+    configs = by_key(discovery_configs(TOPICS, EXERCISES, MODES))
+    people = configs["people"]
+    assert people["state_topic"] == people["json_attributes_topic"] == TOPICS.topic(tp.CURRENT)
+    assert people["value_template"] == "{{ value_json.people | length }}"
+    template = people["json_attributes_template"]
+    for name in ("value_json.people", "p.person", "p.count", "value_json.total_count"):
+        assert name in template  # fields `current` always sends (the test above)
+    assert not [key for key in configs if key.startswith("person")]

@@ -217,6 +217,7 @@ def test_homeassistant_discovery_configs() -> None:
         "phase": "sensor",
         "dance_genre": "sensor",
         "last_rep": "sensor",
+        "people": "sensor",
         "last_set_reps": "sensor",
         "rest_time": "sensor",
         "fps": "sensor",

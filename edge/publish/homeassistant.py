@@ -54,6 +54,13 @@ def _command(action: str, **fields: str) -> str:
     return json.dumps({"action": action, **fields}, separators=(",", ":"))
 
 
+# The people sensor's attributes: each person's count by id ("person_1": 4) and the total
+# (one entity for everyone in view, not one per person: ids come and go with people).
+PEOPLE_ATTRIBUTES = (
+    "{% set ns = namespace(counts={}) %}{% for p in value_json.people %}"
+    "{% set ns.counts = dict(ns.counts, **{'person_' ~ p.person: p.count}) %}{% endfor %}"
+    "{{ dict(ns.counts, total=value_json.total_count) | tojson }}"
+)
 # Sensors that read one field of one of our retained topics: (key, name, topic, field,
 # the analyzer they apply to (None: every device; else only where a mode offered here runs
 # it, edge/modes.py), Home Assistant's own keys). The key is the unique id's last part.
@@ -66,6 +73,10 @@ SENSORS: tuple[tuple[str, str, str, str, str | None, dict[str, Any]], ...] = (
     ("phase", "Phase", CURRENT, "phase", None, {"icon": "mdi:human"}),
     ("dance_genre", "Dance genre", CURRENT, "genre_name", None, {"icon": "mdi:music"}),
     ("last_rep", "Last rep", CURRENT, "last_rep_time", None, {"device_class": "timestamp"}),
+    ("people", "People", CURRENT, "people", None, {
+        "value_template": "{{ value_json.people | length }}", "json_attributes_topic": CURRENT,
+        "json_attributes_template": PEOPLE_ATTRIBUTES, "state_class": "measurement",
+        "unit_of_measurement": "people", "icon": "mdi:account-group"}),
     ("last_set_reps", "Last set reps", CURRENT, "last_set_reps", "counting", {
         "state_class": "measurement", "unit_of_measurement": "reps",
         "icon": "mdi:format-list-numbered"}),
