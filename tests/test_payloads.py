@@ -273,3 +273,29 @@ def test_homeassistant_discovery_configs() -> None:
         json.loads(p)
         for _, p in discovery_messages(discovery_configs(topics, exercises, ["count"]))
     )
+
+
+def test_stats_say_how_many_people_and_what_each_costs() -> None:
+    from edge.app.stats import StageStats
+
+    stats = StageStats()
+    stats.frame_period_ms = 40.0  # a 25 fps source
+    for people, pose_ms in ((2, 30.0), (2, 34.0), (0, 2.0), (1, 16.0)):
+        stats.add_frame({"pose": pose_ms, "total": pose_ms + 10.0}, people)
+    figures = stats.take_people()
+    assert (figures.people, figures.people_max) == (1.25, 2)
+    assert figures.pose_ms_per_person == pytest.approx((30 + 34 + 16) / 5)
+    assert not figures.over_budget  # frames took 30.5 ms on average, within 40
+    stats.add_frame({"pose": 60.0, "total": 70.0}, 3)
+    stats.take()
+    stats.add_frame({"pose": 60.0, "total": 70.0}, 3)  # three people, 70 ms: over budget
+    late = stats.take_people()
+    assert late.over_budget and late.pose_ms_per_person == 20.0
+    payload = tp.stats_payload(
+        uptime_s=1.0, fps=14.0, latency_ms={}, dropped_frames=3, queue_depth=0,
+        queue_dropped=0, cpu_temp_c=None, mode="count", exercise="squat", reps=0,
+        partial_reps=0, people=late.people, people_max=late.people_max,
+        pose_ms_per_person=late.pose_ms_per_person, over_budget=late.over_budget,
+    )  # fmt: skip
+    assert_valid("stats", payload)
+    assert (payload["people_max"], payload["over_budget"]) == (3, True)

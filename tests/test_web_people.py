@@ -90,6 +90,11 @@ def test_a_tile_per_person_in_their_skeletons_colour(tmp_path, clip_track):
             current = watcher.payloads(CURRENT)[-1]
             assert [(p["person"], p["count"]) for p in current["people"]] == [(0, 3), (1, 4)]
             assert current["total_count"] == 7 and (current["person"], current["count"]) == (0, 3)
+            # stats say how many people there were and what each cost the pose stage
+            stats = watcher.payloads(f"dancepose/{DEVICE}/stats")
+            assert max(s["people_max"] for s in stats) == 2
+            assert all(s["people"] <= s["people_max"] for s in stats)
+            assert any(s["pose_ms_per_person"] is not None for s in stats)
             reps = watcher.payloads(f"dancepose/{DEVICE}/rep")
             for person, (exercise, count) in enumerate(CLIPS.values()):
                 theirs = [r for r in reps if r["person"] == person and not r["partial"]]

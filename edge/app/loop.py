@@ -218,6 +218,7 @@ class EdgeLoop:
     def _run_source(self, source: FrameSource) -> bool:
         """Process frames until the source ends (True) or stop() is called (False)."""
         self.pipeline.start_stream(source.fps)
+        self.stats.frame_period_ms = 1000.0 / source.fps if source.fps > 0 else None
         self.state.new_stream()  # the follower's round starts again on the next person
         live = source.frame_count == 0 and not getattr(source, "loop", False)
         reader = LatestFrame(source) if live else None
@@ -258,12 +259,13 @@ class EdgeLoop:
         # publisher; the loop's own share of publishing is in "total".
         timings = {**result.timings_ms, "capture": capture_ms, "web": web_ms}
         timings["total"] = sum(timings.values()) + 1000 * (web_start - publish_start)
-        self.stats.add_frame(timings)
+        self.stats.add_frame(timings, len(result.people))
         self._watchdog.alive()  # frames flow: tell systemd we are alive
         if self.stats.due(self.config.stats.interval_s):
             self._publish_stats()
 
     def _publish_stats(self) -> None:
+        people = self.stats.take_people()
         fps, latency, uptime = self.stats.take()
         latency["publish"] = self.publisher.take_latency().mean_ms
         shown = self.state.shown()
@@ -271,6 +273,8 @@ class EdgeLoop:
             uptime_s=uptime, fps=fps, latency_ms=latency, dropped_frames=self.dropped_frames,
             queue_depth=self.queue.depth(), queue_dropped=self.queue.dropped,
             cpu_temp_c=cpu_temperature_c(), mode=shown.mode, exercise=self.state.counted,
-            reps=shown.count, partial_reps=shown.partial_count,
+            reps=shown.count, partial_reps=shown.partial_count, people=people.people,
+            people_max=people.people_max, pose_ms_per_person=people.pose_ms_per_person,
+            over_budget=people.over_budget,
         )  # fmt: skip
         self.broadcast.event(topics.STATS, payload)

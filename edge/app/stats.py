@@ -1,9 +1,18 @@
-"""Running figures for the `stats` topic: fps, mean stage latencies, drops, temperature."""
+"""Running figures for the `stats` topic: fps, mean stage latencies, drops, temperature,
+and the people found: how many per frame and what the pose stage costs per person.
+
+Several people and one frame budget: every person found is analysed on every frame the
+loop processes (none is skipped or starved); when the frames take longer than the source's
+frame period, a live source's newest-frame hand-off drops the frames that came meanwhile,
+so each person's rate falls together and the loop never waits. `over_budget` says when
+that happened in the interval, `pose_ms_per_person` what each person costs.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from edge.publish.topics import LATENCY_STAGES
@@ -19,11 +28,23 @@ def cpu_temperature_c(path: Path = THERMAL_ZONE) -> float | None:
         return None
 
 
+@dataclass(frozen=True)
+class PeopleFigures:
+    """An interval's people: mean found per frame, the most in one frame, the pose stage's
+    mean ms per person found, and whether the frames overran the source's frame period."""
+
+    people: float
+    people_max: int
+    pose_ms_per_person: float | None
+    over_budget: bool
+
+
 class StageStats:
     """Per-interval means of each stage's latency and the frame rate."""
 
     def __init__(self) -> None:
         self.started = time.monotonic()
+        self.frame_period_ms: float | None = None  # the source's (1000 / fps), once known
         self._reset_interval()
 
     def _reset_interval(self) -> None:
@@ -31,9 +52,16 @@ class StageStats:
         self._frames = 0
         self._sums: dict[str, float] = defaultdict(float)
         self._counts: dict[str, int] = defaultdict(int)
+        self._people = self._people_max = 0
+        self._pose_ms_with_people = 0.0
 
-    def add_frame(self, timings_ms: dict[str, float]) -> None:
+    def add_frame(self, timings_ms: dict[str, float], people: int = 0) -> None:
+        """One frame's stage times and the number of people found on it."""
         self._frames += 1
+        self._people += people
+        self._people_max = max(self._people_max, people)
+        if people:
+            self._pose_ms_with_people += timings_ms.get("pose", 0.0)
         for stage, ms in timings_ms.items():
             self._sums[stage] += ms
             self._counts[stage] += 1
@@ -52,3 +80,14 @@ class StageStats:
         uptime = time.monotonic() - self.started
         self._reset_interval()
         return fps, means, uptime
+
+    def take_people(self) -> PeopleFigures:
+        """The people figures of the interval now ending (call before take())."""
+        total = self._sums["total"] / self._counts["total"] if self._counts["total"] else None
+        period = self.frame_period_ms
+        return PeopleFigures(
+            people=self._people / self._frames if self._frames else 0.0,
+            people_max=self._people_max,
+            pose_ms_per_person=self._pose_ms_with_people / self._people if self._people else None,
+            over_budget=total is not None and period is not None and total > period,
+        )

@@ -289,6 +289,10 @@ class StatsPayload(TypedDict):
     exercise: str | None
     reps: int
     partial_reps: int
+    people: float
+    people_max: int
+    pose_ms_per_person: float | None
+    over_budget: bool
 
 
 class CmdResultPayload(TypedDict):
@@ -551,6 +555,10 @@ def stats_payload(
     exercise: str | None,
     reps: int,
     partial_reps: int,
+    people: float = 0.0,
+    people_max: int = 0,
+    pose_ms_per_person: float | None = None,
+    over_budget: bool = False,
     now: datetime | None = None,
 ) -> StatsPayload:
     """latency_ms: per pipeline stage, mean over the stats interval; a stage that had no
@@ -578,6 +586,10 @@ def stats_payload(
         "exercise": exercise,
         "reps": int(reps),
         "partial_reps": int(partial_reps),
+        "people": _finite("people", people, 2),
+        "people_max": int(people_max),
+        "pose_ms_per_person": _optional_finite("pose_ms_per_person", pose_ms_per_person, 2),
+        "over_budget": bool(over_budget),
     }
 
 
