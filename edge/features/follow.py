@@ -1,10 +1,14 @@
-"""Follow-the-teacher features: per frame, body-centred and size-normalised, per body part.
+"""Follow-the-teacher features: per frame, each joint's height above the hips and how sure
+the pose model is of it.
 
 The routine recorder (edge/follow/routine.py), the live follower (edge/follow/align.py) and
-the bench all take their features from here. Each part is a few 2-D vectors in units of the
-torso's length: a limb's joints relative to its root joint (so a frozen arm is that arm's
-fault alone), the torso's lean and the head relative to the shoulders. Image y points down;
-the units make a teacher far from the camera and a student near it comparable.
+the bench all take their features from here. Only heights are used: a joint's image y less
+the hip centre's, in units of the body's torso length. Any camera at about the teacher's
+height sees the same heights whatever its direction (in front, beside, behind), while image
+x changes with the direction (a camera behind sees x flipped with left and right still
+left and right). The torso length is a typical one (a median over frames, see
+`torso_length`), not each frame's: a torso pointing at the camera (a dancer bent forward or
+on the floor) is short in the image for a frame without the body shrinking.
 """
 
 from __future__ import annotations
@@ -15,50 +19,71 @@ import numpy as np
 
 from edge.skeleton import JOINT, MIRROR
 
-# part -> (joint, relative to) pairs; "mid_shoulder" / "mid_hip" are the midpoints.
-PART_VECTORS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
-    "left_arm": (("left_elbow", "left_shoulder"), ("left_wrist", "left_shoulder")),
-    "right_arm": (("right_elbow", "right_shoulder"), ("right_wrist", "right_shoulder")),
-    "left_leg": (("left_knee", "left_hip"), ("left_ankle", "left_hip")),
-    "right_leg": (("right_knee", "right_hip"), ("right_ankle", "right_hip")),
-    "torso": (("mid_shoulder", "mid_hip"), ("nose", "mid_shoulder"), ("right_hip", "left_hip")),
+# part -> the joints whose heights it is judged by (a limb: its distal joints, so a frozen
+# arm is that arm's fault; the torso: the shoulders and the head).
+PART_JOINTS: Final[dict[str, tuple[str, ...]]] = {
+    "left_arm": ("left_elbow", "left_wrist"),
+    "right_arm": ("right_elbow", "right_wrist"),
+    "left_leg": ("left_knee", "left_ankle"),
+    "right_leg": ("right_knee", "right_ankle"),
+    "torso": ("left_shoulder", "right_shoulder", "nose"),
 }
-PARTS: Final[tuple[str, ...]] = tuple(PART_VECTORS)
-# Each part's columns in a feature row.
-PART_SLICES: Final[dict[str, slice]] = {}
-_start = 0
-for _part, _vectors in PART_VECTORS.items():
-    PART_SLICES[_part] = slice(_start, _start + 2 * len(_vectors))
-    _start += 2 * len(_vectors)
-FEATURE_SIZE: Final[int] = _start
-MIN_TORSO_PX: Final = 1e-3  # below this the body has no size: the frame has no features
+PARTS: Final[tuple[str, ...]] = tuple(PART_JOINTS)
+JOINTS: Final[tuple[str, ...]] = tuple(j for joints in PART_JOINTS.values() for j in joints)
+# part -> the joint its joints' heights are taken relative to when judging its own motion
+# (None: the hip centre, which the heights already are relative to).
+PART_ROOTS: Final[dict[str, str | None]] = {
+    "left_arm": "left_shoulder", "right_arm": "right_shoulder", "left_leg": None,
+    "right_leg": None, "torso": None,
+}  # fmt: skip
+# A feature row: the JOINTS' heights, then their confidences (0 where not seen).
+FEATURE_SIZE: Final[int] = 2 * len(JOINTS)
+HEIGHTS: Final = slice(0, len(JOINTS))
+CONFIDENCES: Final = slice(len(JOINTS), FEATURE_SIZE)
+# Each part's columns among the heights (the same among the confidences, shifted).
+PART_COLUMNS: Final[dict[str, np.ndarray]] = {
+    part: np.array([JOINTS.index(j) for j in joints]) for part, joints in PART_JOINTS.items()
+}
+# Each part's root column among the heights (-1: none).
+PART_ROOT_COLUMNS: Final[dict[str, int]] = {
+    part: -1 if root is None else JOINTS.index(root) for part, root in PART_ROOTS.items()
+}
+MIN_TORSO_PX: Final = 1e-3  # below this the body has no size
+_INDEX = np.array([JOINT[j] for j in JOINTS])
+_HIPS = np.array([JOINT["left_hip"], JOINT["right_hip"]])
+_SHOULDERS = np.array([JOINT["left_shoulder"], JOINT["right_shoulder"]])
 
 
-def _points(xy: np.ndarray) -> dict[str, np.ndarray]:
-    """(..., 33, 2) -> the named points the vectors use, midpoints included."""
-
-    def at(name: str) -> np.ndarray:
-        return xy[..., JOINT[name], :]
-
-    points = {name: at(name) for pairs in PART_VECTORS.values() for pair in pairs
-              for name in pair if name in JOINT}  # fmt: skip
-    points["mid_shoulder"] = (at("left_shoulder") + at("right_shoulder")) / 2
-    points["mid_hip"] = (at("left_hip") + at("right_hip")) / 2
-    return points
-
-
-def follow_features(landmarks: np.ndarray, mirror: bool = False) -> np.ndarray:
-    """(T, 33, >=2) or (33, >=2) landmarks in pixels -> (T, FEATURE_SIZE) or (FEATURE_SIZE,)
-    float32; NaN where a joint or the torso was not seen. mirror: the pose as seen in a
-    mirror (left and right swapped, x flipped), for a student who mirrors the teacher."""
+def torso_px(landmarks: np.ndarray) -> np.ndarray:
+    """(T, 33, >=2) or (33, >=2) -> (T,) or (): the shoulder centre to hip centre distance in
+    pixels on each frame, NaN where not seen."""
     xy = np.asarray(landmarks, np.float64)[..., :2]
+    length = np.linalg.norm(
+        xy[..., _SHOULDERS, :].mean(axis=-2) - xy[..., _HIPS, :].mean(axis=-2), axis=-1
+    )
+    return np.where(length > MIN_TORSO_PX, length, np.nan)
+
+
+def torso_length(lengths: np.ndarray) -> float:
+    """The typical torso length of frames' torso_px (their median; NaN: none seen)."""
+    lengths = np.asarray(lengths, np.float64)
+    seen = lengths[np.isfinite(lengths)]
+    return float(np.median(seen)) if len(seen) else float("nan")
+
+
+def follow_features(landmarks: np.ndarray, torso: float, mirror: bool = False) -> np.ndarray:
+    """(T, 33, >=2) or (33, >=2) landmarks in pixels (a 4th column: the model's confidence)
+    -> (T, FEATURE_SIZE) or (FEATURE_SIZE,) float32: heights above the hip centre in torso
+    lengths (`torso`, pixels) and confidences; a joint not seen has NaN height and confidence
+    0. mirror: left and right swapped, for a student who mirrors the teacher."""
+    points = np.asarray(landmarks, np.float64)
     if mirror:
-        xy = xy[..., list(MIRROR), :] * np.array([-1.0, 1.0])
-    points = _points(xy)
-    torso = np.linalg.norm(points["mid_shoulder"] - points["mid_hip"], axis=-1)
-    scale = np.where(torso > MIN_TORSO_PX, torso, np.nan)[..., None]
-    columns = [
-        (points[joint] - points[root]) / scale
-        for vectors in PART_VECTORS.values() for joint, root in vectors
-    ]  # fmt: skip
-    return np.concatenate(columns, axis=-1).astype(np.float32)
+        points = points[..., list(MIRROR), :]
+    hip_y = points[..., _HIPS, 1].mean(axis=-1)
+    heights = (hip_y[..., None] - points[..., _INDEX, 1]) / torso  # image y points down
+    if points.shape[-1] >= 4:
+        confidence = np.clip(np.nan_to_num(points[..., _INDEX, 3]), 0.0, 1.0)
+    else:
+        confidence = np.ones(heights.shape)
+    confidence = np.where(np.isfinite(heights), confidence, 0.0)
+    return np.concatenate([heights, confidence], axis=-1).astype(np.float32)

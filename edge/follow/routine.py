@@ -22,10 +22,17 @@ from typing import Final
 import numpy as np
 
 from edge.errors import UserError
-from edge.features.follow import FEATURE_SIZE, PARTS, follow_features
+from edge.features.follow import (
+    FEATURE_SIZE,
+    HEIGHTS,
+    PARTS,
+    follow_features,
+    torso_length,
+    torso_px,
+)
 from edge.pose.result import KeypointTrack
 
-VERSION: Final = 1
+VERSION: Final = 2  # 2: joint heights and confidences (1: per-part x, y vectors)
 MOVE_S: Final = 2.0  # an automatic move's typical length
 MIN_MOVE_S: Final = 0.5  # no move is shorter; a clip shorter than this is no routine
 
@@ -63,7 +70,8 @@ def record(
             f"no person found in {track.source or 'the clip'} ({track.num_frames} frames); "
             "record the teacher with the whole body in view"
         )
-    features = _filled(follow_features(track.landmarks))
+    torso = torso_length(torso_px(track.landmarks[track.present]))
+    features = _filled(follow_features(track.landmarks, torso))
     length_s = len(features) / track.fps
     if length_s < MIN_MOVE_S:
         raise RoutineError(
@@ -95,7 +103,7 @@ def auto_moves(features: np.ndarray, fps: float) -> tuple[Move, ...]:
     """Cut where the body moves least, one cut every MOVE_S or so (each move at least half
     of that long); a clip shorter than 1.5 moves is one move."""
     length_s = len(features) / fps
-    speed = np.linalg.norm(np.diff(features, axis=0), axis=1)
+    speed = np.linalg.norm(np.diff(features[:, HEIGHTS], axis=0), axis=1)
     width = max(int(fps * 0.25), 1)
     speed = np.convolve(np.r_[speed, speed[-1:]], np.ones(width) / width, mode="same")
     cuts = [0]

@@ -1,10 +1,20 @@
 """How well a stretch of the student matches a stretch of the routine, per body part.
 
-A part's score (MATCH): how its vertical motion over the move correlates with the teacher's
-("correlation"), or the mean over the frames of exp(-K * d^2), d^2 the mean squared
-difference of the part's features in torso lengths ("pose"); a part not seen scores 0 (not
-in view is not following). The move's score is the mean over its WORST_PARTS worst parts
-(0: all), times a lateness factor: full within LATE_GRACE_S, falling off over LATE_SCALE_S.
+The features are joint heights above the hips in torso lengths, with the pose model's
+confidence (edge/features/follow.py); an arm's joints are taken relative to their shoulder,
+so a part is judged by its own motion (a frozen arm is the arm's fault, not the body's). A
+part matches by
+- how its motion correlates with the teacher's over the move (the heights less their mean
+  over the move: a camera a little higher or lower than the teacher's adds an offset and a
+  scale to the heights, which this ignores), r -1..1 as (1 + r) / 2, times
+- how much of the teacher's motion it has: the ratio of their spreads (standard deviations),
+  each plus FLOOR torso lengths (a part the teacher hardly moves asks for little), at most 1
+  (moving more is not judged wrong here: another camera may see more of it),
+both weighted by the confidences of the two clips (a joint the model is unsure of, in either
+clip, counts less), times the share of the teacher's confidence the student's part was seen
+on (not in view is not following). The move's score is its worst part's (POOL "worst"; or
+the parts' "mean"), times a lateness factor: full within LATE_GRACE_S, falling off over
+LATE_SCALE_S.
 """
 
 from __future__ import annotations
@@ -13,63 +23,44 @@ from typing import Final
 
 import numpy as np
 
-from edge.features.follow import PART_SLICES, PARTS
+from edge.features.follow import CONFIDENCES, HEIGHTS, PART_COLUMNS, PART_ROOT_COLUMNS, PARTS
 
-K: Final = 1.0
-X_WEIGHT: Final = 1.0  # the weight of the features' x columns (y: 1); x is what a view skews
-WORST_PARTS: Final = 2  # 0: a move's score is the mean over the parts; n: over the n worst
-ENERGY_CHECK: Final = True  # a part moving less than the teacher's scores less
-ENERGY_FLOOR: Final = 0.005  # torso lengths per frame: below, stillness is not judged
-# The student's x against the teacher's, tried per move: 1 = the same view; -1 = from
-# behind (or facing a mirror without swapping sides); 0.5 / 0 = from the side.
-VIEW_SCALES: Final[tuple[float, ...]] = (1.0, -1.0, 0.5, -0.5, 0.0)
-# "correlation": a part matches as its vertical motion over the move correlates with the
-# teacher's (any camera at the teacher's height sees the same y; a part that does not move
-# correlates 0); "pose": the mean of exp(-K d^2) over the frames (the same view only).
-MATCH: Final = "pose"
-STILL_TEACHER: Final = 0.05  # torso lengths: a part of the teacher moving less is not judged
+FLOOR: Final = 0.05  # torso lengths
+POOL: Final = "worst"  # a move's score from its parts: "worst" or "mean"
 LATE_GRACE_S: Final = 0.2
 LATE_SCALE_S: Final = 0.3
 
 
-def frame_similarity(reference: np.ndarray, student: np.ndarray) -> np.ndarray:
-    """(n, F) and (..., n, F) -> (..., n, parts) similarity 0..1."""
-    squared = (reference - student) ** 2
-    squared[..., 0::2] *= X_WEIGHT
-    weight = (1.0 + X_WEIGHT) / 2  # the mean over x and y columns, x weighted
-    out = np.empty((*squared.shape[:-1], len(PARTS)), np.float64)
-    for i, part in enumerate(PARTS):
-        distance = squared[..., PART_SLICES[part]].mean(axis=-1) / weight
-        out[..., i] = np.exp(-K * np.where(np.isfinite(distance), distance, np.inf))
-    return out
+def _relative(heights: np.ndarray, confidence: np.ndarray, part: str) -> tuple[np.ndarray, ...]:
+    """(..., n, J) -> the part's heights relative to its root and their confidences."""
+    columns, root = PART_COLUMNS[part], PART_ROOT_COLUMNS[part]
+    if root < 0:
+        return heights[..., columns], confidence[..., columns]
+    relative = heights[..., columns] - heights[..., root, None]
+    return relative, confidence[..., columns] * confidence[..., root, None]
 
 
 def part_match(reference: np.ndarray, windows: np.ndarray) -> np.ndarray:
-    """(n, F) and (lags, n, F) -> (lags, parts) 0..1: how each part matches (MATCH)."""
-    if MATCH == "pose":
-        return frame_similarity(reference, windows).mean(axis=-2)
+    """(n, F) and (lags, n, F) -> (lags, parts) 0..1: how each part matches, a window each
+    (NaN rows in a window: frames not seen)."""
     out = np.empty((len(windows), len(PARTS)))
+    student_conf = np.nan_to_num(windows[..., CONFIDENCES])
     for i, part in enumerate(PARTS):
-        columns = PART_SLICES[part]
-        teacher = reference[:, columns][:, 1::2]
-        teacher = teacher - teacher.mean(axis=0)
-        if np.sqrt((teacher**2).mean()) < STILL_TEACHER:
-            out[:, i] = 1.0  # nothing to follow: not judged
-            continue
-        student = windows[:, :, columns][:, :, 1::2]
-        with np.errstate(all="ignore"):
-            student = np.nan_to_num(student - np.nanmean(student, axis=1, keepdims=True))
-        covariance = (teacher * student).sum(axis=(1, 2))
-        spread = np.sqrt((teacher**2).sum() * (student**2).sum(axis=(1, 2))) + 1e-9
-        out[:, i] = np.clip(covariance / spread, 0.0, 1.0)
-    return out
-
-
-def view_scales(width: int) -> np.ndarray:
-    """(views, F): the student's features times each, one view each: x flipped or squeezed
-    (a camera beside or behind the teacher's sees the same move so), y as it is."""
-    out = np.ones((len(VIEW_SCALES), width))
-    out[:, 0::2] = np.asarray(VIEW_SCALES)[:, None]
+        teacher, wanted = _relative(reference[..., HEIGHTS], reference[..., CONFIDENCES], part)
+        student, had = _relative(windows[..., HEIGHTS], student_conf, part)
+        seen = np.isfinite(student)
+        coverage = (seen * wanted).sum(axis=(-2, -1)) / max(float(wanted.sum()), 1e-9)
+        weight = wanted * np.where(seen, had, 0.0)
+        student = np.where(seen, student, 0.0)
+        total = weight.sum(axis=-2, keepdims=True)
+        a = teacher - (weight * teacher).sum(axis=-2, keepdims=True) / np.maximum(total, 1e-9)
+        b = student - (weight * student).sum(axis=-2, keepdims=True) / np.maximum(total, 1e-9)
+        aa, bb = (weight * a * a).sum(axis=(-2, -1)), (weight * b * b).sum(axis=(-2, -1))
+        correlation = (weight * a * b).sum(axis=(-2, -1)) / np.sqrt(aa * bb + 1e-12)
+        mass = np.maximum(weight.sum(axis=(-2, -1)), 1e-9)
+        share = (np.sqrt(bb / mass) + FLOOR) / (np.sqrt(aa / mass) + FLOOR)
+        value = (1.0 + correlation) / 2 * np.minimum(share, 1.0) * coverage
+        out[:, i] = np.where(weight.sum(axis=(-2, -1)) > 0, value, 0.0)
     return out
 
 
@@ -79,29 +70,23 @@ def lateness(offset_s: float) -> float:
     return float(np.exp(-late * late))
 
 
-def part_energy(features: np.ndarray) -> np.ndarray:
-    """(n, F) -> (parts,): each part's mean vertical motion per frame (torso lengths; y: the
-    same from any camera at the teacher's height), NaN-safe."""
-    step = np.abs(np.diff(features, axis=0))
-    out = np.zeros(len(PARTS))
-    for i, part in enumerate(PARTS):
-        columns = step[:, PART_SLICES[part]][:, 1::2]
-        out[i] = float(np.nanmean(columns)) if np.isfinite(columns).any() else 0.0
-    return out
-
-
 def part_scores(reference: np.ndarray, student: np.ndarray) -> dict[str, float]:
-    """(n, F) twice -> each part's 0..100; in "pose" matching a part that moves less than
-    the teacher's (a frozen arm, standing still) scores that much less (ENERGY_CHECK)."""
+    """(n, F) twice -> each part's 0..100."""
     means = part_match(reference, student[None])[0]
-    if MATCH == "pose" and ENERGY_CHECK and len(reference) > 1:
-        moved = part_energy(student)
-        wanted = part_energy(reference)
-        means = means * np.minimum(1.0, (moved + ENERGY_FLOOR) / (wanted + ENERGY_FLOOR))
     return {part: 100.0 * float(value) for part, value in zip(PARTS, means, strict=True)}
 
 
 def move_score(parts: dict[str, float], offset_s: float) -> float:
-    values = sorted(parts.values())
-    pooled = values[:WORST_PARTS] if WORST_PARTS else values
-    return float(np.mean(pooled)) * lateness(offset_s)
+    values = list(parts.values())
+    pooled = min(values) if POOL == "worst" else float(np.mean(values))
+    return pooled * lateness(offset_s)
+
+
+def motion(features: np.ndarray, span: int) -> np.ndarray:
+    """(T, F) -> (T,): how far the joints moved over the last `span` frames (the mean over
+    the joints seen at both ends, torso lengths; 0 where there is no such pair)."""
+    heights = features[:, HEIGHTS]
+    before = np.concatenate([np.repeat(heights[:1], span, axis=0), heights[:-span]])
+    step = np.abs(heights - before)
+    seen = np.isfinite(step)
+    return np.where(seen, step, 0.0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
