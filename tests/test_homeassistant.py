@@ -87,3 +87,32 @@ def test_one_people_sensor_counts_who_is_in_view_with_their_counts_as_attributes
     for name in ("value_json.people", "p.person", "p.count", "value_json.total_count"):
         assert name in template  # fields `current` always sends (the test above)
     assert not [key for key in configs if key.startswith("person")]
+
+
+def test_a_device_offers_the_routines_recorded_on_it(tmp_path, model_paths) -> None:
+    """`run`'s discovery: the routine select lists the routines recorded under
+    mode.routines_dir, and follow mode with its scores is offered beside them."""
+    import shutil
+
+    from edge.app.wiring import build_pipeline, discovery
+    from edge.config import config_from_dict
+    from tests.conftest import dancepose, shared_path
+
+    routines = tmp_path / "routines"
+    recorded = dancepose(
+        "routine", "record", str(shared_path("data", "aist_follow", "ch07_c01.npy")),
+        "--fps", "60", "--name", "ch07", "--out", str(routines / "ch07"),
+    )  # fmt: skip
+    assert recorded.returncode == 0, recorded.stderr
+    shutil.copytree(routines / "ch07", routines / "ballroom_basic")
+    (routines / "notes").mkdir()  # a folder that holds no routine is not offered
+    config = config_from_dict({
+        "mode": {"mode": "count", "routines_dir": str(routines)},
+        "mqtt": {"homeassistant_discovery": True},
+    }, check_paths=False)  # fmt: skip
+    pipeline = build_pipeline(config)
+    sent = {topic: json.loads(payload) for topic, payload in discovery(config, pipeline, TOPICS)}
+    configs = by_key(sent)
+    assert configs["routine"]["options"] == ["ballroom_basic", "ch07"]
+    assert "follow" in configs["mode"]["options"]
+    assert {"last_move_score", "routine_score"} <= set(configs)
