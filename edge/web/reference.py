@@ -25,26 +25,25 @@ MAX_FPS: Final = 30.0  # the page draws no faster; a 60 fps routine is sent at 3
 DECIMALS: Final = 3  # torso lengths: a millimetre on a person
 
 
-def reference(folder: Path) -> dict[str, Any]:
-    """The page's view of a routine folder; RoutineError where it is not one."""
+def reference(folder: Path) -> bytes:
+    """The page's view of a routine folder as JSON; RoutineError where it is not one."""
     followed = routines.load(folder)
     pose = teacher.load(folder, len(followed.features))
     step = max(math.ceil(followed.fps / MAX_FPS - 1e-9), 1)
-    frames = None
-    if pose is not None:
-        rounded = np.round(pose[::step].astype(np.float64), DECIMALS)
-        frames = [
-            [None if not np.isfinite(v) else float(v) for v in frame.reshape(-1)]
-            for frame in rounded
-        ]
-    return {
+    head: dict[str, Any] = {
         "routine": followed.name,
         "length_s": round(followed.length_s, 3),
         "moves": [{"name": m.name, "start_s": m.start_s, "end_s": m.end_s} for m in followed.moves],
         "pose_fps": followed.fps / step,
-        "pose": frames,  # per frame: x0, y0, x1, y1, ... of the 33 landmarks; null: none
         "bones": [[JOINT[a], JOINT[b]] for a, b in BONES],
     }
+    # per frame: x0, y0, x1, y1, ... of the 33 landmarks (null: not seen); null: no pose.
+    # Encoded whole by numpy and json (a long routine is a few MB), NaN written as null.
+    frames = "null"
+    if pose is not None:
+        rounded = np.round(pose[::step].astype(np.float64), DECIMALS).reshape(-1, pose[0].size)
+        frames = json.dumps(rounded.tolist(), separators=(",", ":")).replace("NaN", "null")
+    return (json.dumps(head, separators=(",", ":"))[:-1] + f',"pose":{frames}}}').encode()
 
 
 class ReferenceCache:
@@ -59,7 +58,7 @@ class ReferenceCache:
         key = (str(folder), *(_stamp(folder / name) for name in _FILES))
         with self._lock:
             if key != self._key:
-                self._body = json.dumps(reference(folder), separators=(",", ":")).encode()
+                self._body = reference(folder)
                 self._key = key
             return self._body
 
