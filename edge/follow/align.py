@@ -25,7 +25,7 @@ from edge.follow.routine import Routine
 from edge.follow.score import motion, move_score, part_match, part_scores
 
 AHEAD_S: Final = 0.25  # how much later than expected a move may come
-BACK_S: Final = 0.25  # how much earlier
+BACK_S: Final = 0.2  # how much earlier
 FIRST_S: Final = 4.5  # how long after the first move's end a still student is waited for
 STEP_S: Final = 1 / 30  # offsets tried this far apart
 ONSET_SPAN_S: Final = 0.25  # motion is measured over this long
