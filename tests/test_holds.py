@@ -138,3 +138,30 @@ def test_a_hold_pack_installed_beside_the_others_is_never_what_auto_counts(clip_
     track = clip_track(shared_path("data", "exercise_videos", "squat_side_3.mp4"))
     result = count_auto(track, [find_pack("squat"), hold_packs["wall_sit"]])
     assert (result.exercise, result.reps) == ("squat", 3)
+
+
+def test_current_says_the_hold(clip_track, hold_packs):
+    """`current` carries the newest hold's whole seconds and whether it is under way; a
+    reset clears them."""
+    from edge.app.state import DeviceState
+    from edge.publish.topics import current_payload
+
+    track = clip_track(shared_path("data", "exercise_videos", "squat_side_3.mp4"))
+    held = held_clips(track, HOLDS["wall_sit"], HOLD_S)[0]
+    holds = [e for e in run_analyzer(hold_packs["wall_sit"], track, held.order)
+             if isinstance(e, HoldEvent)]  # fmt: skip
+    state = DeviceState("s", "count", "wall_sit", ("count",), ("wall_sit",), "wall_sit")
+    now = datetime.now(UTC)
+    for event in holds[:3]:
+        state.apply(event, now)
+    current = current_payload(state.shown(), 1.0)
+    validator("current").validate(current)
+    assert (current["hold_s"], current["holding"]) == (holds[2].seconds, True)
+    for event in holds[3:]:
+        state.apply(event, now)
+    current = current_payload(state.shown(), 1.0)
+    validator("current").validate(current)
+    assert (current["hold_s"], current["holding"]) == (holds[-1].seconds, False)
+    assert current["people"][0]["hold_s"] == holds[-1].seconds
+    state.restart_count("wall_sit", "wall_sit")
+    assert (state.shown().hold_s, state.shown().holding) == (None, False)

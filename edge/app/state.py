@@ -26,7 +26,7 @@ from typing import Any
 
 from edge.analyzers import Event
 from edge.app.timers import RestClock, RoutineClock
-from edge.counting.events import ExerciseChosen, PhaseEvent, RepEvent, SetEvent
+from edge.counting.events import ExerciseChosen, HoldEvent, PhaseEvent, RepEvent, SetEvent
 from edge.dance.classifier import DanceEvent
 from edge.follow.events import MoveEvent, RoutineSummary
 from edge.follow.hint import move_hint
@@ -93,6 +93,7 @@ class DeviceState:
         self._routine_clock = RoutineClock()
         self._last_move: MoveEvent | None = None
         self._rest_clock = RestClock()
+        self.page_epoch = 0  # counts what changes the page's view but not `current`
 
     # --- typed events ----------------------------------------------------------------
     def apply(self, event: Event | PersonEntered | PersonLeft, now: datetime) -> None:
@@ -145,6 +146,10 @@ class DeviceState:
                 rest_s=None if event.rest_s is None else round(event.rest_s, 1),
                 last_set_reps=event.reps,
             )  # fmt: skip
+        if isinstance(event, HoldEvent):
+            return replace(
+                shown, exercise=event.exercise, hold_s=event.seconds, holding=not event.ended
+            )
         if isinstance(event, ExerciseChosen):
             return replace(shown, exercise=event.exercise)
         if isinstance(event, PhaseEvent):
@@ -223,7 +228,8 @@ class DeviceState:
         follower's round starts on such a frame), and the fps figure."""
         now = time.monotonic()
         self.t_s = t_s
-        self._routine_clock.frame(t_s, present, runs(self._device.mode, "follow"))
+        if self._routine_clock.frame(t_s, present, runs(self._device.mode, "follow")):
+            self.page_epoch += 1  # a round began: the page's teacher starts dancing
         self._frames += 1
         self._last_frame = now
         if now - self._window_start >= FPS_WINDOW_S:

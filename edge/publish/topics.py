@@ -195,6 +195,8 @@ class PersonCurrent:
     rest_s: float | None = None
     last_set_reps: int | None = None
     routine_score: float | None = None
+    hold_s: int | None = None
+    holding: bool = False
 
 
 # The per-person fields of `current`: its top level carries the main person's under the
@@ -229,6 +231,8 @@ class Current:
     rest_s: float | None = None  # and the rest before the newest one
     last_set_reps: int | None = None  # the newest ended set's reps
     routine_score: float | None = None  # follow mode: the newest round's score (0..100)
+    hold_s: int | None = None  # a hold exercise: whole seconds of the newest hold,
+    holding: bool = False  # and whether it is under way
     person: int = 0  # whose figures the fields above are: the main person's
     people: tuple[PersonCurrent, ...] = ()  # everyone in view, by id
     total_count: int = 0  # the reps of everyone in `people`
