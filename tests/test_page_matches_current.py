@@ -1,7 +1,8 @@
 """The kiosk page and the retained `current` topic say the same thing: `dancepose run` on a
 real clip, read both ways (GET /api/state and a subscriber), through the commands that
 used to make them disagree: a mode change after a genre was named, a reset that leaves
-a partial count, and a device without a dance model (what set_mode accepts)."""
+a partial count, a device without a dance model (what set_mode accepts), and two people
+in one frame (each person's figures, the same on both)."""
 
 from __future__ import annotations
 
@@ -16,22 +17,28 @@ from pathlib import Path
 
 from edge.config import load_config
 from tests.conftest import Subscriber, private_broker, shared_path
-from tests.helpers import DEVICE, write_config
+from tests.helpers import DEVICE, RecordedPeople, SideBySide, write_config
 
 CURRENT = f"dancepose/{DEVICE}/current"
 FIELDS = ("mode", "selected_exercise", "exercise", "count", "partial_count", "phase", "genre",
-          "genre_name", "session_id")  # fmt: skip
+          "genre_name", "session_id", "person", "people", "total_count")  # fmt: skip
+PAGE_ONLY = ("color", "confidence")  # what the page adds to each person: how to draw them
 
 
 @contextmanager
-def running(config: Path) -> Iterator[tuple[object, Subscriber]]:
-    """`dancepose run` in this process (its page on a free port) and a subscriber to it."""
+def running(config: Path, side: SideBySide | None = None) -> Iterator[tuple[object, Subscriber]]:
+    """`dancepose run` in this process (its page on a free port) and a subscriber to it;
+    `side`: clips side by side as its camera, their recorded people as what pose finds."""
     from edge.app.loop import EdgeLoop
 
     with private_broker() as broker:
         text = config.read_text().replace("port = 0", f"port = {broker.port}")
         config.write_text(text)
-        loop = EdgeLoop(load_config(config))
+        if side is None:
+            loop = EdgeLoop(load_config(config))
+        else:
+            loop = EdgeLoop(load_config(config), open_source=lambda _config: side)
+            loop.pipeline.estimator = RecordedPeople(side)
         watcher = Subscriber(broker, [f"dancepose/{DEVICE}/#", "homeassistant/#"])
         runner = threading.Thread(target=loop.run)
         runner.start()
@@ -68,6 +75,10 @@ def agree(loop, watcher: Subscriber, condition=lambda current: True) -> tuple[di
         current = watcher.payloads(CURRENT)[-1]
         if (current == before and condition(current)) or time.monotonic() > deadline:
             shown = {k: view["partial" if k == "partial_count" else k] for k in FIELDS}
+            shown["people"] = [
+                {k: v for k, v in person.items() if k not in PAGE_ONLY}
+                for person in shown["people"]
+            ]
             return shown, {k: current[k] for k in FIELDS}
 
 
@@ -120,3 +131,24 @@ def test_the_page_offers_the_modes_home_assistant_offers(tmp_path, model_paths):
         assert page(loop)["modes"] == offered
         reply = page(loop, "api/command", {"action": "set_mode", "mode": "dance"})
         assert not reply["ok"] and "no dance model" in reply["error"]
+
+
+def test_two_people_are_the_same_on_the_page_and_in_current(tmp_path, clip_track):
+    videos = [
+        shared_path("data", "exercise_videos", n)
+        for n in ("goblet_squat_front_6.mp4", "pushup_side_4.mp4")
+    ]  # fmt: skip  (both stay in view: nobody is dropped)
+    side = SideBySide(videos, [clip_track(video) for video in videos])
+    config = write_config(tmp_path, videos[0], 0, exercise="auto")
+    with running(config, side) as (loop, watcher):
+        counted = watcher.wait_for(
+            lambda s: any(c["total_count"] == 6 + 4 for c in s.payloads(CURRENT)), timeout=180
+        )
+        assert counted, "the two people's 6 squats and 4 push-ups were not all counted"
+        shown, current = agree(loop, watcher, lambda c: c["total_count"] == 10)
+        assert [(p["person"], p["count"]) for p in current["people"]] == [(0, 6), (1, 4)]
+        assert shown == current
+        assert page(loop, "api/command", {"action": "reset_count"})["ok"]  # everyone's
+        shown, current = agree(loop, watcher, lambda c: c["total_count"] == 0)
+        assert [p["count"] for p in current["people"]] == [0, 0]
+        assert shown == current

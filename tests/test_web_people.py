@@ -22,7 +22,8 @@ from tests.helpers import (
 from training.bench.web import CHROMIUM_ARGS
 
 TIMEOUT_MS = 180_000  # generous: the machine may be loaded
-CLIPS = {"squat_side_3.mp4": ("squat", 3), "pushup_side_4.mp4": ("pushup", 4)}  # truth
+# the labelled truth (labels.csv); both people stay in view to the end
+CLIPS = {"goblet_squat_front_6.mp4": ("squat", 6), "pushup_side_4.mp4": ("pushup", 4)}
 CURRENT = f"dancepose/{DEVICE}/current"
 
 TILES = """() => Array.from(document.querySelectorAll('#people .person')).map((t) => ({
@@ -69,7 +70,7 @@ def test_a_tile_per_person_in_their_skeletons_colour(tmp_path, clip_track):
                 page.wait_for_function(
                     f"({TILES})().map((t) => t.count).join() === {want!r}.join()",
                     timeout=TIMEOUT_MS,
-                )  # each person's own count: 3 squats and 4 push-ups, never mixed
+                )  # each person's own count: 6 squats and 4 push-ups, never mixed
                 page.wait_for_function(
                     "document.getElementById('frame').naturalWidth > 0", timeout=TIMEOUT_MS
                 )
@@ -80,7 +81,7 @@ def test_a_tile_per_person_in_their_skeletons_colour(tmp_path, clip_track):
                     assert tile["what"].startswith(exercise)
                     assert tile["border"] == rgb(person_color(tile["person"]))
                 assert tiles[0]["border"] != tiles[1]["border"]
-                assert page.inner_text("#people-total") == f"total {3 + 4}"
+                assert page.inner_text("#people-total") == f"total {6 + 4}"
                 assert not page.is_visible("#count")  # the single big count gave way
                 page.set_viewport_size({"width": 800, "height": 480})  # the Pi's screen
                 assert all(t["visible"] for t in page.evaluate(TILES))
@@ -88,8 +89,8 @@ def test_a_tile_per_person_in_their_skeletons_colour(tmp_path, clip_track):
                 browser.close()
             # MQTT says the same: the retained current lists both people with their counts
             current = watcher.payloads(CURRENT)[-1]
-            assert [(p["person"], p["count"]) for p in current["people"]] == [(0, 3), (1, 4)]
-            assert current["total_count"] == 7 and (current["person"], current["count"]) == (0, 3)
+            assert [(p["person"], p["count"]) for p in current["people"]] == [(0, 6), (1, 4)]
+            assert current["total_count"] == 10 and (current["person"], current["count"]) == (0, 6)
             # stats say how many people there were and what each cost the pose stage
             stats = watcher.payloads(f"dancepose/{DEVICE}/stats")
             assert max(s["people_max"] for s in stats) == 2
