@@ -48,6 +48,7 @@ class Broadcaster:
         self._dance_interval_s = dance_interval_s
         self._last_dance_s = -1e9
         self._shown: topics.Current | None = None  # what `current` said last
+        self._page_epoch = 0  # and what the page was last sent beside it
 
     def events(self, events: list[Event]) -> None:
         for event in events:
@@ -77,12 +78,15 @@ class Broadcaster:
 
     def current(self) -> None:
         """The retained `current` and the page's view, when what the device shows changed
-        (a rep, a phase, a genre, a command, a fault); a frame that changes nothing
-        publishes nothing."""
-        shown = self.state.shown()
-        if shown == self._shown:
+        (a rep, a phase, a genre, a command, a fault); the view alone when only the page's
+        own figures changed (DeviceState.page_epoch: a follow round began); a frame that
+        changes nothing publishes nothing."""
+        shown, epoch = self.state.shown(), self.state.page_epoch
+        if shown == self._shown and epoch == self._page_epoch:
             return
-        self._shown = shown
-        payload = topics.current_payload(shown, self.state.t_s)
-        self.publisher.publish_state(topics.CURRENT, payload)
+        self._page_epoch = epoch
+        if shown != self._shown:
+            self._shown = shown
+            payload = topics.current_payload(shown, self.state.t_s)
+            self.publisher.publish_state(topics.CURRENT, payload)
         self.send(VIEW, self._view())

@@ -19,9 +19,12 @@ class RoutineClock:
         self.start_s: float | None = None
         self.lag_s = 0.0
 
-    def frame(self, t_s: float, present: bool, following: bool) -> None:
+    def frame(self, t_s: float, present: bool, following: bool) -> bool:
+        """Whether a round began on this frame."""
         if present and following and self.start_s is None:
             self.start_s, self.lag_s = t_s, 0.0
+            return True
+        return False
 
     def moved(self, offset_ms: float) -> None:
         self.lag_s = offset_ms / 1000
