@@ -161,3 +161,29 @@ def test_the_only_person_keeps_their_count_while_away(clip_track):
             state.apply(event, NOW)
     shown = state.shown()
     assert shown.count == 3 and [(p.person, p.count) for p in shown.people] == [(0, 3)]
+
+
+def test_one_dancers_verdicts_never_hold_back_anothers(tmp_path):
+    """At most one dance verdict per dance_publish_interval_s, per person: two dancers'
+    verdicts a moment apart both go out (over a real broker) and reach their own figures."""
+    from edge.app.broadcast import Broadcaster
+    from tests.conftest import private_broker
+    from tests.helpers import make_publisher
+
+    _, state = device("dance")
+    verdict = {"gBR": ("break", 0.9), "gPO": ("pop", 0.8), "gHO": ("house", 0.7)}
+
+    def dance(person: int, time_s: float, genre: str) -> DanceEvent:
+        name, confidence = verdict[genre]
+        return DanceEvent(time_s, genre, confidence, {genre: confidence}, 0.1, name, person)
+
+    with private_broker() as broker:
+        publisher = make_publisher(broker.port, tmp_path)
+        try:
+            broadcast = Broadcaster(state, publisher, None, lambda: {}, dance_interval_s=10.0)
+            broadcast.events([dance(0, 1.0, "gBR"), dance(1, 1.5, "gPO"), dance(0, 2.0, "gHO")])
+            assert publisher.flush(30)
+        finally:
+            publisher.close(timeout_s=10)
+    shown = {p.person: p.genre for p in state.shown().people}
+    assert shown == {0: "gBR", 1: "gPO"}  # person 0's second verdict came too soon after

@@ -40,22 +40,24 @@ class Broadcaster:
         self, state: DeviceState, publisher: MqttPublisher, stream: EventStream | None,
         view: Callable[[], dict[str, Any]], dance_interval_s: float,
     ) -> None:  # fmt: skip
-        """view: the page's state now; dance_interval_s: at most one dance verdict per."""
+        """view: the page's state now; dance_interval_s: at most one dance verdict per,
+        per person (one dancer's verdicts never hold back another's)."""
         self.state = state
         self.publisher = publisher
         self.stream = stream
         self._view = view
         self._dance_interval_s = dance_interval_s
-        self._last_dance_s = -1e9
+        self._last_dance_s: dict[int, float] = {}  # by person
         self._shown: topics.Current | None = None  # what `current` said last
         self._page_epoch = 0  # and what the page was last sent beside it
 
     def events(self, events: list[Event]) -> None:
         for event in events:
             if isinstance(event, DanceEvent):
-                if event.time_s - self._last_dance_s < self._dance_interval_s:
+                last = self._last_dance_s.get(event.person, -1e9)
+                if event.time_s - last < self._dance_interval_s:
                     continue  # a verdict every unit is more than a dashboard wants
-                self._last_dance_s = event.time_s
+                self._last_dance_s[event.person] = event.time_s
             now = datetime.now(UTC)
             if type(event) not in PAYLOADS:  # no message of its own: `current` says it
                 self.state.apply(event, now)
