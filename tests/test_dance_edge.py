@@ -183,3 +183,38 @@ def test_metadata_that_disagrees_with_the_model_file_is_refused(tmp_path):
     dataclasses.replace(meta, genres=meta.genres[:2]).write(folder)
     with pytest.raises(DanceModelError, match=r"output \(1, 7\), metadata names 2 genres"):
         DanceModel(folder)
+
+
+def test_a_window_is_dancing_with_a_genre_only_when_the_model_is_sure_of_one():
+    from edge.dance.classifier import decide
+
+    meta = DanceMetadata(
+        genres=(Genre("gHO", "house"), Genre(NONE, NONE), Genre("waltz", "waltz")),
+        units_per_window=8, unit_s=1 / 3, model_file="m.tflite", min_motion_energy=0.01,
+        min_confidence=0.5,
+    )  # fmt: skip
+    assert decide(np.array([0.8, 0.1, 0.1]), 0.1, meta) == pytest.approx((0.9, "gHO"))
+    # dancing (none is 0.2) but no genre is sure: dancing, style not known
+    assert decide(np.array([0.4, 0.2, 0.4]), 0.1, meta) == pytest.approx((0.8, None))
+    assert decide(np.array([0.3, 0.6, 0.1]), 0.1, meta) == pytest.approx((0.4, NONE))
+    assert decide(np.array([0.8, 0.1, 0.1]), 0.001, meta) == (0.0, NONE)  # a still body
+    # without a class "none" every moving window is dancing
+    two = dataclasses.replace(meta, genres=(Genre("gHO", "house"), Genre("waltz", "waltz")))
+    assert decide(np.array([0.45, 0.55]), 0.1, two) == (1.0, "waltz")
+    assert decide(np.array([0.5, 0.5]), 0.001, two) == (0.0, NONE)
+
+
+def test_every_window_of_the_shipped_model_says_dancing_and_agrees_with_its_genre():
+    track = aist_track("house_dance")
+    classifier = DanceClassifier(track.fps, DEFAULT_DANCE_DIR)
+    events = [
+        e
+        for i in range(track.num_frames)
+        if (e := classifier.push(track.landmarks[i], i / track.fps))
+    ]
+    assert events
+    for event in events:
+        assert 0.0 <= event.dancing <= 1.0
+        assert (event.genre == NONE) == (event.dancing < classifier.model.metadata.min_dancing)
+        assert (event.genre is None) == (event.genre_name is None)
+    assert np.mean([e.is_dancing for e in events]) > 0.9

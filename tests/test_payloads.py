@@ -223,6 +223,7 @@ def test_homeassistant_discovery_configs() -> None:
         "fps": "sensor",
         "queue_depth": "sensor",
         "fault": "binary_sensor",
+        "dancing": "binary_sensor",
         "reset_count": "button",
         "start_session": "button",
         "end_session": "button",

@@ -5,9 +5,9 @@ verdicts over a rep decide which.
 
 - A rep (or partial rep) is held until the first dance verdict at or after its end
   (verdicts come once a unit, 1/3 s). It is then *withheld* (a dance step, not a rep) when
-  more than half of the verdicts from its start to that one named a genre, and
-  published otherwise.
-- A verdict that names a genre is reported as `none` while a published rep ends inside
+  more than half of the verdicts from its start to that one said dancing (a genre named
+  or not: "dancing, style not known" counts), and published otherwise.
+- A dancing verdict is reported as `none` (not dancing) while a published rep ends inside
   its window (the last K units): someone is doing a set.
 
 So a dance the classifier recognises is not counted, a set of squats is not named a dance,
@@ -36,7 +36,7 @@ class Arbiter:
     def __init__(self, window_s: float) -> None:
         """window_s: the span of one dance verdict (units_per_window x unit_s)."""
         self.window_s = window_s
-        self._verdicts: deque[tuple[float, bool]] = deque()  # (time, named a genre)
+        self._verdicts: deque[tuple[float, bool]] = deque()  # (time, dancing)
         self._held: list[RepEvent] = []
         self._published_ends: list[float] = []  # ends of published reps, last window
         self.withheld: list[RepEvent] = []  # since the last reset: reps judged dance steps
@@ -60,7 +60,7 @@ class Arbiter:
 
     def verdict(self, event: DanceEvent) -> tuple[DanceEvent, list[RepEvent]]:
         """One dance verdict in: (the verdict to publish, the reps it lets through)."""
-        named = event.genre != NONE
+        named = event.is_dancing
         self._verdicts.append((event.time_s, named))
         while self._verdicts and self._verdicts[0][0] < event.time_s - KEEP_S:
             self._verdicts.popleft()
@@ -68,7 +68,7 @@ class Arbiter:
         since = event.time_s - self.window_s
         self._published_ends = [end for end in self._published_ends if end > since]
         if named and self._published_ends:  # a set is being counted inside this window
-            event = dataclasses.replace(event, genre=NONE, genre_name=NONE)
+            event = dataclasses.replace(event, genre=NONE, genre_name=NONE, dancing=0.0)
         return event, released
 
     def finish(self) -> list[RepEvent]:

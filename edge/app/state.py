@@ -156,7 +156,9 @@ class DeviceState:
             return replace(shown, exercise=event.exercise, phase=event.phase)
         if isinstance(event, DanceEvent):
             self._confidence[shown.person] = event.confidence
-            return replace(shown, genre=event.genre, genre_name=event.genre_name)
+            return replace(
+                shown, genre=event.genre, genre_name=event.genre_name, dancing=event.dancing
+            )
         if isinstance(event, MoveEvent):
             return replace(shown, move=event.name, last_move_score=round(event.score, 1))
         if isinstance(event, RoutineSummary):
@@ -199,6 +201,7 @@ class DeviceState:
             for key, person in self._persons.items():  # every person's count, as the
                 self._persons[key] = PersonCurrent(  # pipeline restarts every person's
                     key, exercise=active, genre=person.genre, genre_name=person.genre_name,
+                    dancing=person.dancing,
                     move=person.move, last_move_score=person.last_move_score,
                     routine_score=person.routine_score,
                 )  # fmt: skip
@@ -308,6 +311,6 @@ def _rounded(value: float | None) -> float | None:
 
 def _shown(person: PersonCurrent, dancing: bool) -> PersonCurrent:
     """A person's figures as `current` shows them: a genre only while the mode dances."""
-    if person.genre is None or dancing:
+    if (person.genre is None and person.dancing is None) or dancing:
         return person
-    return replace(person, genre=None, genre_name=None)
+    return replace(person, genre=None, genre_name=None, dancing=None)

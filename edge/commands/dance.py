@@ -58,12 +58,13 @@ def classify(
         event = classifier.push(landmarks, float(time_s))
         if event is None:
             continue
-        windows.append((event.time_s, event.genre, event.confidence))
+        windows.append((event.time_s, verdict(event.genre_name), event.confidence))
         if args.json:
             record = {
                 "time_s": round(event.time_s, 3),
                 "genre": event.genre,
                 "genre_name": event.genre_name,
+                "dancing": event.dancing,
                 "confidence": round(event.confidence, 4),
                 "motion_energy": round(event.motion_energy, 4),
                 "probabilities": event.probabilities,
@@ -75,5 +76,10 @@ def classify(
             ranked = sorted(event.probabilities.items(), key=lambda kv: -kv[1])[:3]
             top = "  ".join(f"{g} {p:.2f}" for g, p in ranked)
             who = "" if person is None else f"person {person}  "
-            print(f"{who}{event.time_s:7.2f} s  {event.genre_name:14s}  {top}")
+            print(f"{who}{event.time_s:7.2f} s  {verdict(event.genre_name):14s}  {top}")
     return windows
+
+
+def verdict(genre_name: str | None) -> str:
+    """A window's answer in words: its genre, "none", or "dancing" (style not known)."""
+    return "dancing" if genre_name is None else genre_name

@@ -26,6 +26,8 @@ NONE = "none"
 # 1: parallel "genres" / "genre_names" lists and a duplicate "k" (no format_version key).
 # 2: "genres" is a list of {"code", "name"}; format_version and feature_version checked.
 FORMAT_VERSION = 2
+# A window is dancing when the model thinks "none" less likely than not.
+MIN_DANCING = 0.5
 REBUILD = "rebuild it with `make dance-model` (or install a models/dance/ built for this version)"
 
 
@@ -46,9 +48,10 @@ class DanceMetadata:
     unit_s: float
     model_file: str  # the one the edge runs (int8)
     min_motion_energy: float  # below: "none" (nobody is dancing)
-    min_confidence: float  # top probability below: "none" (not sure which genre)
+    min_confidence: float  # a genre's probability below: no genre named (not sure which)
     float32_model_file: str | None = None
     fps: float = REFERENCE_FPS  # differences in the features are per 1/fps s
+    min_dancing: float = MIN_DANCING  # 1 - P("none") below: not dancing
     feature_dims: int = UNIT_DIMS
     training_data: dict[str, Any] = field(default_factory=dict)  # provenance, free-form
     evaluation: dict[str, Any] = field(default_factory=dict)  # held-out scores, free-form
@@ -124,6 +127,7 @@ class DanceMetadata:
             min_confidence=fields.get("min_confidence", float),
             float32_model_file=fields.get("float32_model_file", str, optional=True),
             fps=fields.get("fps", float),
+            min_dancing=_default(fields.get("min_dancing", float, optional=True), MIN_DANCING),
             feature_dims=dims,
             training_data=fields.get("training_data", dict, optional=True) or {},
             evaluation=fields.get("evaluation", dict, optional=True) or {},
@@ -133,6 +137,8 @@ class DanceMetadata:
         )
         if len(set(meta.codes)) != len(meta.codes):
             raise DanceModelError(f"{source}: genre codes repeat ({meta.codes}); {REBUILD}")
+        if not 0 < meta.min_dancing <= 1:
+            raise DanceModelError(f"{source}: min_dancing must be in (0, 1]; {REBUILD}")
         if meta.units_per_window < 1 or meta.unit_s <= 0 or meta.fps <= 0:
             raise DanceModelError(
                 f"{source}: units_per_window, unit_s and fps must be positive; {REBUILD}"
@@ -145,6 +151,10 @@ class DanceMetadata:
         if not path.is_file():
             raise DanceModelError(f"dance model metadata {path} is missing; run `make dance-model`")
         return cls.from_json(path.read_text(), path)
+
+
+def _default(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 class _Fields:

@@ -140,6 +140,12 @@ def entities(
         "json_attributes_topic": STATUS,
         "json_attributes_template": "{{ {'fault': value_json.fault} | tojson }}",
         "device_class": "problem", "entity_category": "diagnostic"})  # fmt: skip
+    # dancing or not, genre known or not (current's dancing; null: no verdict yet)
+    dancing = Entity("binary_sensor", "dancing", "Dancing", {
+        "state_topic": CURRENT,
+        "value_template": "{{ 'ON' if value_json.dancing is not none and "
+        "value_json.genre != 'none' else 'OFF' }}",
+        "icon": "mdi:human-female-dance"})  # fmt: skip
     buttons = tuple(
         Entity("button", key, name, {
             "command_topic": CMD, "payload_press": _command(action), "icon": icon})
@@ -154,7 +160,8 @@ def entities(
         for key, name, action, shown, icon in SELECTS
         if choices[action]
     )  # fmt: skip
-    return (*sensors, fault, *buttons, *selects)
+    dance = (dancing,) if "dance" in offered else ()
+    return (*sensors, fault, *dance, *buttons, *selects)
 
 
 def every_entity() -> tuple[Entity, ...]:

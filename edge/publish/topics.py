@@ -197,6 +197,7 @@ class PersonCurrent:
     routine_score: float | None = None
     hold_s: int | None = None
     holding: bool = False
+    dancing: float | None = None
 
 
 # The per-person fields of `current`: its top level carries the main person's under the
@@ -233,6 +234,7 @@ class Current:
     routine_score: float | None = None  # follow mode: the newest round's score (0..100)
     hold_s: int | None = None  # a hold exercise: whole seconds of the newest hold,
     holding: bool = False  # and whether it is under way
+    dancing: float | None = None  # dance modes: the newest verdict's 0..1 that one dances
     person: int = 0  # whose figures the fields above are: the main person's
     people: tuple[PersonCurrent, ...] = ()  # everyone in view, by id
     total_count: int = 0  # the reps of everyone in `people`
@@ -268,12 +270,13 @@ class DancePayload(TypedDict):
     session_id: str
     time: str
     t_s: float
-    genre: str
-    genre_name: str
+    genre: str | None
+    genre_name: str | None
     confidence: float
     probabilities: dict[str, float]
     motion_energy: float
     person: int
+    dancing: float
 
 
 # Mean ms per stage over a stats interval; None: no sample.
@@ -345,11 +348,13 @@ class DanceLike(Protocol):
     @property
     def time_s(self) -> float: ...
     @property
-    def genre(self) -> str: ...
+    def genre(self) -> str | None: ...
     @property
-    def genre_name(self) -> str: ...
+    def genre_name(self) -> str | None: ...
     @property
     def confidence(self) -> float: ...
+    @property
+    def dancing(self) -> float | None: ...
     @property
     def probabilities(self) -> Mapping[str, float]: ...
     @property
@@ -543,6 +548,7 @@ def dance_payload(
         },
         "motion_energy": _finite("motion_energy", event.motion_energy, 6),
         "person": int(event.person),
+        "dancing": _finite("dancing", event.dancing if event.dancing is not None else 0.0, 4),
     }
 
 

@@ -19,7 +19,7 @@ function render(s) {
   text("exercise", s.exercise || "-");
   text("phase", s.phase && s.phase !== "other" ? s.phase : "");
   const dancing = s.analyzers.includes("dance"); // what the mode runs (edge/modes.py)
-  text("genre", s.genre_name && s.genre !== "none" ? s.genre_name : (dancing ? "no dance" : ""));
+  text("genre", dancing ? danceLabel(s) : "");
   text("confidence", s.confidence != null && s.genre && s.genre !== "none"
     ? Math.round(100 * s.confidence) + "%" : "");
   text("fps", s.fps ? s.fps.toFixed(0) + " fps" : "");

@@ -35,7 +35,7 @@ function personTile(box, p, dancing, counting) {
   setText(id, "person " + p.person);
   setText(tile.querySelector(".person-count"), counting ? String(p.count) : "");
   const phase = p.phase && p.phase !== "other" ? " " + p.phase : "";
-  const genre = p.genre_name && p.genre !== "none" ? p.genre_name : (dancing ? "no dance" : "");
+  const genre = dancing ? danceLabel(p) : "";
   const what = counting ? (p.exercise || "-") + phase : "";
   setText(tile.querySelector(".person-what"), [what, dancing ? genre : ""].filter(Boolean).join(" · "));
   return tile;
@@ -43,4 +43,13 @@ function personTile(box, p, dancing, counting) {
 
 function setText(node, value) {
   if (node.textContent !== value) node.textContent = value;
+}
+
+// A dance verdict as the page says it (current's genre and dancing, one person's or the
+// top level's): "dancing: waltz", "dancing" (style not known), "not dancing", or "no dance"
+// before the first verdict.
+function danceLabel(p) {
+  if (p.dancing == null) return "no dance";
+  if (p.genre === "none") return "not dancing";
+  return p.genre_name ? "dancing: " + p.genre_name : "dancing";
 }
