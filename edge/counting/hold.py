@@ -61,7 +61,7 @@ class HoldTracker(RepTracker):
             return None
         assert landmarks is not None
         super().update(landmarks, time_s)  # votes -> confidence -> in the pose or not
-        pose = self._pose(landmarks)
+        pose = self._pose(landmarks, time_s)
         if self._start_s is not None and not (self.counter.entered and self._within(pose)):
             self._close(time_s)
         if self._start_s is None and self.counter.entered and pose is not None:
@@ -100,7 +100,10 @@ class HoldTracker(RepTracker):
         self._events = []
         self._end_hold()
 
-    def _pose(self, landmarks: np.ndarray) -> np.ndarray | None:
+    def _pose(self, landmarks: np.ndarray, time_s: float) -> np.ndarray | None:
+        """The frame's key-joint pose: the one RepTracker.update kept for its tempo."""
+        if self._poses and self._poses[-1][0] == time_s:
+            return self._poses[-1][1]
         return key_pose(landmarks, self._key, self._spec.min_visibility)
 
     def _within(self, pose: np.ndarray | None) -> bool:

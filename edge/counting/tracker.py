@@ -36,14 +36,15 @@ _SHOULDERS = np.array([JOINT[name] for name in MIDPOINTS["neck"]])
 
 def key_pose(landmarks: np.ndarray, joints: np.ndarray, min_visibility: float) -> np.ndarray | None:
     """(len(joints), 2): the joints about the hip centre in torso lengths, NaN where not
-    visible; None without a torso."""
-    xy = np.asarray(landmarks[:, :2], np.float64)
-    hips = xy[_HIPS].mean(0)
-    torso = float(np.linalg.norm(hips - xy[_SHOULDERS].mean(0)))
-    if not (math.isfinite(torso) and torso > 1e-6):
+    visible; None without a torso. (Every frame: scalar steps, no fancy indexing.)"""
+    hips = (landmarks[_HIPS[0], :2] + landmarks[_HIPS[1], :2]) * 0.5
+    torso = hips - (landmarks[_SHOULDERS[0], :2] + landmarks[_SHOULDERS[1], :2]) * 0.5
+    length = math.hypot(float(torso[0]), float(torso[1]))
+    if not length > 1e-6:  # NaN too
         return None
-    pose = (xy[joints] - hips) / torso
-    pose[np.nan_to_num(landmarks[joints, 3], nan=0.0) < min_visibility] = np.nan
+    rows = landmarks[joints]
+    pose = ((rows[:, :2] - hips) * (1.0 / length)).astype(np.float64)
+    pose[~(rows[:, 3] >= min_visibility)] = np.nan
     return pose
 
 
