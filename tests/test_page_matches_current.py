@@ -21,7 +21,9 @@ from tests.helpers import DEVICE, RecordedPeople, SideBySide, write_config
 
 CURRENT = f"dancepose/{DEVICE}/current"
 FIELDS = ("mode", "selected_exercise", "exercise", "count", "partial_count", "phase", "genre",
-          "genre_name", "session_id", "person", "people", "total_count")  # fmt: skip
+          "genre_name", "session_id", "person", "people", "total_count", "set_number",
+          "rest_s", "last_set_reps", "routine", "move", "last_move_score",
+          "routine_score")  # fmt: skip
 PAGE_ONLY = ("color", "confidence")  # what the page adds to each person: how to draw them
 
 
