@@ -57,8 +57,8 @@
     const following = s.analyzers.includes("follow");
     document.body.classList.toggle("following", following);
     document.getElementById("follow").hidden = !following;
-    document.getElementById("teacher").hidden = !following;
     follow.shown = following;
+    showTeacher();
     if (!following) return;
     if (s.routine !== follow.loadedFor) loadReference(s.routine);
     follow.clock = s.routine_t_s == null ? null : { t: s.routine_t_s, at: performance.now() };
@@ -142,7 +142,16 @@
     show("move-now", "move " + (index + 1) + " of " + moves.length + ": " + moves[index].name);
   }
 
+  // The teacher's pane: in follow mode, once the routine's pose is in (a routine recorded
+  // before the teacher's pose was kept has none: no empty pane).
+  function showTeacher() {
+    const canvas = document.getElementById("teacher");
+    const hidden = !follow.shown || !follow.reference || !follow.reference.pose;
+    if (canvas.hidden !== hidden) canvas.hidden = hidden;
+  }
+
   function followFrame() {
+    showTeacher();
     if (follow.shown) {
       const t = routineNow();
       drawTeacher(t);
