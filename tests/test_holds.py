@@ -165,3 +165,16 @@ def test_current_says_the_hold(clip_track, hold_packs):
     assert current["people"][0]["hold_s"] == holds[-1].seconds
     state.restart_count("wall_sit", "wall_sit")
     assert (state.shown().hold_s, state.shown().holding) == (None, False)
+
+
+def test_training_packs_hold_makes_a_hold_pack(tmp_path, capsys):
+    from training.packs import main
+
+    assert main(["--out", str(tmp_path), "hold", "wall_sit", "--pack", "squat"]) == 0
+    made = load_pack(tmp_path / "wall_sit")
+    assert made.spec.hold == HoldSpec() and made.spec.count_class == "down"
+    assert made.spec.version == PACK_VERSION
+    capsys.readouterr()
+    assert main(["--out", str(tmp_path), "hold", "x", "--pack", "squat", "--pose", "side"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "--pose 'side'" in error[0], error
