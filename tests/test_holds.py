@@ -178,3 +178,49 @@ def test_training_packs_hold_makes_a_hold_pack(tmp_path, capsys):
     assert main(["--out", str(tmp_path), "hold", "x", "--pack", "squat", "--pose", "side"]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "--pose 'side'" in error[0], error
+
+
+def test_run_publishes_a_hold_over_mqtt(tmp_path, clip_track, hold_packs):
+    """The pipeline `dancepose run` builds, with a wall sit installed beside the squat pack
+    and named: its holds go out on the hold topic of a real broker, and `current` follows."""
+    from edge.app.broadcast import Broadcaster
+    from edge.app.pipeline import Pipeline
+    from edge.app.state import DeviceState
+    from tests.conftest import Subscriber, private_broker
+    from tests.helpers import make_publisher
+
+    track = clip_track(shared_path("data", "exercise_videos", "squat_side_3.mp4"))
+    held = held_clips(track, HOLDS["wall_sit"], HOLD_S)[1]
+    packs = [find_pack("squat"), hold_packs["wall_sit"]]
+    pipeline = Pipeline.build(None, packs, TfliteVotes, None, "count", "wall_sit")
+    state = DeviceState("s", "count", "wall_sit", pipeline.modes, pipeline.exercises,
+                        pipeline.active)  # fmt: skip
+    with private_broker() as broker:
+        subscriber = Subscriber(broker, ["dancepose/dev1/#"])
+        publisher = make_publisher(broker.port, tmp_path)
+        try:
+            broadcast = Broadcaster(state, publisher, None, lambda: {}, dance_interval_s=1.0)
+            for k, i in enumerate(held.order):
+                landmarks = track.landmarks[i] if track.present[i] else None
+                broadcast.events(pipeline.process_landmarks(landmarks, k / track.fps).events)
+                broadcast.current()
+            broadcast.events(pipeline.finish().events)
+            broadcast.current()
+            assert publisher.flush(30)
+            assert subscriber.wait_for(lambda s: any(p["ended"] for p in s.of("hold")))
+        finally:
+            publisher.close(timeout_s=10)
+            subscriber.close()
+    holds = subscriber.of("hold")
+    for payload in holds:
+        validator("hold").validate(payload)
+    ended = [p for p in holds if p["ended"]]
+    assert len(ended) == 1 and abs(ended[0]["held_s"] - held.truth_s) <= TOLERANCE_S
+    assert [p["seconds"] for p in holds if not p["ended"]] == list(
+        range(2, ended[0]["seconds"] + 1)
+    )
+    assert not subscriber.of("rep")
+    shown = subscriber.retained("current")[-1] if subscriber.retained("current") else None
+    currents = subscriber.of("current")
+    assert currents[-1]["hold_s"] == ended[0]["seconds"] and not currents[-1]["holding"]
+    assert any(c["holding"] for c in currents) and shown in (None, currents[-1])
