@@ -133,9 +133,9 @@ def test_run_in_follow_mode_publishes_the_moves_follow_prints(routines) -> None:
 def test_bad_input_is_one_clear_line(routines, tmp_path) -> None:
     old = tmp_path / "old"
     old.mkdir()
-    (old / "routine.json").write_text('{"version": 0}')
+    (old / "routine.json").write_text('{"version": 1}')  # the previous features
     result = dancepose("follow", str(old), str(clip("ch07_c02")), "--fps", FPS)
-    assert_one_clear_line(result, "routine version 0", "record the routine again")
+    assert_one_clear_line(result, "routine version 1", "record the routine again")
     nobody = tmp_path / "nobody.npy"
     np.save(nobody, np.full((120, 17, 3), np.nan, np.float32))
     result = dancepose("routine", "record", str(nobody), "--fps", FPS, "--name", "x",
