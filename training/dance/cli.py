@@ -9,6 +9,7 @@ from pathlib import Path
 
 from edge.errors import UsageError
 from training import dance
+from training.dance.choose_k import CANDIDATE_KS, choose_k
 from training.dance.evaluate import DEFAULT_K, KS, evaluate
 from training.dance.release import model_file, train_release
 from training.dance.report import plot_confusion, render
@@ -59,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         help="labelled folders: which 1-in-3 clips (or performers) are held out",
     )  # fmt: skip
     evaluate_.add_argument("--seeds", type=int, default=3, help="training seeds per K")  # fmt: skip
-    train.add_argument("--k", type=int, default=DEFAULT_K, choices=KS, help="units a window")
+    train.add_argument(
+        "--k", type=int, choices=KS,
+        help=f"units a window (default: chosen among {', '.join(map(str, CANDIDATE_KS))} by "
+        "held-out evaluation inside the training data, recorded in metadata.json)",
+    )  # fmt: skip
     train.add_argument("--out", type=Path, default=Path("models/dance"), help="model dir")
     train.add_argument("--bench", type=Path, default=Path("docs/bench/dance.json"),
                        help="evaluate's .json: its scores for this K go into metadata")  # fmt: skip
@@ -95,8 +100,9 @@ def _run(args: argparse.Namespace, sequences: list[Sequence], data: str) -> int:
         if args.fold is not None:
             sequences, held_out = hold_out(sequences, args.fold)
             data += f" (fold {args.fold}: {len(held_out)} held-out sequences left out)"
-        train_release(sequences, args.k, args.out, data, args.bench)
-        files = ", ".join(model_file(args.k, q) for q in ("int8", "float32"))
+        k, k_choice = (args.k, None) if args.k is not None else choose_k(sequences)
+        train_release(sequences, k, args.out, data, args.bench, k_choice)
+        files = ", ".join(model_file(k, q) for q in ("int8", "float32"))
         print(f"wrote {args.out}/: {files} and metadata.json")
         return 0
     ks = tuple(sorted(set(args.k)))

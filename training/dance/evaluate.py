@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.dance.metadata import MIN_DANCING
 from edge.features import dance as features
 from training.dance.export import QUANTIZATIONS, run_tflite, to_tflite
 from training.dance.model import baseline, train_lstm
@@ -68,10 +69,13 @@ def evaluate(
                 probs, ms = run_tflite(flat, x_test)
                 pred[q] = probs.argmax(1)
                 if q == "int8":
-                    named = edge_named(probs, energy, genres, floor)
+                    dancing, named = edge_verdicts(probs, energy, genres, floor)
                     scores.setdefault("dance_named", []).append(float(named[dance].mean()))
+                    scores.setdefault("dance_dancing", []).append(float(dancing[dance].mean()))
                     if not dance.all():
                         scores.setdefault("none_named", []).append(float(named[~dance].mean()))
+                        none_dancing = float(dancing[~dance].mean())
+                        scores.setdefault("none_dancing", []).append(none_dancing)
                 scores[f"{q}_acc"].append(float(np.mean(pred[q] == y_test)))
                 row.setdefault(f"{q}_kb", len(flat) / 1024)
                 row.setdefault(f"{q}_ms", ms)
@@ -79,7 +83,8 @@ def evaluate(
             np.add.at(confusion, (y_test, pred["int8"]), 1)
             if seed == seeds[0]:
                 row["clips"] = _clip_majorities(test_names, test_parts, pred["int8"], genres)
-                _add_named_shares(row["clips"], test_parts, named)
+                _add_shares(row["clips"], test_parts, named, "named")
+                _add_shares(row["clips"], test_parts, dancing, "dancing")
         for name, values in scores.items():
             row |= {name: float(np.mean(values)), f"{name}_min": min(values)}
             row[f"{name}_max"] = max(values)
@@ -99,22 +104,28 @@ def evaluate(
     }  # fmt: skip
 
 
-def edge_named(
+def edge_verdicts(
     probs: np.ndarray, energy: np.ndarray, genres: tuple[str, ...], floor: float
-) -> np.ndarray:
-    """Windows the edge names a genre (edge.dance.classifier's rule, the release's
-    thresholds): the top class is not "none", confident enough, and the body moves enough."""
-    top = probs.argmax(1)
-    named = (probs.max(1) >= MIN_CONFIDENCE) & (energy >= floor)
-    return named & (top != genres.index(NONE)) if NONE in genres else named
+) -> tuple[np.ndarray, np.ndarray]:
+    """(dancing, a genre named) per window: edge.dance.classifier.decide's rule with the
+    release's thresholds. Dancing: the body moves enough and "none" is under 1 -
+    MIN_DANCING; named: dancing and the most probable genre reaches MIN_CONFIDENCE."""
+    moving = energy >= floor
+    if NONE not in genres:
+        return moving, moving & (probs.max(1) >= MIN_CONFIDENCE)
+    none = genres.index(NONE)
+    dancing = moving & (1.0 - probs[:, none] >= MIN_DANCING)
+    genre_probs = np.delete(probs, none, axis=1)
+    return dancing, dancing & (genre_probs.max(1) >= MIN_CONFIDENCE)
 
 
-def _add_named_shares(
-    clips: list[dict[str, Any]], parts: list[tuple[np.ndarray, int]], named: np.ndarray
-) -> None:
+def _add_shares(
+    clips: list[dict[str, Any]], parts: list[tuple[np.ndarray, int]], flags: np.ndarray,
+    key: str,
+) -> None:  # fmt: skip
     start = 0
     for clip, (w, _) in zip(clips, parts, strict=True):
-        clip["named"] = round(float(named[start : start + len(w)].mean()), 3)
+        clip[key] = round(float(flags[start : start + len(w)].mean()), 3)
         start += len(w)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -44,8 +45,12 @@ def model_file(k: int, quantization: str) -> str:
     return f"dance_k{k}_{quantization}.tflite"
 
 
-def train_release(sequences: list[Sequence], k: int, out: Path, data: str, bench: Path) -> None:
-    """Train on every sequence given; write both TFLite files and metadata.json for the edge."""
+def train_release(
+    sequences: list[Sequence], k: int, out: Path, data: str, bench: Path,
+    k_choice: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
+    """Train on every sequence given; write both TFLite files and metadata.json for the edge.
+    `k_choice`: how k was chosen (training.dance.choose_k), recorded in the metadata."""
     genres = genres_of(sequences)
     parts = dataset(with_mirrors(sequences), k, genres)
     x_tr, y_tr, x_val, y_val = split_tail(parts, k)
@@ -65,6 +70,7 @@ def train_release(sequences: list[Sequence], k: int, out: Path, data: str, bench
             "dancers": sorted({s.dancer for s in sequences}), "windows": len(x_tr) + len(x_val),
             "motion_energy_p5": float(np.percentile(features.motion_energy(stack(parts)[0]), 5)),
             "tensorflow": tf.__version__, "keras": keras.__version__,
+            "k_choice": k_choice or {"chosen": k, "rule": "given (--k)"},
         },
         evaluation={
             "source": str(bench), "data": report.get("data"),
