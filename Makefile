@@ -103,8 +103,8 @@ DANCE_NEGATIVES = $(SHARED_DATA)/exercise_videos $(SHARED_DATA)/quva/videos \
 dance-model: train-setup
 	$(TRAIN_PY) -m training.dance evaluate --data $(SHARED_DATA)/aistpp_small --out docs/bench/dance.md
 	$(TRAIN_PY) -m training.dance evaluate --data $(SHARED_DATA)/ballroom --k 8 16 --out docs/bench/dance_ballroom.md
-	$(TRAIN_PY) -m training.dance evaluate --data $(DANCE_DATA) --negatives $(DANCE_NEGATIVES) --k 8 --out docs/bench/dance_default.md
-	$(TRAIN_PY) -m training.dance train --data $(DANCE_DATA) --negatives $(DANCE_NEGATIVES) --k 8 --out models/dance --bench docs/bench/dance_default.json
+	$(TRAIN_PY) -m training.dance evaluate --data $(DANCE_DATA) --negatives $(DANCE_NEGATIVES) --k 8 16 --out docs/bench/dance_default.md
+	$(TRAIN_PY) -m training.dance train --data $(DANCE_DATA) --negatives $(DANCE_NEGATIVES) --out models/dance --bench docs/bench/dance_default.json
 
 # Edge and reference tests in .venv; the TensorFlow-side tests in .venv-train.
 test: setup train-setup mosquitto
