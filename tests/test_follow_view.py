@@ -132,6 +132,9 @@ def test_the_view_places_the_teacher_and_times_the_rest() -> None:
     state.frame(20.0)
     view = state.page(0, True)
     assert (view["resting_s"], view["last_set_reps"]) == (14.0, 3)
-    assert state.shown().last_set_reps == 3  # what Home Assistant reads
+    assert state.shown().last_set_reps == 3  # what Home Assistant reads,
+    # and when the rest began: the set's end, 8 s (14 - 6) before the set was known
+    assert state.shown().rest_since == "2026-01-02T03:03:57.000Z"  # NOW less 8 s
     state.apply(RepEvent("squat", 4, 21.0, 20.0, 21.0, 0.9), NOW)
     assert state.page(0, True)["resting_s"] is None  # a rep: the rest is over
+    assert state.shown().rest_since is None

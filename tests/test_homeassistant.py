@@ -48,6 +48,12 @@ def test_follow_entities_appear_with_recorded_routines() -> None:
 def test_set_entities_read_the_last_set() -> None:
     configs = by_key(discovery_configs(TOPICS, EXERCISES, ["count"]))
     reps, rest = configs["last_set_reps"], configs["rest_time"]
+    resting = configs["resting_since"]  # Home Assistant shows a timestamp as "2 minutes ago"
+    assert (resting["value_template"], resting["device_class"]) == (
+        "{{ value_json.rest_since }}",
+        "timestamp",
+    )
+    assert "state_class" not in resting  # Home Assistant refuses one on timestamps
     assert reps["value_template"] == "{{ value_json.last_set_reps }}"
     assert (rest["value_template"], rest["device_class"], rest["unit_of_measurement"]) == (
         "{{ value_json.rest_s }}",
@@ -58,7 +64,7 @@ def test_set_entities_read_the_last_set() -> None:
     assert not {"last_move_score", "routine_score", "routine"} & set(configs)
     # a dance-only device counts nothing: no set sensors either
     dance_only = by_key(discovery_configs(TOPICS, EXERCISES, ["dance"]))
-    assert not {"last_set_reps", "rest_time"} & set(dance_only)
+    assert not {"last_set_reps", "rest_time", "resting_since"} & set(dance_only)
 
 
 def test_every_entity_reads_what_current_always_sends_and_is_removed_when_off() -> None:

@@ -220,6 +220,7 @@ def test_homeassistant_discovery_configs() -> None:
         "people": "sensor",
         "last_set_reps": "sensor",
         "rest_time": "sensor",
+        "resting_since": "sensor",
         "fps": "sensor",
         "queue_depth": "sensor",
         "fault": "binary_sensor",

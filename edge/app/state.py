@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from edge.analyzers import Event
@@ -139,12 +139,16 @@ class DeviceState:
                 shown, exercise=event.exercise, count=event.count,
                 last_rep_time=iso_time(now), last_rep_range=_rounded(event.range),
                 last_rep_down_s=_rounded(event.down_s), last_rep_up_s=_rounded(event.up_s),
+                rest_since=None,  # a rep: the rest is over
             )  # fmt: skip
         if isinstance(event, SetEvent):
+            # the set ended at its last rep's end: as long before this wall time as that
+            # stream time is before the event's
+            ended = now - timedelta(seconds=max(event.time_s - event.end_s, 0.0))
             return replace(
                 shown, set_number=event.number,
                 rest_s=None if event.rest_s is None else round(event.rest_s, 1),
-                last_set_reps=event.reps,
+                last_set_reps=event.reps, rest_since=iso_time(ended),
             )  # fmt: skip
         if isinstance(event, HoldEvent):
             return replace(

@@ -83,6 +83,9 @@ SENSORS: tuple[tuple[str, str, str, str, str | None, dict[str, Any]], ...] = (
     ("rest_time", "Rest before last set", CURRENT, "rest_s", "counting", {
         "device_class": "duration", "state_class": "measurement",
         "unit_of_measurement": "s", "icon": "mdi:timer-sand"}),
+    # a timestamp: Home Assistant shows "3 minutes ago", a rest timer with no message a second
+    ("resting_since", "Resting since", CURRENT, "rest_since", "counting", {
+        "device_class": "timestamp", "icon": "mdi:timer-outline"}),
     ("last_move_score", "Last move score", CURRENT, "last_move_score", "follow", {
         "state_class": "measurement", "unit_of_measurement": "%", "icon": "mdi:star"}),
     ("routine_score", "Routine score", CURRENT, "routine_score", "follow", {

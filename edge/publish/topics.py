@@ -194,6 +194,7 @@ class PersonCurrent:
     set_number: int = 0
     rest_s: float | None = None
     last_set_reps: int | None = None
+    rest_since: str | None = None
     routine_score: float | None = None
     hold_s: int | None = None
     holding: bool = False
@@ -230,7 +231,8 @@ class Current:
     last_rep_up_s: float | None = None
     set_number: int = 0  # sets ended since the count was reset,
     rest_s: float | None = None  # and the rest before the newest one
-    last_set_reps: int | None = None  # the newest ended set's reps
+    last_set_reps: int | None = None  # the newest ended set's reps,
+    rest_since: str | None = None  # and when it ended, while no rep has come since
     routine_score: float | None = None  # follow mode: the newest round's score (0..100)
     hold_s: int | None = None  # a hold exercise: whole seconds of the newest hold,
     holding: bool = False  # and whether it is under way
