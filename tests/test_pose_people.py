@@ -5,17 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from edge.pose.detector import windows
-from edge.pose.people import MEMORY_S, PersonIds, box_iou, overlapping
+from edge.pose.people import MEMORY_S, PersonIds, duplicates, same_person
 
 
 def box(x: float, y: float = 100.0, side: float = 100.0) -> np.ndarray:
     return np.array([x, y, x + side, y + side], np.float64)
 
 
-def test_iou_of_boxes() -> None:
-    assert box_iou(box(0), box(0)) == 1.0
-    assert box_iou(box(0), box(200)) == 0.0
-    assert abs(box_iou(box(0), box(50)) - 50 / 150) < 1e-9
+def test_same_person_is_the_same_hips_at_any_roi_size() -> None:
+    assert same_person(box(0), box(0))
+    # the detector's ROI twice the tracked one, on the same hips
+    assert same_person(box(0), box(-50, y=50, side=200))
+    # a neighbour half a ROI away (about 1 m): someone else
+    assert not same_person(box(0), box(50))
 
 
 def test_new_people_get_new_ids_never_reused() -> None:
@@ -40,6 +42,14 @@ def test_a_person_who_comes_back_soon_gets_their_id() -> None:
     assert ids.start(box(15), 3.0) == left
 
 
+def test_a_returning_person_found_at_another_size_is_still_theirs() -> None:
+    ids = PersonIds(max_people=2)
+    person = ids.start(box(0, side=200), 0.0)
+    ids.lose(person, box(0, side=200), 1.0)
+    # the detector's ROI is half the size the tracking ended with: overlap 0.25, same place
+    assert ids.start(box(50, y=150, side=100), 1.5) == person
+
+
 def test_too_late_or_too_far_is_someone_new() -> None:
     ids = PersonIds(max_people=2)
     person = ids.start(box(0), 0.0)
@@ -57,9 +67,9 @@ def test_one_person_is_always_zero() -> None:
     assert ids.start(box(900), 100.0) == 0
 
 
-def test_overlapping_keeps_the_older() -> None:
-    assert overlapping([box(0), box(300), box(10)]) == {2}
-    assert overlapping([box(0), box(300)]) == set()
+def test_duplicates_keep_the_older() -> None:
+    assert duplicates([box(0), box(300), box(10)]) == {2}
+    assert duplicates([box(0), box(300)]) == set()
 
 
 def test_detector_windows_cover_a_wide_frame() -> None:

@@ -6,6 +6,7 @@ is the fallback for images that only carry that one. Both expose the same Interp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +33,24 @@ def _interpreter_class() -> Any:
     return Interpreter
 
 
-def load_interpreter(model_path: Path, num_threads: int) -> Any:
-    """An allocated interpreter for `model_path`, or one clear ModelFileError line."""
+def load_interpreter(
+    model_path: Path, num_threads: int, rewrite: Callable[[bytes], bytes] | None = None
+) -> Any:
+    """An allocated interpreter for `model_path`, or one clear ModelFileError line.
+    rewrite: applied to the model's bytes first (edge/pose/graph_prune.py); a model it
+    cannot parse is loaded as it is, so a corrupt file is reported as one."""
     model_path = Path(model_path)
     if not model_path.is_file():
         raise ModelFileError(f"model {model_path} is missing; run `make models`")
     interpreter_class = _interpreter_class()
     try:
         with dropping_lines(TFLITE_CHATTER):
-            interpreter = interpreter_class(model_path=str(model_path), num_threads=num_threads)
+            if rewrite is None:
+                interpreter = interpreter_class(model_path=str(model_path), num_threads=num_threads)
+            else:
+                content = _rewritten(model_path.read_bytes(), rewrite)
+                interpreter = interpreter_class(model_content=content, num_threads=num_threads)
+                interpreter._dancepose_model = content  # the interpreter reads these bytes
             interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -49,3 +59,10 @@ def load_interpreter(model_path: Path, num_threads: int) -> Any:
             "it is corrupt or not a TFLite model: delete it and run `make models`"
         ) from exc
     return interpreter
+
+
+def _rewritten(model: bytes, rewrite: Callable[[bytes], bytes]) -> bytes:
+    try:
+        return rewrite(model)
+    except Exception:  # not a model it can parse: the interpreter says what is wrong
+        return model

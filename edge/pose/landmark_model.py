@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edge.pose.graph_prune import drop_outputs
 from edge.pose.interpreter import load_interpreter
 from edge.pose.roi import Roi, crop, project_to_image, to_tensor
 from edge.skeleton import NUM_LANDMARKS
@@ -82,11 +83,22 @@ def refine_with_heatmap(xy: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
     return out
 
 
+def _is_segmentation(shape: tuple[int, ...]) -> bool:
+    """The mask output: (1, 256, 256, 1) (the heatmap has a channel per landmark)."""
+    return len(shape) == 4 and shape[-1] == 1 and shape[1] == INPUT_SIZE
+
+
+def _without_segmentation(model: bytes) -> bytes:
+    return drop_outputs(model, _is_segmentation)
+
+
 class LandmarkModel:
     """Runs pose_landmark_{lite,full,heavy}.tflite on one ROI of a frame."""
 
     def __init__(self, model_path: Path, num_threads: int = 2) -> None:
-        self._interpreter = load_interpreter(model_path, num_threads)
+        # The segmentation mask, the one output never read, goes with the ops only it needs
+        # (edge/pose/graph_prune.py): 40% of the full model's invoke.
+        self._interpreter = load_interpreter(model_path, num_threads, _without_segmentation)
         # The input and outputs are read and written in place (Interpreter.tensor views):
         # set_tensor and get_tensor copy 0.8 MB in and the 0.6 MB heatmap out per person.
         # A view must not outlive its use: the interpreter refuses to invoke while one does.

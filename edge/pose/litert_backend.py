@@ -9,8 +9,8 @@ The frame loop is MediaPipe's pose_landmark_cpu.pbtxt:
 Several people (max_people > 1), as MediaPipe's Tasks pose landmarker (num_poses) does it:
 each person has their own ROI and filters; the detector keeps up to max_people after NMS
 and runs while fewer are tracked (every frame with nobody, else every DETECT_EVERY
-frames); a detection whose ROI overlaps a tracked person's is that person. Ids come from
-edge/pose/people.py. With max_people = 1 this is the one-person loop above, frame for frame.
+frames); a detection whose ROI is centred on a tracked person's is that person. Ids come
+from edge/pose/people.py. With max_people = 1 this is the one-person loop above, frame for frame.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from edge.pose.detector import PoseDetector
 from edge.pose.landmark_model import LandmarkModel
 from edge.pose.model_files import resolve_models
 from edge.pose.one_euro import LandmarkSmoother
-from edge.pose.people import SAME_PERSON_IOU, PersonIds, box_iou, overlapping
+from edge.pose.people import PersonIds, duplicates, same_person
 from edge.pose.result import PoseResult
 from edge.pose.roi import Roi, alignment_roi, scaled_square
 from edge.skeleton import NUM_LANDMARKS
@@ -119,9 +119,11 @@ class LiteRtPoseEstimator:
                 results.append(result)
                 kept.append(person)
         if len(kept) > 1:  # two ROIs that slid onto one body: the older id stays
-            duplicates = overlapping([roi_box(person.roi) for person in kept])
-            results = [r for i, r in enumerate(results) if i not in duplicates]
-            kept = [p for i, p in enumerate(kept) if i not in duplicates]
+            twice = duplicates([roi_box(person.roi) for person in kept])
+            for index in twice:  # free to come back, should they
+                self._ids.lose(kept[index].person, roi_box(kept[index].roi), t)
+            results = [r for i, r in enumerate(results) if i not in twice]
+            kept = [p for i, p in enumerate(kept) if i not in twice]
         self._people = kept
         return results
 
@@ -141,7 +143,7 @@ class LiteRtPoseEstimator:
             hip_center, body_point = detection.keypoints[0], detection.keypoints[1]
             roi = scaled_square(alignment_roi(hip_center, body_point))
             box = roi_box(roi)
-            if any(box_iou(box, other) > SAME_PERSON_IOU for other in tracked):
+            if any(same_person(box, other) for other in tracked):
                 continue
             tracked.append(box)
             self._people.append(_Person(self._ids.start(box, t), roi))

@@ -4,16 +4,24 @@ While the landmark model follows a person from frame to frame (each person has t
 tracked ROI), that person keeps their id. This module decides the id of a person the
 detector finds anew:
 
-- a person lost a moment ago (within MEMORY_S) whose last box overlaps the new one by at
-  least MIN_IOU gets their old id back (someone who sat down out of view, or whom the
-  landmark model dropped for a few frames);
+- a person lost a moment ago (within MEMORY_S) whose last box holds the new box's centre
+  gets their old id back, the nearest such person first (someone who sat down out of
+  view, or whom the landmark model dropped for a few frames: the detector's ROI of a
+  person is often half or twice the size of the one tracking ended with, so overlap
+  would miss them; where they stand does not);
 - anyone else gets a new id, never one handed out before in this session.
 
 With room for one person the id is always 0, as it was before several people were
 tracked: whoever stands in front of a one-person kiosk is that kiosk's person.
 
-A second job: two tracked ROIs that slide onto the same body (people crossing) would count
-one person twice. `overlapping` finds them so the backend keeps the older id only.
+A second job: deciding that two ROIs are one person (`same_person`): a detection of
+someone already tracked, or two tracked ROIs that slid onto one body (people crossing),
+which would count one person twice; `duplicates` finds the latter so the backend keeps the
+older id only. The ROI's centre is the hip centre and its side about 1.25 body heights:
+two ROIs whose centres are closer than SAME_PERSON of the larger side (half a metre) are
+one person. Overlap would not do: the detector's ROI of a person is often half or twice the
+tracked one (IoU under 0.5 for one body), while two people side by side a metre apart
+overlap by more than that.
 """
 
 from __future__ import annotations
@@ -23,19 +31,13 @@ from dataclasses import dataclass
 import numpy as np
 
 MEMORY_S = 3.0  # how long a lost person's id waits to be matched again
-MIN_IOU = 0.3  # a returning person's new box must overlap their last one this much
-SAME_PERSON_IOU = 0.5  # two ROIs overlapping more than this are one person
+SAME_PERSON = 0.25  # centres this close, in units of the larger ROI's side: one person
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two [x0, y0, x1, y1] boxes (0 when either is empty)."""
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    if width <= 0 or height <= 0:
-        return 0.0
-    inter = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
+def same_person(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two [x0, y0, x1, y1] ROI boxes are one person (see the module's docstring)."""
+    side = max(a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1])
+    return _distance(a, (np.asarray(b[:2]) + np.asarray(b[2:])) / 2.0) < SAME_PERSON * side
 
 
 @dataclass
@@ -59,11 +61,12 @@ class PersonIds:
         if self.max_people == 1:
             return 0
         self._forget_before(time_s)
-        scored = [(box_iou(box, lost.box), lost) for lost in self._lost]
-        best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
-        if best[1] is not None and best[0] >= MIN_IOU:
-            self._lost.remove(best[1])
-            return best[1].person
+        centre = (np.asarray(box[:2]) + np.asarray(box[2:])) / 2.0
+        holding = [lost for lost in self._lost if _holds(lost.box, centre)]
+        if holding:
+            nearest = min(holding, key=lambda lost: _distance(lost.box, centre))
+            self._lost.remove(nearest)
+            return nearest.person
         person, self._next = self._next, self._next + 1
         return person
 
@@ -81,15 +84,21 @@ class PersonIds:
         self._lost = [lost for lost in self._lost if 0.0 <= time_s - lost.time_s <= self.memory_s]
 
 
-def overlapping(boxes: list[np.ndarray]) -> set[int]:
-    """Indices of boxes that cover an earlier box by more than SAME_PERSON_IOU: the later
-    of two is the duplicate (the backend lists its people oldest first)."""
-    duplicates: set[int] = set()
+def _holds(box: np.ndarray, point: np.ndarray) -> bool:
+    return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
+
+
+def _distance(box: np.ndarray, point: np.ndarray) -> float:
+    return float(np.hypot(*((box[:2] + box[2:]) / 2.0 - point)))
+
+
+def duplicates(boxes: list[np.ndarray]) -> set[int]:
+    """Indices of ROI boxes that are the same person as an earlier one: the later of two is
+    the duplicate (the backend lists its people oldest first)."""
+    found: set[int] = set()
     for later in range(len(boxes)):
         for earlier in range(later):
-            if earlier in duplicates:
-                continue
-            if box_iou(boxes[earlier], boxes[later]) > SAME_PERSON_IOU:
-                duplicates.add(later)
+            if earlier not in found and same_person(boxes[earlier], boxes[later]):
+                found.add(later)
                 break
-    return duplicates
+    return found
