@@ -283,6 +283,8 @@ def test_kiosk_page_shows_the_rest_after_a_set(tmp_path, model_paths):
             assert viewer.wait_for(
                 lambda v: v.of("current") and v.of("current")[-1]["last_set_reps"] == 3, 20
             )
+            resting = viewer.of("current")[-1]["rest_since"]
+            assert resting is not None  # resting: Home Assistant's rest timer runs from it
 
         try:
             config = write_config(tmp_path, clip, broker.port)
