@@ -114,6 +114,8 @@ test: setup train-setup mosquitto
 bench: setup train-setup
 	$(PY) -m training.bench.pose --out docs/bench/pose
 	$(PY) -m training.bench.counting --out docs/bench/counting
+	$(PY) -m training.bench.people --out docs/bench/people
+	$(PY) -m training.bench.people_speed --out docs/bench/people_speed
 	$(PY) -m training.bench.rep_extras --out docs/bench/rep_extras
 	$(PY) -m training.bench.loop --out docs/bench/loop
 	$(PY) -m training.bench.web --out docs/bench/web
