@@ -95,3 +95,22 @@ def test_a_held_rep_is_not_in_the_count_until_it_is_published():
     _, released = arbiter.verdict(verdict(3.2))
     assert [r.count for r in released] == [1]
     assert arbiter.published_count("any", 1, 0) == (1, 0)
+
+
+def test_dancing_in_a_style_the_model_is_not_sure_of_still_withholds_the_steps():
+    arbiter = Arbiter(WINDOW)
+    unsure = [DanceEvent(3 + i * UNIT, None, 0.4, {"gHO": 0.4, NONE: 0.2}, 0.1, None, dancing=0.8)
+              for i in range(12)]  # fmt: skip
+    reps = [rep(1, 3.0, 4.0), rep(2, 4.0, 5.0), rep(3, 5.0, 6.0)]
+    published, genres = feed(arbiter, reps, unsure)
+    assert not published and [r.count for r in arbiter.withheld] == [1, 2, 3]
+    assert genres == [None] * 12  # dancing, style not known: published as it came
+
+
+def test_a_verdict_turned_to_none_during_a_set_says_not_dancing():
+    arbiter = Arbiter(WINDOW)
+    arbiter.reps([rep(1, 1.0, 2.0)])
+    out, released = arbiter.verdict(verdict(3.0))  # releases the set's rep
+    assert [r.count for r in released] == [1]
+    out, _ = arbiter.verdict(DanceEvent(3.4, "gHO", 0.9, {"gHO": 0.9}, 0.1, "house", dancing=0.9))
+    assert (out.genre, out.genre_name, out.dancing, out.is_dancing) == (NONE, NONE, 0.0, False)
