@@ -14,10 +14,12 @@ class RepEvent:
     turning state, out of the pack's top-n); pack-free (`any`) reps from the cycles of the
     body's movement (`votes` None). `confidence` is 0..1 for both.
 
-    How the rep went (RepQuality, None where a counter did not measure it): `down_s` from
-    its start to its turning point (a pack: the counted pose entered; any: the cycle's
-    peak), `up_s` from there to its end; `range` its range of motion over the best rep's
-    since the count was reset (a pack: the peak votes; any: the cycle's prominence), 0..1;
+    How the rep went (RepQuality, None where a counter did not measure it): `down_s` to
+    its turning point, `up_s` from there to its end (any: from start_s through the cycle's
+    peak to end_s; a pack: timed on the body, from leaving its top to reaching its bottom
+    and on to end_s less the smoothing's lag, edge/counting/tracker.py); `range` its range
+    of motion over the best rep's since the count was reset (a pack: the body's travel;
+    any: the cycle's prominence), 0..1;
     `velocity_loss` how much slower it moved than the fastest rep since the reset (range
     over duration), 0..1.
     """
