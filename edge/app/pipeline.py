@@ -7,9 +7,12 @@ Each person in view has its own set of analyzers (edge/app/person.py), the ones 
 mode's row in edge/modes.py names; they are made when a mode first needs them and kept
 across mode changes, so a count survives a detour through dance mode. A person is keyed by
 the pose tracker's id (PoseResult.person; 0 with one person). The first frame that finds a
-person says so (PersonEntered); one out of view for PERSON_GONE_S of stream time is dropped,
-what their analyzers still hold going out first (PersonLeft), unless nobody else is left:
-the only person keeps their count while they step away, as one person always did.
+person says so (PersonEntered); one out of view for PERSON_GONE_S of stream time is dropped
+(PersonLeft), unless nobody else is left: the only person keeps their count while they step
+away, as one person always did. What a dropped person's analyzers still hold (reps `auto`
+had not assigned yet, a pack-free window) is discarded, not published: a brief stray track
+(the tracker losing someone and finding them again under a new id) would otherwise publish
+the reps of a person who is not there.
 
 What is counted (a pack, "any", or "auto" choosing between them) is one
 edge/counting/session.py CountingSession, the same class `dancepose count` runs a clip
@@ -204,13 +207,12 @@ class Pipeline:
 
     def _drop_gone(self, time_s: float) -> list[Event | PersonEntered | PersonLeft]:
         """People out of view for PERSON_GONE_S, longest gone first, while someone else is
-        left: what their analyzers hold goes out, then PersonLeft; their id is not reused."""
+        left: their analyzers go with what they hold, and PersonLeft says so."""
         events: list[Event | PersonEntered | PersonLeft] = []
         for key in sorted(self.people, key=lambda k: self._seen.setdefault(k, time_s)):
             if len(self.people) < 2 or time_s - self._seen[key] <= PERSON_GONE_S:
                 break
-            events += self.people.pop(key).finish()
-            del self._seen[key]
+            del self.people[key], self._seen[key]
             events.append(PersonLeft(key, time_s))
         return events
 
