@@ -32,12 +32,14 @@ from edge.follow.events import MoveEvent, RoutineSummary
 from edge.follow.hint import move_hint
 from edge.modes import MODE_TABLE, dances, runs
 from edge.overlay import person_color
+from edge.pose.people import MEMORY_S
 from edge.publish.topics import PERSON_FIELDS, Current, PersonCurrent, iso_time
 
 FPS_WINDOW_S = 1.0
 # A person out of view this long (stream time) is dropped, analyzers and figures, unless
-# nobody else is left (edge/app/pipeline.py decides; docs/mqtt.md `current` says it).
-PERSON_GONE_S = 10.0
+# nobody else is left (edge/app/pipeline.py decides; docs/mqtt.md `current` says it): the
+# pose tracker's memory, after which they would come back under a new id anyway.
+PERSON_GONE_S = MEMORY_S
 
 
 @dataclass(frozen=True)
