@@ -29,18 +29,29 @@ from collections import deque
 
 import numpy as np
 
-from edge.counting.cycles import MAX_PERIOD_S, MIN_PERIOD_S, Analysis, Cycle, analyse
+from edge.counting.cycles import (
+    MAX_PERIOD_S,
+    MIN_MOTION,
+    MIN_PERIOD_S,
+    Analysis,
+    Cycle,
+    analyse,
+    moving_average,
+)
 from edge.counting.events import RepEvent, RepQuality
 from edge.features.pose_vector import BREAK, RATE_HZ, PoseSampler
 from edge.modes import ANY
 
 ONSET_CYCLES = 3
+SHORT_SET = 2  # cycles a movement that has stopped must hold to be counted (a short set)
 WINDOW_S = (ONSET_CYCLES + 1) * MAX_PERIOD_S  # three cycles of the slowest rep, and a margin
 HOP_S = 0.2
 MIN_PERIODICITY = 0.2
 MAX_IRREGULARITY = 0.5  # std / mean of the intervals between a window's cycles
 HOLD = 0.5  # periods over which every window must have seen a count before it is published
 PARTIAL_RATIO = 0.25
+STILL_S = 2.0  # held within half of MIN_MOTION (RMS) of one pose this long: the movement stopped
+STILL_SMOOTH = 5  # samples (1/6 s, under the shortest period): keypoint jitter is not motion
 
 
 class PeriodicCounter:
@@ -56,6 +67,7 @@ class PeriodicCounter:
         self._samples: deque[np.ndarray] = deque(maxlen=size)
         self._hop = max(1, round(HOP_S * rate_hz))
         self._min_samples = int(2 * MIN_PERIOD_S * rate_hz * ONSET_CYCLES)
+        self._still_samples = round(STILL_S * rate_hz)
         self.reset()
 
     @property
@@ -92,11 +104,15 @@ class PeriodicCounter:
 
     def new_stream(self) -> None:
         """A new source (its clock starts over): forget the window, keep the counts."""
+        self._close_window()
+        self._sampler.reset()
+
+    def _close_window(self) -> None:
+        """Forget the window, keep the counts: what follows is counted afresh."""
         self._base += len(self._counted)
         self._base_partial += len(self._partials)
         self._counted.clear()
         self._partials.clear()
-        self._sampler.reset()
         self._clear_window()
 
     def _clear_window(self) -> None:
@@ -111,27 +127,55 @@ class PeriodicCounter:
         """Feed one frame (None: nobody); the reps it completes, several at the onset."""
         reps: list[RepEvent] = []
         for t, vec in self._sampler.push(landmarks, time_s):
-            if t is BREAK or not np.isfinite(t):  # nobody for a while: start over
-                self._clear_window()
+            if t is BREAK or not np.isfinite(t):  # nobody for a while: the movement stopped
+                reps.extend(self._stop(time_s))
                 continue
             self._times.append(t)
             self._samples.append(vec)
             self._since_hop += 1
             if self._since_hop >= self._hop:
                 self._since_hop = 0
-                reps.extend(self._reconcile(time_s, hold=True))
+                if self._still():
+                    for _ in range(self._still_samples):  # count the movement, not the stillness
+                        self._times.pop()
+                        self._samples.pop()
+                    reps.extend(self._stop(time_s))
+                else:
+                    reps.extend(self._reconcile(time_s, hold=True))
+        return reps
+
+    def _still(self) -> bool:
+        """The body has held one pose for the last STILL_S."""
+        n = self._still_samples
+        if len(self._samples) < n:
+            return False
+        recent = np.stack(
+            [self._samples[i] for i in range(len(self._samples) - n, len(self._samples))]
+        )
+        recent = moving_average(recent, STILL_SMOOTH)
+        spread = float(np.sqrt(((recent - recent.mean(axis=0)) ** 2).sum(axis=1).mean()))
+        return spread < 0.5 * MIN_MOTION
+
+    def _stop(self, now: float) -> list[RepEvent]:
+        """The movement has stopped (held still, or nobody): what the window holds is
+        final, a short set included, and the next movement is counted afresh."""
+        reps = self._reconcile(now, hold=False, least=SHORT_SET) if self._samples else []
+        self._close_window()
         return reps
 
     def finish(self, time_s: float) -> list[RepEvent]:
-        """The stream has ended: what the last window holds is final, no need to wait."""
-        return self._reconcile(time_s, hold=False) if self._samples else []
+        """The stream has ended: what the last window holds is final, no need to wait, and
+        a movement that stopped before its onset (a short set) counts from SHORT_SET cycles."""
+        return self._reconcile(time_s, hold=False, least=SHORT_SET) if self._samples else []
 
     # --- one analysis ---------------------------------------------------------------
-    def _analysis(self) -> tuple[Analysis, list[Cycle], list[Cycle], float] | None:
+    def _analysis(
+        self, least: int = ONSET_CYCLES
+    ) -> tuple[Analysis, list[Cycle], list[Cycle], float] | None:
         """The window's movement, its full and partial cycles, and where the window's
         own cycles begin (reps peaking before that were counted by earlier windows)."""
-        if len(self._samples) < self._min_samples:
-            return None
+        if least >= ONSET_CYCLES and len(self._samples) < self._min_samples:
+            return None  # a live window: wait for room for the onset's cycles
         times = np.fromiter(self._times, float, len(self._times))
         found = analyse(np.stack(self._samples), times, self.rate_hz)
         if found is None or found.periodicity < MIN_PERIODICITY:
@@ -140,10 +184,10 @@ class PeriodicCounter:
         self._seen_period = found.period_s
         typical = float(np.median([c.prominence for c in found.cycles])) if found.cycles else 0
         full = [c for c in found.cycles if c.prominence >= PARTIAL_RATIO * typical]
-        if len(full) < ONSET_CYCLES:
+        if len(full) < least:
             return None
         gaps = np.diff([c.peak_s for c in full])
-        if gaps.std() > MAX_IRREGULARITY * gaps.mean():
+        if len(gaps) > 1 and gaps.std() > MAX_IRREGULARITY * gaps.mean():
             return None
         slid = len(self._samples) == self._samples.maxlen
         first = float(times[0]) + 0.5 * found.period_s if slid else -np.inf
@@ -153,8 +197,8 @@ class PeriodicCounter:
         partial = [c for c in found.cycles if c.prominence < PARTIAL_RATIO * typical]
         return found, full, [c for c in partial if c.peak_s > after], first
 
-    def _reconcile(self, now: float, hold: bool) -> list[RepEvent]:
-        result = self._analysis()
+    def _reconcile(self, now: float, hold: bool, least: int = ONSET_CYCLES) -> list[RepEvent]:
+        result = self._analysis(least)
         self._counting = result is not None
         if result is None:
             self._seen.clear()

@@ -5,6 +5,10 @@
   true count is the number of annotated cycle ends, and each cycle's end is known, so the
   delay from a rep's end to its event can be measured against people, not against us.
 
+Two scenarios are made from them: short sets (a QUVA clip with a person cut right after its
+1st, 2nd and 3rd annotated cycle, as `dancepose count --end` cuts it) and two sets (a clip,
+REST_S of its last pose held still, the clip again).
+
 One list, read by `make bench` (training/bench/counting.py) and the acceptance tests.
 """
 
@@ -16,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edge.keypoints_io import KeypointTrack
 from edge.paths import SHARED_DATA_DIR
 
 DATA = SHARED_DATA_DIR
@@ -23,6 +28,9 @@ EXERCISE_LABELS = DATA / "exercise_videos" / "labels.csv"
 QUVA_LABELS = DATA / "quva" / "labels.csv"
 PERSON_PCT = 80  # QUVA clips where our BlazePose finds a person this often: "with a person"
 WALK_IN_OUT = DATA / "dance_videos" / "jacky_walk.mp4"
+SHORT_SETS = (1, 2, 3)  # cycles a short set is cut after
+REST_S = 10.0  # the rest between two sets: the person holds still
+REST_JITTER_PX = 0.5  # keypoint noise on the still person (seeded)
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,57 @@ def quva_clips(labels: Path = QUVA_LABELS) -> list[BenchClip]:
 
 def all_clips() -> list[BenchClip]:
     return exercise_clips() + quva_clips()
+
+
+def short_sets(clips: list[BenchClip]) -> list[tuple[BenchClip, int, float]]:
+    """(clip, true reps, where to cut it) for every QUVA clip with a person, cut after its
+    1st, 2nd and 3rd annotated cycle."""
+    return [
+        (c, k, c.cycle_ends_s[k - 1])
+        for c in clips
+        if c.set == "quva" and c.with_person
+        for k in SHORT_SETS
+        if len(c.cycle_ends_s) >= k
+    ]
+
+
+def span(track: KeypointTrack, start_s: float | None, end_s: float | None) -> KeypointTrack:
+    """The frames between start_s and end_s (inclusive), as `count` reads them."""
+    times = track.times_s
+    keep = (times >= (start_s if start_s is not None else -np.inf)) & (
+        times <= (end_s if end_s is not None else np.inf)
+    )
+    return KeypointTrack(
+        track.landmarks[keep], track.world[keep], track.present[keep], track.fps, track.width,
+        track.height,
+    )  # fmt: skip
+
+
+def then_still(track: KeypointTrack, still_s: float = REST_S) -> KeypointTrack:
+    """The track, then its last pose held for still_s (REST_JITTER_PX of seeded keypoint
+    noise): a set and the rest after it, at the track's frame rate."""
+    held = round(still_s * track.fps)
+    still = np.repeat(track.landmarks[np.flatnonzero(track.present)[-1]][None], held, axis=0)
+    noise = np.random.default_rng(0).normal(0.0, REST_JITTER_PX, still[..., :2].shape)
+    still[..., :2] += noise.astype(still.dtype)
+    frames = len(track.landmarks) + held
+    return KeypointTrack(
+        np.concatenate([track.landmarks, still]),
+        np.full((frames, *track.world.shape[1:]), np.nan, np.float32),
+        np.concatenate([track.present, np.ones(held, bool)]),
+        track.fps, track.width, track.height,
+    )  # fmt: skip
+
+
+def two_sets(track: KeypointTrack, rest_s: float = REST_S) -> KeypointTrack:
+    """The track, its last pose held for rest_s, the track again: two sets and a rest."""
+    rested = then_still(track, rest_s)
+    return KeypointTrack(
+        np.concatenate([rested.landmarks, track.landmarks]),
+        np.concatenate([rested.world, np.full_like(track.world, np.nan)]),
+        np.concatenate([rested.present, track.present]),
+        track.fps, track.width, track.height,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ Video -> LiteRT BlazePose -> a counter, for the 51 clips of training/bench/bench
 `any` (pack-free) on every clip, each pack on the exercise clips it has a pack for, `auto`
 on the exercise clips and the walk-in-and-out negative. Per clip: true, counted, error,
 seconds; overall MAE, OBO and exact share per method and per subset; the extra cost of
-`any` per frame; the delay from a rep's end to its event. Writes <out>.md and <out>.json.
+`any` per frame; the delay from a rep's end to its event; short sets (QUVA clips with a
+person cut after their 1st, 2nd and 3rd annotated cycle) and two sets apart by a still
+rest (training/bench/benchmark_clips.py). Writes <out>.md and <out>.json.
 `--cache DIR` keeps each clip's keypoints between runs (edge/keypoints_cache.py).
 """
 
@@ -26,7 +28,16 @@ from edge.keypoints_cache import video_tracks
 from edge.keypoints_io import KeypointTrack
 from edge.paths import REPO, SHARED_DATA_DIR
 from edge.pose.track import track_from_video
-from training.bench.benchmark_clips import WALK_IN_OUT, BenchClip, Scores, all_clips
+from training.bench.benchmark_clips import (
+    REST_S,
+    WALK_IN_OUT,
+    BenchClip,
+    Scores,
+    all_clips,
+    short_sets,
+    span,
+    two_sets,
+)
 from training.bench.report import write_report
 
 LABELS = SHARED_DATA_DIR / "exercise_videos" / "labels.csv"
@@ -142,6 +153,34 @@ def _subsets(scores: list[AnyScore]) -> dict[str, Scores]:
     return {k: Scores.of([(s.result.reps, s.clip.true_reps) for s in v]) for k, v in groups.items()}
 
 
+def score_short_sets(
+    clips: list[BenchClip], track_of: Callable[[Path], KeypointTrack]
+) -> list[tuple[BenchClip, int, int]]:
+    """(clip, true, counted) for every short set: the clip cut after 1, 2 and 3 cycles."""
+    return [(c, k, count_any(track_of(c.video), None, end).reps) for c, k, end in short_sets(clips)]
+
+
+def score_two_sets(
+    scores: list[AnyScore], track_of: Callable[[Path], KeypointTrack]
+) -> list[tuple[AnyScore, int]]:
+    """(the clip's own score, counted on the clip + REST_S still + the clip) per clip with a
+    person: the second set must count as the first did."""
+    return [
+        (s, count_any(two_sets(span(track_of(s.clip.video), s.clip.start_s, s.clip.end_s))).reps)
+        for s in scores
+        if s.clip.with_person
+    ]
+
+
+def _short_table(cuts: list[tuple[BenchClip, int, int]]) -> dict[str, float]:
+    exact = {k: [counted == k for _, true, counted in cuts if true == k] for k in (1, 2, 3)}
+    every = [counted == true for _, true, counted in cuts]
+    return {
+        "cuts": len(cuts), "exact": float(np.mean(every)) if every else float("nan"),
+        **{f"exact_{k}": float(np.mean(v)) if v else float("nan") for k, v in exact.items()},
+    }  # fmt: skip
+
+
 def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -171,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
         **{name: count_track(walk, load_pack(folder)).reps for name, folder in packs.items()},
     }  # fmt: skip
     subsets = _subsets(any_scores)
+    cuts = score_short_sets(clips, track_of)
+    other_cuts = score_short_sets(clips, video_tracks(args.cache, "mediapipe"))
+    short, other_short = _short_table(cuts), _short_table(other_cuts)
+    twice = score_two_sets(any_scores, track_of)
+    twice_off = [joined - 2 * s.result.reps for s, joined in twice]
     frame_ms = [t for s in any_scores for t in s.frame_ms]
     delays = [d for s in any_scores if s.clip.with_person for d in s.delays_s()]
     steady = [d for s in any_scores if s.clip.with_person for d in s.delays_s(after_onset=True)]
@@ -201,6 +245,23 @@ def main(argv: list[str] | None = None) -> int:
             "delay_s_after_onset": {"p50": _pct(steady, 50), "p95": _pct(steady, 95),
                                     "reps": len(steady)},
             "delay_s_vs_detected_end": {"p50": _pct(own_delays, 50), "p95": _pct(own_delays, 95)},
+            "short_sets": {
+                **short, "on_mediapipe_keypoints": other_short,
+                "cuts_counted": [
+                    {"clip": c.name, "true": k, "counted": n, "counted_on_mediapipe": o}
+                    for (c, k, n), (_, _, o) in zip(cuts, other_cuts, strict=True)
+                ],
+            },
+            "two_sets": {
+                "rest_s": REST_S, "clips": len(twice),
+                "sum_abs_off_twice_one_set": int(np.abs(twice_off).sum()),
+                "exact_twice_one_set": float(np.mean(np.equal(twice_off, 0))),
+                "mae_vs_twice_true": Scores.of(
+                    [(j, 2 * s.clip.true_reps) for s, j in twice]
+                ).mae,
+                "counted": {s.clip.name: {"one_set": s.result.reps, "two_sets": j}
+                            for s, j in twice},
+            },
         },
         "packs": {
             "clips": [dict(s.__dict__, error=s.error) for s in pack_scores],
@@ -256,6 +317,33 @@ def main(argv: list[str] | None = None) -> int:
         f"after the onset (reps published on their own): p50 {steady_d['p50']:.2f} s, "
         f"p95 {steady_d['p95']:.2f} s over {steady_d['reps']} reps. Against "
         f"the counter's own end of the cycle: p50 {own['p50']:.2f} s, p95 {own['p95']:.2f} s.",
+        "",
+        "## `any`: short sets and a second set after a rest",
+        "",
+        f"Short sets: each of the {short['cuts']} QUVA clips with a person cut right after its "
+        "1st, 2nd and 3rd annotated cycle (`dancepose count --end`). Exact: "
+        f"{short['exact']:.2f} of all cuts (1 cycle {short['exact_1']:.2f}, 2 cycles "
+        f"{short['exact_2']:.2f}, 3 cycles {short['exact_3']:.2f}); on MediaPipe's keypoints "
+        f"{other_short['exact']:.2f} ({other_short['exact_1']:.2f}, {other_short['exact_2']:.2f}, "
+        f"{other_short['exact_3']:.2f}). Acceptance: exact on >= 0.80.",
+        "",
+        "| clip | cut after 1 | 2 | 3 |",
+        "|---|---:|---:|---:|",
+        *[
+            f"| {name} | "
+            + " | ".join(str(n) for c, _, n in cuts if c.name == name)
+            + " |"
+            for name in dict.fromkeys(c.name for c, _, _ in cuts)
+        ],
+        "",
+        f"Two sets: each clip with a person, {REST_S:g} s of its last pose held still "
+        "(0.5 px of keypoint noise), the clip again. Counted minus twice the clip's own "
+        f"count, summed over {len(twice)} clips: "
+        f"{report['any']['two_sets']['sum_abs_off_twice_one_set']}; exactly twice on "
+        f"{report['any']['two_sets']['exact_twice_one_set']:.2f} of them; MAE against twice "
+        f"the true count {report['any']['two_sets']['mae_vs_twice_true']:.3f}.",
+        "",
+        "## `any` per clip",
         "",
         "| clip | set | activity | person % | true | counted | partial | error | seconds "
         "| counted, MediaPipe's keypoints |",
