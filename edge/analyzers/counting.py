@@ -51,6 +51,21 @@ class CountingAnalyzer:
         active = self.session.active
         return [ExerciseChosen(active, time_s)] if active is not None and active != before else []
 
+    def pause(self) -> list[Event]:
+        """Counting pauses here (a mode that does not count is set): what `any`'s window
+        holds goes out, and the hold under way ends now; the counts stay."""
+        return [*self.session.interrupt(), *self._held(None)]
+
+    def restart(self, exercise: str | None = None) -> list[Event]:
+        """The count starts again from 0 (reset; `exercise`: another one is counted): the
+        hold under way ends first, at its last frame, and its end is what goes out."""
+        ended = self._held(self.session.last_time_s)
+        if exercise is None:
+            self.session.reset()
+        else:
+            self.session.set_exercise(exercise)
+        return ended
+
     def new_stream(self, fps: float) -> list[Event]:
         self.session.new_stream()  # the counts stay
         return []

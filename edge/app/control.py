@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from edge.analyzers import Event
 from edge.app.pipeline import Pipeline
 from edge.app.state import DeviceState
 from edge.publish import topics
@@ -39,6 +40,9 @@ class Control:
         self.pipeline = pipeline
         self.state = state
         self.publisher: MqttPublisher | None = None  # replies go out once it exists
+        # what a command let out (a hold it ended) goes out through this at once; until
+        # it is set, with the next frame's events
+        self.broadcast: Callable[[list[Event]], None] | None = None
         self._queue: queue.SimpleQueue[tuple[bytes, Answer | None]] = queue.SimpleQueue()
         self.arrived = threading.Event()  # set by submit(): a waiting loop applies at once
         self.refused = 0
@@ -93,6 +97,7 @@ class Control:
     # --- one method per action (edge/publish/commands.py ACTIONS) ----------------------
     def set_mode(self, mode: str) -> None:
         self.pipeline.set_mode(mode)
+        self._release()
         self.state.set_mode(mode)
 
     def set_exercise(self, exercise: str) -> None:
@@ -116,8 +121,13 @@ class Control:
         self.state.set_routine(routine, self.pipeline.modes)
 
     def _restarted(self, session_id: str | None = None) -> None:
+        self._release()  # a hold the restart ended is published before the count says 0
         pipeline = self.pipeline
         self.state.restart_count(pipeline.exercise, pipeline.active, session_id)
+
+    def _release(self) -> None:
+        if self.broadcast is not None:
+            self.broadcast(self.pipeline.take_released())
 
 
 def _no_reply(ok: bool, **_: object) -> None:

@@ -81,6 +81,7 @@ class EdgeLoop:
             self.state, self.publisher, None if self.web is None else self.web.stream,
             self._page, config.mode.dance_publish_interval_s,
         )  # fmt: skip
+        self.control.broadcast = self.broadcast.events
         self.stats = StageStats()
         self.dropped_frames = 0
         self._stop = threading.Event()

@@ -47,7 +47,7 @@ class PersonAnalyzers:
         counting = self.counting
         stops = CountingAnalyzer.name in MODE_TABLE[self.mode].analyzers
         if counting is not None and stops and CountingAnalyzer.name not in row.analyzers:
-            self._released += counting.session.interrupt()  # no rep spans the other mode
+            self._released += counting.pause()  # no rep or hold spans the other mode
         self.mode = mode
         for name in row.analyzers:
             if name not in self.analyzers:
@@ -67,12 +67,12 @@ class PersonAnalyzers:
     def set_exercise(self, exercise: str) -> None:
         self.exercise = exercise
         if self.counting is not None:
-            self.counting.session.set_exercise(exercise)  # counts from 0
+            self._released += self.counting.restart(exercise)  # counts from 0
         self._restart_arbiter()
 
     def reset_count(self) -> None:
         if self.counting is not None:
-            self.counting.session.reset()
+            self._released += self.counting.restart()
         self._restart_arbiter()
 
     def _restart_arbiter(self) -> None:
@@ -134,9 +134,18 @@ class PersonAnalyzers:
             reps = [arbiter.renumbered(rep) for rep in reps]
         out = [*self._released, *reps, *others]
         self._released = []
+        return self._theirs(out)
+
+    def take_released(self) -> list[Event]:
+        """What a command let out between frames (a hold it ended, reps the arbiter
+        held), now: the caller publishes it before what the command changes is shown."""
+        out, self._released = self._released, []
+        return self._theirs(out)
+
+    def _theirs(self, events: list[Event]) -> list[Event]:
         if self.person:  # whose events: every event type has `person` (0 by default)
-            out = [dataclasses.replace(event, person=self.person) for event in out]
-        return out
+            return [dataclasses.replace(event, person=self.person) for event in events]
+        return events
 
     # --- what `current` shows -------------------------------------------------------
     @property

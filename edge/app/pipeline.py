@@ -145,6 +145,11 @@ class Pipeline:
         for person in self.people.values():
             person.reset_count()
 
+    def take_released(self) -> list[Event]:
+        """What the last commands let out between frames (edge/app/person.py), everyone's;
+        left to the next frame when nobody takes it."""
+        return [e for person in self.people.values() for e in person.take_released()]
+
     def set_routine(self, name: str) -> None:
         """Follow the routine routines_dir/name from its start; ValueError (one line) for
         a name that is not a recorded routine there or a folder that cannot be read."""
