@@ -1,6 +1,7 @@
 """Home Assistant entities derived from what the device declares: follow mode's scores and
 routine select where routines are recorded, the last set's reps and the rest before it
-where a mode counts. (The discovery rules every config keeps: test_payloads.py.)"""
+where a mode counts, and a timed hold's seconds and whether one is under way. (The
+discovery rules every config keeps: test_payloads.py.)"""
 
 from __future__ import annotations
 
@@ -122,3 +123,23 @@ def test_a_device_offers_the_routines_recorded_on_it(tmp_path, model_paths) -> N
     assert configs["routine"]["options"] == ["ballroom_basic", "ch07"]
     assert "follow" in configs["mode"]["options"]
     assert {"last_move_score", "routine_score"} <= set(configs)
+
+
+def test_hold_entities_read_current_where_a_mode_counts() -> None:
+    """A timed hold: a duration sensor on current's hold_s and a binary sensor on its
+    holding, offered where a mode counts and nowhere else."""
+    configs = discovery_configs(TOPICS, EXERCISES, ["count"])
+    keyed = by_key(configs)
+    seconds, holding = keyed["hold_time"], keyed["holding"]
+    assert seconds["state_topic"] == holding["state_topic"] == TOPICS.topic(tp.CURRENT)
+    assert seconds["value_template"] == "{{ value_json.hold_s }}"
+    assert (seconds["device_class"], seconds["unit_of_measurement"]) == ("duration", "s")
+    assert holding["value_template"] == "{{ 'ON' if value_json.holding else 'OFF' }}"
+    assert "holding" in validator("current").schema["required"]  # always there to read
+    (topic,) = [t for t, c in configs.items() if c is holding]
+    assert topic.startswith("homeassistant/binary_sensor/")
+    for modes in (["dance"], ["follow"]):  # counting nothing: no hold entities
+        offered = by_key(discovery_configs(TOPICS, EXERCISES, modes))
+        assert not {"hold_time", "holding"} & set(offered), modes
+    both = by_key(discovery_configs(TOPICS, EXERCISES, ["both"]))
+    assert {"hold_time", "holding"} <= set(both)

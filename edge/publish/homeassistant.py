@@ -86,6 +86,11 @@ SENSORS: tuple[tuple[str, str, str, str, str | None, dict[str, Any]], ...] = (
     # a timestamp: Home Assistant shows "3 minutes ago", a rest timer with no message a second
     ("resting_since", "Resting since", CURRENT, "rest_since", "counting", {
         "device_class": "timestamp", "icon": "mdi:timer-outline"}),
+    # a timed hold (a hold pack counted): its seconds, once a second while it lasts, then
+    # the last hold's until the count is reset
+    ("hold_time", "Hold time", CURRENT, "hold_s", "counting", {
+        "device_class": "duration", "state_class": "measurement",
+        "unit_of_measurement": "s", "icon": "mdi:timer"}),
     ("last_move_score", "Last move score", CURRENT, "last_move_score", "follow", {
         "state_class": "measurement", "unit_of_measurement": "%", "icon": "mdi:star"}),
     ("routine_score", "Routine score", CURRENT, "routine_score", "follow", {
@@ -149,6 +154,11 @@ def entities(
         "value_template": "{{ 'ON' if value_json.dancing is not none and "
         "value_json.genre != 'none' else 'OFF' }}",
         "icon": "mdi:human-female-dance"})  # fmt: skip
+    # a timed hold under way (current's holding)
+    holding = Entity("binary_sensor", "holding", "Holding", {
+        "state_topic": CURRENT,
+        "value_template": "{{ 'ON' if value_json.holding else 'OFF' }}",
+        "icon": "mdi:human-handsdown"})  # fmt: skip
     buttons = tuple(
         Entity("button", key, name, {
             "command_topic": CMD, "payload_press": _command(action), "icon": icon})
@@ -164,7 +174,8 @@ def entities(
         if choices[action]
     )  # fmt: skip
     dance = (dancing,) if "dance" in offered else ()
-    return (*sensors, fault, *dance, *buttons, *selects)
+    hold = (holding,) if "counting" in offered else ()
+    return (*sensors, fault, *dance, *hold, *buttons, *selects)
 
 
 def every_entity() -> tuple[Entity, ...]:
