@@ -36,6 +36,7 @@ function render(s) {
   if (document.activeElement !== $("mode-select")) $("mode-select").value = s.mode;
   renderFollow(s); // follow.js: the teacher, the move, its score and hint
   renderRest(s); // rest.js: the rest timer after a set
+  renderHold(s); // hold.js: a timed hold's seconds in place of the rep count
   renderPeople(s); // people.js: a tile per person when several are in view
 }
 
