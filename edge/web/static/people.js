@@ -1,26 +1,30 @@
 // Several people in front of the kiosk: a tile per person (the view's `people`), each in
 // the colour their skeleton has on the camera image (the view gives it: edge/overlay.py
-// declares the colours), with their count, exercise and phase, or genre. With one person
-// the page is the single big count it always was. kiosk.js calls renderPeople(view).
+// declares the colours), with their count, exercise and phase, their genre, or in follow
+// mode their last move's score. With one person the page is the single big count it always
+// was. The rest timer is the main person's: hidden while there are tiles. kiosk.js calls
+// renderPeople(view).
 "use strict";
 
 function renderPeople(s) {
   const people = s.people || [];
   const several = people.length > 1;
   document.body.classList.toggle("several", several);
+  document.getElementById("rest").style.display = several ? "none" : "";
   const box = document.getElementById("people");
   box.hidden = !several;
   if (!several) return;
   const dancing = s.analyzers.includes("dance");
   const counting = s.analyzers.includes("counting");
-  const tiles = people.map((p) => personTile(box, p, dancing, counting));
+  const following = s.analyzers.includes("follow");
+  const tiles = people.map((p) => personTile(box, p, dancing, counting, following));
   if (tiles.some((tile, i) => box.children[i] !== tile) || box.children.length !== tiles.length) {
     box.replaceChildren(...tiles); // who is in view changed: the tiles follow, by id
   }
   setText(document.getElementById("people-total"), counting ? "total " + s.total_count : "");
 }
 
-function personTile(box, p, dancing, counting) {
+function personTile(box, p, dancing, counting, following) {
   let tile = box.querySelector('[data-person="' + p.person + '"]');
   if (!tile) {
     tile = document.createElement("div");
@@ -33,10 +37,11 @@ function personTile(box, p, dancing, counting) {
   const id = tile.querySelector(".person-id");
   id.style.color = p.color;
   setText(id, "person " + p.person);
-  setText(tile.querySelector(".person-count"), counting ? String(p.count) : "");
+  const score = p.last_move_score == null ? "-" : String(Math.round(p.last_move_score));
+  setText(tile.querySelector(".person-count"), counting ? String(p.count) : (following ? score : ""));
   const phase = p.phase && p.phase !== "other" ? " " + p.phase : "";
   const genre = dancing ? danceLabel(p) : "";
-  const what = counting ? (p.exercise || "-") + phase : "";
+  const what = counting ? (p.exercise || "-") + phase : (following ? p.move || "" : "");
   setText(tile.querySelector(".person-what"), [what, dancing ? genre : ""].filter(Boolean).join(" · "));
   return tile;
 }
