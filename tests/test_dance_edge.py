@@ -191,7 +191,7 @@ def test_a_window_is_dancing_with_a_genre_only_when_the_model_is_sure_of_one():
     meta = DanceMetadata(
         genres=(Genre("gHO", "house"), Genre(NONE, NONE), Genre("waltz", "waltz")),
         units_per_window=8, unit_s=1 / 3, model_file="m.tflite", min_motion_energy=0.01,
-        min_confidence=0.5,
+        min_confidence=0.5, min_dancing=0.5,
     )  # fmt: skip
     assert decide(np.array([0.8, 0.1, 0.1]), 0.1, meta) == pytest.approx((0.9, "gHO"))
     # dancing (none is 0.2) but no genre is sure: dancing, style not known

@@ -160,10 +160,11 @@ def test_the_edge_names_a_genre_only_past_none_confidence_and_motion() -> None:
     probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.55, 0.45], [0.45, 0.55], [0.9, 0.1]])
     energy = np.array([0.1, 0.1, 0.1, 0.1, 0.001])
     dancing, named = edge_verdicts(probs, energy, ("waltz", "none"), floor=0.01)
-    assert dancing.tolist() == [True, False, True, False, False]
-    assert named.tolist() == [True, False, True, False, False]
-    # dancing, style not known: "none" under 0.5 but no genre reaches min_confidence
-    three = np.array([[0.45, 0.4, 0.15]])
+    # dancing needs "none" at most 1 - MIN_DANCING (0.1)
+    assert dancing.tolist() == [True, False, False, False, False]
+    assert named.tolist() == [True, False, False, False, False]
+    # dancing, style not known: "none" under 0.1 but no genre reaches min_confidence
+    three = np.array([[0.47, 0.48, 0.05]])
     dancing, named = edge_verdicts(three, np.array([0.1]), ("gHO", "waltz", "none"), 0.01)
     assert (dancing.tolist(), named.tolist()) == ([True], [False])
 
