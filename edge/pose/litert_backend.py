@@ -8,9 +8,11 @@ The frame loop is MediaPipe's pose_landmark_cpu.pbtxt:
   smoothed auxiliary landmarks.
 Several people (max_people > 1), as MediaPipe's Tasks pose landmarker (num_poses) does it:
 each person has their own ROI and filters; the detector keeps up to max_people after NMS
-and runs while fewer are tracked (every frame with nobody, else every DETECT_EVERY
-frames); a detection whose ROI is centred on a tracked person's is that person. Ids come
-from edge/pose/people.py. With max_people = 1 this is the one-person loop above, frame for frame.
+and runs while fewer are tracked (every frame with nobody; else on the frame after someone
+is lost, as the one-person loop does, and every DETECT_EVERY frames for newcomers); a
+detection whose ROI is centred on a tracked person's is that person. Ids come from
+edge/pose/people.py. With max_people = 1 this is the one-person loop above, frame for
+frame.
 """
 
 from __future__ import annotations
@@ -91,12 +93,14 @@ class LiteRtPoseEstimator:
         self._ids = PersonIds(max_people)
         self._people: list[_Person] = []  # oldest first
         self._since_detection = 0
+        self._lost_one = False  # someone was lost on the last frame
         self.detector_runs = 0
 
     def reset(self) -> None:
         self._people = []
         self._ids.reset()
         self._since_detection = 0
+        self._lost_one = False
 
     def close(self) -> None:
         self._people = []
@@ -111,10 +115,12 @@ class LiteRtPoseEstimator:
             self._since_detection += 1
         results: list[PoseResult] = []
         kept: list[_Person] = []
+        self._lost_one = False
         for person in self._people:
             result = self._landmark(person, frame)
             if result is None:
                 self._ids.lose(person.person, roi_box(person.roi), t)
+                self._lost_one = True
             else:
                 results.append(result)
                 kept.append(person)
@@ -128,9 +134,13 @@ class LiteRtPoseEstimator:
         return results
 
     def _needs_detection(self) -> bool:
+        """Nobody tracked; or room for more and someone was lost on the last frame (the
+        one-person rule, per person) or DETECT_EVERY frames have passed."""
         if not self._people:
             return True
-        return len(self._people) < self.max_people and self._since_detection + 1 >= DETECT_EVERY
+        if len(self._people) >= self.max_people:
+            return False
+        return self._lost_one or self._since_detection + 1 >= DETECT_EVERY
 
     def _detect(self, image: np.ndarray, t: float) -> None:
         """New people from the detector: those not already tracked, up to max_people."""
