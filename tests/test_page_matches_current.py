@@ -23,7 +23,7 @@ CURRENT = f"dancepose/{DEVICE}/current"
 FIELDS = ("mode", "selected_exercise", "exercise", "count", "partial_count", "phase", "genre",
           "genre_name", "session_id", "person", "people", "total_count", "set_number",
           "rest_s", "last_set_reps", "routine", "move", "last_move_score",
-          "routine_score")  # fmt: skip
+          "routine_score", "hold_s", "holding")  # fmt: skip
 PAGE_ONLY = ("color", "confidence")  # what the page adds to each person: how to draw them
 
 

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
@@ -398,3 +399,65 @@ def test_kiosk_page_shows_a_hold(tmp_path, clip_track):
         finally:
             stop.set()
             viewer.close()
+
+
+def test_people_tiles_show_each_persons_hold(tmp_path, clip_track):
+    """Two people: each tile shows that person's hold (the device state's, from the real
+    HoldEvents of a wall sit made of a real clip), one still holding, one whose hold ended;
+    the single big hold gives way to the tiles."""
+    from dataclasses import replace
+
+    from edge.app.pipeline import Pipeline
+    from edge.app.state import DeviceState, PersonEntered
+    from edge.counting.classifier import TfliteVotes
+    from edge.counting.events import HoldEvent
+    from edge.counting.pack import load_pack
+    from edge.web.server import KioskWeb
+    from tests.helpers import web_config
+
+    sync_api = browser_or_skip()
+    clip = shared_path("data", "exercise_videos", "squat_side_3.mp4")
+    track = clip_track(clip)
+    held = held_clips(track, HOLDS["wall_sit"], HELD_S)[1]
+    kind = HOLDS["wall_sit"]
+    pack = load_pack(
+        hold_pack("wall_sit", find_pack(kind.pack).folder, tmp_path, kind.pose, HoldSpec())
+    )
+    pipeline = Pipeline.build(None, [pack], TfliteVotes, None, "count", "wall_sit")
+    holds: list[HoldEvent] = []
+    for k, i in enumerate(held.order):
+        landmarks = track.landmarks[i] if track.present[i] else None
+        events = pipeline.process_landmarks(landmarks, k / track.fps).events
+        holds += [e for e in events if isinstance(e, HoldEvent)]
+    assert holds[-1].ended and not holds[2].ended
+    state = DeviceState("s", "count", "wall_sit", ("count",), ("wall_sit",), "wall_sit")
+    now = datetime.now(UTC)
+    for person in (0, 1):
+        state.apply(PersonEntered(person, 0.0), now)
+    for event in holds:  # person 0: the whole hold, ended
+        state.apply(event, now)
+    for event in holds[:3]:  # person 1: three messages in, still holding
+        state.apply(replace(event, person=1), now)
+    web = KioskWeb(web_config(), lambda: state.page(0, True), lambda *_: None)
+    web.start()
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(web.url, wait_until="domcontentloaded")
+            page.wait_for_selector("#people", state="visible", timeout=TIMEOUT_MS)
+            tile = '#people [data-person="{}"] .person-{}'
+            assert page.inner_text(tile.format(0, "count")) == str(holds[-1].seconds)
+            assert page.inner_text(tile.format(0, "what")) == "wall_sit last hold"
+            assert page.inner_text(tile.format(1, "count")) == str(holds[2].seconds)
+            assert page.inner_text(tile.format(1, "what")) == "wall_sit holding"
+            assert page.is_hidden("#hold")  # the tiles say it, person by person
+            unit = page.evaluate(
+                "getComputedStyle(document.querySelector('#people .person-count'), '::after')"
+                ".content"
+            )
+            assert unit == '"s"'  # seconds, not reps
+            screenshot(page, tmp_path, "kiosk-people-hold.png")
+            browser.close()
+    finally:
+        web.close()

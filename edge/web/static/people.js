@@ -1,9 +1,9 @@
 // Several people in front of the kiosk: a tile per person (the view's `people`), each in
 // the colour their skeleton has on the camera image (the view gives it: edge/overlay.py
-// declares the colours), with their count, exercise and phase, their genre, or in follow
-// mode their last move's score. With one person the page is the single big count it always
-// was. The rest timer is the main person's: hidden while there are tiles. kiosk.js calls
-// renderPeople(view).
+// declares the colours), with their count (a timed hold's seconds), exercise and phase,
+// their genre, or in follow mode their last move's score. With one person the page is the
+// single big count it always was. The rest timer is the main person's: hidden while there
+// are tiles. kiosk.js calls renderPeople(view).
 "use strict";
 
 function renderPeople(s) {
@@ -38,8 +38,12 @@ function personTile(box, p, dancing, counting, following) {
   id.style.color = p.color;
   setText(id, "person " + p.person);
   const score = p.last_move_score == null ? "-" : String(Math.round(p.last_move_score));
-  setText(tile.querySelector(".person-count"), counting ? String(p.count) : (following ? score : ""));
-  const phase = p.phase && p.phase !== "other" ? " " + p.phase : "";
+  const held = counting && p.hold_s != null; // a timed hold: its seconds (hold.js's rule)
+  const count = tile.querySelector(".person-count");
+  count.classList.toggle("seconds", held); // its unit, smaller, from kiosk.css
+  setText(count, counting ? String(held ? p.hold_s : p.count) : (following ? score : ""));
+  const phase = held ? (p.holding ? " holding" : " last hold")
+    : (p.phase && p.phase !== "other" ? " " + p.phase : "");
   const genre = dancing ? danceLabel(p) : "";
   const what = counting ? (p.exercise || "-") + phase : (following ? p.move || "" : "");
   setText(tile.querySelector(".person-what"), [what, dancing ? genre : ""].filter(Boolean).join(" · "));
