@@ -74,10 +74,12 @@ def test_duplicates_keep_the_older() -> None:
 
 def test_detector_windows_cover_a_wide_frame() -> None:
     assert windows(640, 480) == []  # 4:3: the letterbox alone
-    assert len(windows(1280, 720)) == 2
     wide = windows(1920, 480)
-    assert len(wide) == 4
-    assert wide[0].center_x - wide[0].width / 2 == 0
-    assert wide[-1].center_x + wide[-1].width / 2 == 1920
+    standing = [w for w in wide if w.width == 480]
+    lying = [w for w in wide if w.width == 720]
+    assert len(standing) == 4 and len(lying) == 3 and len(wide) == 7
+    for row in (standing, lying):
+        assert row[0].center_x - row[0].width / 2 == 0
+        assert row[-1].center_x + row[-1].width / 2 == 1920
     tall = windows(1088, 1920)
-    assert len(tall) == 2 and all(w.width == 1088 for w in tall)
+    assert {w.center_x for w in tall} == {544} and {w.width for w in tall} == {1088, 1632}

@@ -23,6 +23,7 @@ ANCHORS_PER_LAYER = 2  # aspect_ratios 1.0 plus the interpolated-scale anchor
 NUM_KEYPOINTS = 4  # 0 mid-hip, 1 full-body size/rotation, 2 mid-shoulder, 3 upper-body
 SCORE_CLIP = 100.0  # score_clipping_thresh
 NMS_IOU = 0.3  # min_suppression_threshold, overlap_type INTERSECTION_OVER_UNION, WEIGHTED
+WIDE_WINDOW = 1.5  # the larger detector windows' side, in frame short sides (`windows`)
 
 
 @dataclass(frozen=True)
@@ -183,14 +184,20 @@ class PoseDetector:
 
 
 def windows(width: int, height: int) -> list[Roi]:
-    """Square detector windows, side = the frame's short side, spread evenly (overlapping)
-    along the long side to cover it; none for a frame less than 1.5 times as long as high
-    (or high as long): its letterbox loses little."""
+    """Square detector windows for a frame at least 1.5 times as long as high (or high as
+    long; a squarer frame's letterbox loses little): two sizes, each spread evenly
+    (overlapping) along the long side to cover it. Side = the short side suits people
+    standing; 1.5 times it (padded with zeros across) holds someone lying down, whom a
+    short-side window cuts in two."""
     short, long = min(width, height), max(width, height)
     if long < 1.5 * short:
         return []
-    count = math.ceil(long / short)
-    centres = np.linspace(short / 2.0, long - short / 2.0, count)
-    if width >= height:
-        return [Roi(float(c), height / 2.0, float(short), float(short), 0.0) for c in centres]
-    return [Roi(width / 2.0, float(c), float(short), float(short), 0.0) for c in centres]
+    found = []
+    for side in (float(short), WIDE_WINDOW * short):
+        if side >= long:
+            continue
+        for centre in np.linspace(side / 2.0, long - side / 2.0, math.ceil(long / side)):
+            along, across = float(centre), (height if width >= height else width) / 2.0
+            x, y = (along, across) if width >= height else (across, along)
+            found.append(Roi(x, y, side, side, 0.0))
+    return found
