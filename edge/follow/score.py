@@ -25,7 +25,7 @@ import numpy as np
 
 from edge.features.follow import CONFIDENCES, HEIGHTS, PART_COLUMNS, PART_ROOT_COLUMNS, PARTS
 
-FLOOR: Final = 0.05  # torso lengths
+FLOOR: Final = 0.02  # torso lengths
 POOL: Final = "worst"  # a move's score from its parts: "worst" or "mean"
 LATE_GRACE_S: Final = 0.2
 LATE_SCALE_S: Final = 0.3
