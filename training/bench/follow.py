@@ -142,7 +142,10 @@ OFFLINE = (
     ("(1 + r) / 2, sqrt(worst x mean)", 0.883),
     ("(1 + r) / 2, worst part, times exp(-0.5 d^2) of the heights", 0.866),
     ("(1 + r) / 2, worst part, times exp(-2 d^2) of the heights", 0.832),
-    ("shipped, AIST only, camera c05 left out (as teacher and as right follow)", 0.931),
+    ("floor 0.05, AIST only, camera c05 left out (as teacher and as right follow)", 0.931),
+    ("floor 0.02: routine AUC with the routine the mean of its moves (shipped)", 0.931),
+    ("floor 0.02: routine AUC with the routine the median of its moves", 0.935),
+    ("floor 0.02: routine AUC with the routine the mean of its lower half", 0.932),
 )
 MODULES = (score, align)
 
