@@ -83,3 +83,17 @@ def test_detector_windows_cover_a_wide_frame() -> None:
         assert row[-1].center_x + row[-1].width / 2 == 1920
     tall = windows(1088, 1920)
     assert {w.center_x for w in tall} == {544} and {w.width for w in tall} == {1088, 1632}
+
+
+def test_several_people_need_a_backend_that_tracks_them() -> None:
+    from edge.config.errors import ConfigError
+    from edge.config.pose import PoseConfig
+
+    assert PoseConfig().max_people == 1  # today's one person, the fastest
+    assert PoseConfig().replace(max_people=3).max_people == 3
+    try:
+        PoseConfig().replace(backend="mediapipe", max_people=2)
+    except ConfigError as exc:
+        assert "max_people" in str(exc) and "litert" in str(exc)
+    else:
+        raise AssertionError("mediapipe accepted max_people = 2")
