@@ -16,6 +16,11 @@ grown by a few frames can see a cycle that the next one does not, and one window
 publishes nothing. Each rep is published about a period after its end at most: half a
 period for its peak to be seen falling, and the hold.
 
+The movement stops when the body holds one pose for STILL_S (within half of MIN_MOTION),
+when nobody is seen, or when the stream ends: the window up to there is final, and counts
+from SHORT_SET cycles (a short set, which never reached the onset); then the window is
+emptied, so the next set is counted on its own, not against the last one's cycles.
+
 Partial reps: a cycle whose range is under PARTIAL_RATIO of the window's typical (median)
 cycle is reported (`partial`), not counted.
 
