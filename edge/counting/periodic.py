@@ -127,6 +127,7 @@ class PeriodicCounter:
         self._counting = False
         self._seen_period: float | None = None
         self._seen: deque[tuple[float, int]] = deque()  # (time, count the window saw)
+        self._still_since: float | None = None  # when the body came to rest, while it is
 
     def update(self, landmarks: np.ndarray | None, time_s: float) -> list[RepEvent]:
         """Feed one frame (None: nobody); the reps it completes, several at the onset."""
@@ -140,18 +141,31 @@ class PeriodicCounter:
             self._since_hop += 1
             if self._since_hop >= self._hop:
                 self._since_hop = 0
-                if self._still():
-                    for _ in range(self._still_samples):  # count the movement, not the stillness
-                        self._times.pop()
-                        self._samples.pop()
-                    reps.extend(self._stop(time_s))
-                else:
-                    reps.extend(self._reconcile(time_s, hold=True))
+                reps.extend(self._step(time_s))
         return reps
 
-    def _still(self) -> bool:
-        """The body has held one pose for the last STILL_S."""
+    def _step(self, now: float) -> list[RepEvent]:
+        """One analysis: while moving, the window's count; once the body holds still, what
+        the window held until then is final (a short set included); still for longer than
+        a rep (a pause within a rep is shorter), the window is emptied, so the next set is
+        counted on its own, not against this one's cycles."""
         n = self._still_samples
+        if not self._held_still(n):
+            self._still_since = None
+            return self._reconcile(now, hold=True)
+        if self._still_since is None:  # the movement has just stopped
+            self._still_since = self._times[-n]
+            return self._reconcile(now, hold=False, least=SHORT_SET, drop=n)
+        if now - self._still_since >= max(STILL_S, self._rep_s()):
+            self._close_window()
+        return []
+
+    def _rep_s(self) -> float:
+        """How long one rep lasts: the period counted, else seen, else the longest."""
+        return self._period if self._counting else self._seen_period or MAX_PERIOD_S
+
+    def _held_still(self, n: int) -> bool:
+        """The body has held one pose over the last n samples."""
         if len(self._samples) < n:
             return False
         recent = np.stack(
@@ -162,8 +176,8 @@ class PeriodicCounter:
         return spread < 0.5 * MIN_MOTION
 
     def _stop(self, now: float) -> list[RepEvent]:
-        """The movement has stopped (held still, or nobody): what the window holds is
-        final, a short set included, and the next movement is counted afresh."""
+        """Nobody for a while: what the window holds is final, a short set included, and
+        whoever comes next is counted afresh."""
         reps = self._reconcile(now, hold=False, least=SHORT_SET) if self._samples else []
         self._close_window()
         return reps
@@ -175,14 +189,18 @@ class PeriodicCounter:
 
     # --- one analysis ---------------------------------------------------------------
     def _analysis(
-        self, least: int = ONSET_CYCLES
+        self, least: int = ONSET_CYCLES, drop: int = 0
     ) -> tuple[Analysis, list[Cycle], list[Cycle], float] | None:
-        """The window's movement, its full and partial cycles, and where the window's
-        own cycles begin (reps peaking before that were counted by earlier windows)."""
+        """The window's movement (less its newest `drop` samples), its full and partial
+        cycles, and where the window's own cycles begin (reps peaking before that were
+        counted by earlier windows)."""
         if least >= ONSET_CYCLES and len(self._samples) < self._min_samples:
             return None  # a live window: wait for room for the onset's cycles
-        times = np.fromiter(self._times, float, len(self._times))
-        found = analyse(np.stack(self._samples), times, self.rate_hz)
+        size = len(self._samples) - drop
+        if size <= 0:
+            return None
+        times = np.fromiter(self._times, float, len(self._times))[:size]
+        found = analyse(np.stack([self._samples[i] for i in range(size)]), times, self.rate_hz)
         if found is None or found.periodicity < MIN_PERIODICITY:
             self._seen_period = None
             return None
@@ -202,8 +220,10 @@ class PeriodicCounter:
         partial = [c for c in found.cycles if c.prominence < PARTIAL_RATIO * typical]
         return found, full, [c for c in partial if c.peak_s > after], first
 
-    def _reconcile(self, now: float, hold: bool, least: int = ONSET_CYCLES) -> list[RepEvent]:
-        result = self._analysis(least)
+    def _reconcile(
+        self, now: float, hold: bool, least: int = ONSET_CYCLES, drop: int = 0
+    ) -> list[RepEvent]:
+        result = self._analysis(least, drop)
         self._counting = result is not None
         if result is None:
             self._seen.clear()
