@@ -92,9 +92,13 @@ def test_dance_command_prints_a_line_per_window(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 400 // 20 - 8 + 1
-    assert {"time_s", "genre", "genre_name", "confidence", "probabilities"} <= set(lines[0])
-    names = {g.code: g.name for g in load_metadata().genres} | {"none": "none"}
+    assert {"time_s", "genre", "genre_name", "dancing", "confidence", "probabilities"} <= set(
+        lines[0]
+    )
+    names = {g.code: g.name for g in load_metadata().genres} | {"none": "none", None: None}
     assert all(line["genre_name"] == names[line["genre"]] for line in lines)
+    assert all(0 <= line["dancing"] <= 1 for line in lines)
+    assert np.mean([line["genre"] != "none" for line in lines]) > 0.9  # a real dance
 
 
 def test_a_clip_shorter_than_one_window_says_how_long_it_must_be(tmp_path):
