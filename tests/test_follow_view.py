@@ -114,7 +114,7 @@ def test_the_view_places_the_teacher_and_times_the_rest() -> None:
     state.frame(7.0, present=True)
     assert state.page(0, True)["routine_t_s"] == 1.5
     assert state.page_epoch == epoch + 1  # a frame of the same round changes no view
-    parts = {"left_arm": 40.0, "right_arm": 90.0, "left_leg": 80.0, "right_leg": 85.0,
+    parts = {"left_arm": 30.0, "right_arm": 90.0, "left_leg": 80.0, "right_leg": 85.0,
              "torso": 95.0}  # fmt: skip
     state.apply(MoveEvent("r", 0, "move 1", 62.0, 300.0, parts, "left_arm", 7.0), NOW)
     view = state.page(0, True)
