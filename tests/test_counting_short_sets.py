@@ -13,7 +13,14 @@ from edge.counting.periodic import PeriodicCounter
 from edge.counting.sets import SetTracker
 from edge.keypoints_io import KeypointTrack
 from tests.conftest import shared_path
-from training.bench.benchmark_clips import all_clips, short_sets, span, then_still, two_sets
+from training.bench.benchmark_clips import (
+    REST_S,
+    all_clips,
+    short_sets,
+    span,
+    then_still,
+    two_sets,
+)
 
 # What the shipped counter measures (docs/bench/counting.md), with margin: a regression
 # past it fails.
@@ -76,13 +83,17 @@ def test_two_sets_of_squats_are_two_set_events(clip_track):
     squats = clip_track(shared_path("data", "exercise_videos", "goblet_squat_front_6.mp4"))
     one = count_any(squats).reps
     assert one == 6
-    counter, sets, ended = PeriodicCounter(), SetTracker(), []
+    counter, sets, ended, resting = PeriodicCounter(), SetTracker(), [], []
     last = 0.0
+    rest = (float(squats.times_s[-1]) + 3.0, float(squats.times_s[-1]) + REST_S)
     for lm, t in frames(two_sets(squats)):
         reps: list[RepEvent] = counter.update(lm, t)
         if (done := sets.update(reps, t)) is not None:
             ended.append(done)
+        if rest[0] <= t < rest[1]:
+            resting.append(counter.phase)
         last = t
+    assert resting and set(resting) == {"other"}  # resting is not counting
     tail = counter.finish(last)
     ended += [done for done in (sets.update(tail, last), sets.finish(last)) if done is not None]
     assert [s.reps for s in ended] == [one, one]

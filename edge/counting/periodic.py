@@ -155,14 +155,16 @@ class PeriodicCounter:
             return self._reconcile(now, hold=True)
         if self._still_since is None:  # the movement has just stopped
             self._still_since = self._times[-n]
-            return self._reconcile(now, hold=False, least=SHORT_SET, drop=n)
+            final = self._reconcile(now, hold=False, least=SHORT_SET, drop=n)
+            self._counting = False  # resting, not counting
+            return final
         if now - self._still_since >= max(STILL_S, self._rep_s()):
             self._close_window()
         return []
 
     def _rep_s(self) -> float:
-        """How long one rep lasts: the period counted, else seen, else the longest."""
-        return self._period if self._counting else self._seen_period or MAX_PERIOD_S
+        """How long one rep lasts: the period last counted, else seen, else the longest."""
+        return self._period or self._seen_period or MAX_PERIOD_S
 
     def _held_still(self, n: int) -> bool:
         """The body has held one pose over the last n samples."""
