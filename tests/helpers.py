@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,28 @@ def make_publisher(
     publisher = MqttPublisher(settings, EventQueue(folder / "events.sqlite"), **kwargs)
     publisher.start()
     return publisher
+
+
+@contextmanager
+def hold_topic(tmp_path: Path) -> Iterator[tuple[Any, MqttPublisher]]:
+    """A private broker, a subscriber to device dev1 and a publisher to it (its queue in
+    tmp_path): yields (subscriber, publisher); at the end of a block that did not fail,
+    flushes, waits for a hold that ended, closes both and checks every hold payload
+    against its schema."""
+    from tests.conftest import Subscriber, private_broker, validator
+
+    with private_broker() as broker:
+        subscriber = Subscriber(broker, ["dancepose/dev1/#"])
+        publisher = make_publisher(broker.port, tmp_path)
+        try:
+            yield subscriber, publisher
+            assert publisher.flush(30)
+            assert subscriber.wait_for(lambda s: any(p["ended"] for p in s.of("hold")))
+        finally:
+            publisher.close(timeout_s=10)
+            subscriber.close()
+    for payload in subscriber.of("hold"):
+        validator("hold").validate(payload)
 
 
 def current_state(t_s: float | None = None, **changes: Any) -> dict[str, Any]:
