@@ -14,7 +14,6 @@ Writes <out>.md and <out>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from edge.keypoints_io import KeypointTrack
 from edge.paths import REPO, SHARED_DATA_DIR
 from edge.pose.track import people_from_video, track_from_video
 from training.bench.people_composite import TILE, Tile, write_composite
+from training.bench.report import write_report
 
 EXERCISE = SHARED_DATA_DIR / "exercise_videos"
 QUVA = SHARED_DATA_DIR / "quva" / "videos"
@@ -215,10 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         "people": sum(len(r["scores"]) for r in results),
         "cameras": cameras,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))
-    args.out.with_suffix(".md").write_text(render_markdown(report))
-    print(args.out.with_suffix(".md").read_text())
+    write_report(args.out, report, render_markdown(report))
     return 0
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.paths import REPO, SHARED_DATA_DIR
+from training.bench.report import write_report
 
 EXERCISE = SHARED_DATA_DIR / "exercise_videos"
 PEOPLE_CLIPS = ("squat_side_3.mp4", "pushup_front_3.mp4", "curl_3.mp4", "wall_pushup_side_3.mp4")
@@ -194,10 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         report["litert_vs_baseline_process_cpu"] = (
             litert["process_cpu_ms"] / baseline["process_cpu_ms"]
         )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))
-    args.out.with_suffix(".md").write_text(render_markdown(report))
-    print(args.out.with_suffix(".md").read_text())
+    write_report(args.out, report, render_markdown(report))
     return 0
 
 

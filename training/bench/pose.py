@@ -21,6 +21,7 @@ import numpy as np
 from edge.paths import REPO, SHARED_DATA_DIR, SHARED_DIR
 from edge.skeleton import MIN_VISIBILITY, NUM_LANDMARKS
 from training.bench.agreement import compare
+from training.bench.report import write_report
 
 DEFAULT_CLIPS = SHARED_DATA_DIR / "exercise_videos"
 LITE_MODEL = SHARED_DIR / "models" / "blazepose" / "pose_landmark_lite.tflite"
@@ -113,10 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         "per_clip": {name: r["clips"] for name, r in results.items()},
         "agreement_litert_vs_mediapipe": [a.as_dict() for a in agreement],
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))
-    args.out.with_suffix(".md").write_text(render_markdown(report))
-    print(args.out.with_suffix(".md").read_text())
+    write_report(args.out, report, render_markdown(report))
     return 0
 
 
