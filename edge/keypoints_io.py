@@ -27,15 +27,20 @@ class KeypointFileError(UserError, ValueError):
     """A keypoint file is missing, malformed or of an unknown kind; says which and why."""
 
 
+def npz_arrays(track: KeypointTrack) -> dict[str, np.ndarray | np.generic]:
+    """The npz keys of one track (what save_npz writes), each in the type it is stored as."""
+    return dict(
+        landmarks=track.landmarks.astype(np.float32),
+        world=track.world.astype(np.float32), present=track.present.astype(bool),
+        fps=np.float64(track.fps), width=np.int32(track.width), height=np.int32(track.height),
+        source=np.str_(track.source), backend=np.str_(track.backend),
+    )  # fmt: skip
+
+
 def save_npz(track: KeypointTrack, path: Path) -> None:
     """Write the track to exactly `path` (numpy would append ".npz" to a bare file name)."""
     with Path(path).open("wb") as handle:
-        np.savez_compressed(
-            handle, landmarks=track.landmarks.astype(np.float32),
-            world=track.world.astype(np.float32), present=track.present.astype(bool),
-            fps=np.float64(track.fps), width=np.int32(track.width), height=np.int32(track.height),
-            source=np.str_(track.source), backend=np.str_(track.backend),
-        )  # fmt: skip
+        np.savez_compressed(handle, **npz_arrays(track))
 
 
 def _number(what: str, key: str, value: np.ndarray) -> float:

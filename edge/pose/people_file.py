@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.keypoints_io import KeypointFileError, load_keypoints
+from edge.keypoints_io import KeypointFileError, load_keypoints, npz_arrays
 from edge.pose.result import KeypointTrack, PeopleTracks
 from edge.skeleton import NUM_LANDMARKS
 
@@ -33,10 +33,7 @@ def save_people_npz(people: PeopleTracks, path: Path) -> None:
     stack = [people.tracks[i] for i in ids]
     with Path(path).open("wb") as handle:
         np.savez_compressed(
-            handle, landmarks=main.landmarks.astype(np.float32),
-            world=main.world.astype(np.float32), present=main.present.astype(bool),
-            fps=np.float64(main.fps), width=np.int32(main.width), height=np.int32(main.height),
-            source=np.str_(main.source), backend=np.str_(main.backend),
+            handle, **npz_arrays(main),
             people=np.array(ids, np.int32),
             people_landmarks=np.array(
                 [t.landmarks for t in stack], np.float32).reshape(-1, frames, NUM_LANDMARKS, 4),
