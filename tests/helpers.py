@@ -110,6 +110,21 @@ def browser_or_skip():
     return sync_api
 
 
+@contextmanager
+def kiosk_page(url: str, width: int = 1280, height: int = 720) -> Iterator[Any]:
+    """The kiosk page at url, open in chromium (Playwright) at width x height: yields the
+    page; the browser closes at the end of a block that did not fail."""
+    from training.bench.web import CHROMIUM_ARGS
+
+    sync_api = browser_or_skip()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto(url, wait_until="domcontentloaded")  # an MJPEG <img> never "loads"
+        yield page
+        browser.close()
+
+
 def assert_one_clear_line(result: subprocess.CompletedProcess, *needles: str) -> None:
     """A refusal: exit status 2, no traceback, one error line holding every needle."""
     assert result.returncode == 2, result.stderr

@@ -29,7 +29,13 @@ from edge.counting.pack import HoldSpec, find_pack
 from edge.sources import SourceError, open_source
 from edge.sources.frame import Frame
 from tests.conftest import REPO, Subscriber, private_broker, shared_path
-from tests.helpers import CHROMIUM, DEVICE, browser_or_skip, write_config
+from tests.helpers import (
+    CHROMIUM,
+    DEVICE,
+    browser_or_skip,
+    kiosk_page,
+    write_config,
+)
 from training.bench.made_clips import HOLDS, held_clips
 from training.bench.web import CHROMIUM_ARGS, PacedClip
 from training.packs import hold_pack
@@ -59,7 +65,7 @@ def wait_until(predicate, timeout_s: float = 120.0) -> bool:
 
 
 def test_kiosk_page_during_a_run(tmp_path, model_paths):
-    sync_api = browser_or_skip()
+    browser_or_skip()  # skip before the run starts
     clip = shared_path("data", "exercise_videos", "squat_side_3.mp4")  # 3 squats
     opened: list[float] = []
 
@@ -78,10 +84,7 @@ def test_kiosk_page_during_a_run(tmp_path, model_paths):
         runner = threading.Thread(target=loop.run)
         runner.start()
         try:
-            with sync_api.sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1920, "height": 1080})
-                page.goto(url, wait_until="domcontentloaded")  # an MJPEG <img> never "loads"
+            with kiosk_page(url, 1920, 1080) as page:
                 # the frame image shows the camera and changes while the clip plays
                 page.wait_for_function(
                     "document.getElementById('frame').naturalWidth > 0", timeout=TIMEOUT_MS
@@ -114,7 +117,6 @@ def test_kiosk_page_during_a_run(tmp_path, model_paths):
                 page.wait_for_function(
                     "document.getElementById('exercise').textContent === 'any'", timeout=TIMEOUT_MS
                 )
-                browser.close()
         finally:
             loop.stop()
             runner.join(60)
@@ -174,7 +176,7 @@ def canvas_hash(page, element: str) -> str:
 def run_page(tmp_path: Path, config: Path, source, check) -> None:
     """A run of `config` whose camera is `source()`, with the page open in chromium at
     1280x720: check(page, viewer) does the rest (viewer: an MQTT subscriber of the device)."""
-    sync_api = browser_or_skip()
+    browser_or_skip()  # skip before the run starts
     from edge.app.loop import EdgeLoop
 
     loop = EdgeLoop(load_config(config), open_source=lambda _config: source())
@@ -182,12 +184,8 @@ def run_page(tmp_path: Path, config: Path, source, check) -> None:
     runner = threading.Thread(target=loop.run)
     runner.start()
     try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            page.goto(loop.web.url, wait_until="domcontentloaded")
+        with kiosk_page(loop.web.url) as page:
             check(page)
-            browser.close()
     finally:
         loop.stop()
         runner.join(60)

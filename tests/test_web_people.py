@@ -12,14 +12,13 @@ from edge.config import load_config
 from edge.overlay import person_color
 from tests.conftest import Subscriber, private_broker, shared_path
 from tests.helpers import (
-    CHROMIUM,
     DEVICE,
     RecordedPeople,
     SideBySide,
     browser_or_skip,
+    kiosk_page,
     write_config,
 )
-from training.bench.web import CHROMIUM_ARGS
 
 TIMEOUT_MS = 180_000  # generous: the machine may be loaded
 # the labelled truth (labels.csv); both people stay in view to the end
@@ -39,7 +38,7 @@ def rgb(hex_color: str) -> str:
 
 
 def test_a_tile_per_person_in_their_skeletons_colour(tmp_path, clip_track):
-    sync_api = browser_or_skip()
+    browser_or_skip()  # skip before the run starts
     videos = [shared_path("data", "exercise_videos", name) for name in CLIPS]
     side = SideBySide(videos, [clip_track(video) for video in videos])
     config = write_config(tmp_path, videos[0], 0, exercise="auto", discovery=True)
@@ -54,10 +53,7 @@ def test_a_tile_per_person_in_their_skeletons_colour(tmp_path, clip_track):
         runner = threading.Thread(target=loop.run)
         runner.start()
         try:
-            with sync_api.sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1280, "height": 720})
-                page.goto(loop.web.url, wait_until="domcontentloaded")
+            with kiosk_page(loop.web.url) as page:
                 page.wait_for_function(
                     f"({TILES})().length === 2 && Number(({TILES})()[0].count) >= 1",
                     timeout=TIMEOUT_MS,
@@ -86,7 +82,6 @@ def test_a_tile_per_person_in_their_skeletons_colour(tmp_path, clip_track):
                 page.set_viewport_size({"width": 800, "height": 480})  # the Pi's screen
                 assert all(t["visible"] for t in page.evaluate(TILES))
                 page.screenshot(path=str(tmp_path / "kiosk-people-800x480.png"))
-                browser.close()
             # MQTT says the same: the retained current lists both people with their counts
             current = watcher.payloads(CURRENT)[-1]
             assert [(p["person"], p["count"]) for p in current["people"]] == [(0, 6), (1, 4)]
