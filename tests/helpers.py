@@ -96,6 +96,19 @@ def write_config(
     return config
 
 
+def write_mode_config(tmp_path: Path, clip: Path, port: int, mode: str) -> Path:
+    """kiosk.toml for `dancepose run` on a clip against the loopback broker on port, with
+    `mode` (TOML lines, each ending in a newline) as its [mode] table."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        f'device_id = "{DEVICE}"\n[source]\nkind = "file"\npath = "{clip}"\n'
+        f"[mode]\n{mode}"
+        f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\nkeepalive = 5\n'
+        f'[queue]\npath = "{tmp_path / "events.sqlite"}"\n[web]\nlisten = "127.0.0.1:0"\n'
+    )
+    return config
+
+
 def browser_or_skip():
     """Playwright's sync API, or skip (a machine without chromium) / fail (CI must have it)."""
     missing = None

@@ -35,6 +35,7 @@ from tests.helpers import (
     browser_or_skip,
     kiosk_page,
     write_config,
+    write_mode_config,
 )
 from training.bench.made_clips import HOLDS, held_clips
 from training.bench.web import CHROMIUM_ARGS, PacedClip
@@ -214,13 +215,8 @@ def test_kiosk_page_follows_a_routine(tmp_path, model_paths):
     assert recorded.returncode == 0, recorded.stderr
     stop = threading.Event()
     with private_broker() as broker:
-        config = tmp_path / "kiosk.toml"
-        config.write_text(
-            f'device_id = "{DEVICE}"\n[source]\nkind = "file"\npath = "{clip}"\n'
-            f'[mode]\nmode = "follow"\nroutines_dir = "{routines}"\nroutine = "macarena"\n'
-            f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\nkeepalive = 5\n'
-            f'[queue]\npath = "{tmp_path / "events.sqlite"}"\n[web]\nlisten = "127.0.0.1:0"\n'
-        )
+        mode = f'mode = "follow"\nroutines_dir = "{routines}"\nroutine = "macarena"\n'
+        config = write_mode_config(tmp_path, clip, broker.port, mode)
         viewer = Subscriber(broker, [f"dancepose/{DEVICE}/#"])
 
         def check(page) -> None:
@@ -351,13 +347,8 @@ def test_kiosk_page_shows_a_hold(tmp_path, clip_track):
     hold_pack("wall_sit", find_pack(kind.pack).folder, packs, kind.pose, HoldSpec())
     stop = threading.Event()
     with private_broker() as broker:
-        config = tmp_path / "kiosk.toml"
-        config.write_text(
-            f'device_id = "{DEVICE}"\n[source]\nkind = "file"\npath = "{clip}"\n'
-            f'[mode]\nmode = "count"\nexercise = "wall_sit"\npacks_dir = "{packs}"\n'
-            f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\nkeepalive = 5\n'
-            f'[queue]\npath = "{tmp_path / "events.sqlite"}"\n[web]\nlisten = "127.0.0.1:0"\n'
-        )
+        mode = f'mode = "count"\nexercise = "wall_sit"\npacks_dir = "{packs}"\n'
+        config = write_mode_config(tmp_path, clip, broker.port, mode)
         viewer = Subscriber(broker, [f"dancepose/{DEVICE}/#"])
 
         def check(page) -> None:
