@@ -19,6 +19,7 @@ from edge.features.follow import PARTS
 from edge.follow import routine
 from edge.follow.align import Follower
 from edge.follow.events import MoveEvent, RoutineSummary
+from edge.follow.score import routine_score
 from edge.keypoints_io import load_keypoints
 from edge.publish.topics import current_payload
 from tests.conftest import dancepose, shared_path, validator
@@ -61,6 +62,17 @@ def test_record_writes_an_editable_routine_and_follow_scores_each_move(routines)
         assert set(move["parts"]) == set(PARTS) and move["worst"] in PARTS
         assert abs(move["offset_ms"]) <= 250  # the cameras were synchronised
     assert summary["score"] > wrong[-1]["score"] + 30
+
+
+def test_the_routine_scores_its_worst_part_over_the_moves() -> None:
+    good = {part: 80.0 for part in PARTS}
+    slipped_once = [good, {**good, "left_arm": 0.0}, good]  # the left arm: 53 over the routine
+    weak_throughout = [{**good, "right_leg": 60.0}] * 3  # the right leg: 60 over the routine
+    assert routine_score(slipped_once, [0.0] * 3, 3) == pytest.approx(160 / 3)
+    assert routine_score(weak_throughout, [0.0] * 3, 3) == pytest.approx(60.0)
+    assert routine_score([good], [0.0], 3) == pytest.approx(80 / 3)  # left after one move
+    assert routine_score([good] * 3, [1.0] * 3, 3) < 80.0 * 0.5  # a second late throughout
+    assert routine_score([], [], 3) == 0.0
 
 
 def test_edited_moves_are_read_back(routines, tmp_path) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 from edge.features.follow import HEIGHTS, follow_features, torso_length, torso_px
 from edge.follow.events import MoveEvent, RoutineSummary
 from edge.follow.routine import Routine
-from edge.follow.score import motion, move_score, part_match, part_scores
+from edge.follow.score import motion, move_score, part_match, part_scores, routine_score
 
 AHEAD_S: Final = 0.25  # how much later than expected a move may come
 BACK_S: Final = 0.2  # how much earlier
@@ -42,6 +42,8 @@ class _Round:
     onset: int | None = None  # the grid frame the student started moving on
     lag: int = 0  # frames: the previous move's offset
     scores: list[float] = field(default_factory=list)
+    parts: list[dict[str, float]] = field(default_factory=list)  # each scored move's
+    offsets_s: list[float] = field(default_factory=list)
 
 
 class Follower:
@@ -146,6 +148,8 @@ class Follower:
         offset_s = run.lag / self.fps
         score = move_score(parts, offset_s)
         run.scores.append(score)
+        run.parts.append(parts)
+        run.offsets_s.append(offset_s)
         move = self.routine.moves[k]
         event = MoveEvent(
             self.routine.name, k, move.name, score, 1000 * offset_s, parts,
@@ -159,7 +163,7 @@ class Follower:
 
     def _summary(self, run: _Round, time_s: float) -> RoutineSummary:
         # moves never reached score 0: a routine left halfway is not a good routine
-        total = sum(run.scores) / len(self.bounds)
+        total = routine_score(run.parts, run.offsets_s, len(self.bounds))
         return RoutineSummary(self.routine.name, total, len(run.scores), time_s)
 
     def _student(self, run: _Round, start: int, end: int) -> np.ndarray:

@@ -29,7 +29,8 @@ class MoveEvent:
 
 @dataclass(frozen=True)
 class RoutineSummary:
-    """The routine as a whole: the mean of its moves' scores."""
+    """The routine as a whole: its worst part over the moves (edge/follow/score.py
+    routine_score)."""
 
     routine: str
     score: float

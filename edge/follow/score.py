@@ -14,7 +14,10 @@ both weighted by the confidences of the two clips (a joint the model is unsure o
 clip, counts less), times the share of the teacher's confidence the student's part was seen
 on (not in view is not following). The move's score is its worst part's (POOL "worst"; or
 the parts' "mean"), times a lateness factor: full within LATE_GRACE_S, falling off over
-LATE_SCALE_S.
+LATE_SCALE_S. The routine's score is pooled the same way from its parts: each part's mean
+over the moves (a move never reached: 0), the worst part's, times the moves' mean lateness
+factor (a part that matches badly in one move but well over the routine is not the
+routine's fault; one that matches badly throughout is).
 """
 
 from __future__ import annotations
@@ -80,6 +83,15 @@ def move_score(parts: dict[str, float], offset_s: float) -> float:
     values = list(parts.values())
     pooled = min(values) if POOL == "worst" else float(np.mean(values))
     return pooled * lateness(offset_s)
+
+
+def routine_score(parts: list[dict[str, float]], offsets_s: list[float], moves: int) -> float:
+    """The moves reached (their parts 0..100 and offsets) of a routine of `moves` -> 0..100."""
+    if not parts:
+        return 0.0
+    means = np.array([list(p.values()) for p in parts]).sum(axis=0) / moves
+    pooled = float(means.min()) if POOL == "worst" else float(means.mean())
+    return pooled * float(np.mean([lateness(offset) for offset in offsets_s]))
 
 
 def motion(features: np.ndarray, span: int) -> np.ndarray:
