@@ -96,11 +96,10 @@ def test_a_partial_rep_does_not_keep_a_set_open():
 ANY_PAIRS = [
     ("jumping_jack_front_4.mp4", "squat_side_3.mp4"),
     ("goblet_squat_front_6.mp4", "situp_decline_7.mp4"),
-    pytest.param("squat_side_3.mp4", "goblet_squat_front_6.mp4", marks=pytest.mark.xfail(
-        reason="any counts 3 of the goblet squats' 6 after the rest (6 alone): the rest is "
-        "in its 24 s window when they begin (edge/counting/periodic.py)")),
+    ("squat_side_3.mp4", "goblet_squat_front_6.mp4"),
     pytest.param("pushup_side_4.mp4", "pushup_front_3.mp4", marks=pytest.mark.xfail(
-        reason="any counts none of the second clip's 3 push-ups after the rest (3 alone)")),
+        strict=True, reason="any counts 3 of the first clip's 4 push-ups when it stops: the "
+        "last push-up runs into the stop (edge/counting/periodic.py)")),
 ]  # fmt: skip
 
 
