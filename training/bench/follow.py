@@ -185,11 +185,11 @@ def _trimmed(values: np.ndarray) -> float:
 
 
 def _parts_then_worst(result: dict[str, Any]) -> float:
-    """Each part's mean over the moves, the worst of them, times the mean lateness factor
-    (unreached moves: 0)."""
-    parts = np.array([list(m.parts.values()) for m in result["moves"]])
-    late = np.mean([score.lateness(m.offset_ms / 1000) for m in result["moves"]])
-    return float((parts.sum(axis=0) / result["moves_total"]).min() * late)
+    """Each part's mean over the moves (unreached moves: 0), pooled as a move's parts are
+    (the worst), times the mean lateness factor: edge/follow/score.py routine_score."""
+    moves = result["moves"]
+    parts, offsets_s = [m.parts for m in moves], [m.offset_ms / 1000 for m in moves]
+    return score.routine_score(parts, offsets_s, result["moves_total"])
 
 
 # The routine's score from one follow's result; the first is what the summary ships (its
@@ -564,6 +564,8 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
             + " | {own:.0f} / {other:.0f}".format(**a["offset_error_ms_median"])
             + " | {own:.0%} / {other:.0%} |".format(**a["limb_blamed_cases"])
         )  # fmt: skip
+        if name != shipped:
+            continue
         for score_name in list(r["all"].get("routine_auc_by_score", {}))[1:]:
             aucs = [
                 f"{r[c]['move_auc']:.3f} / {r[c]['routine_auc_by_score'][score_name]:.3f}"
