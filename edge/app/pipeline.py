@@ -155,8 +155,8 @@ class Pipeline:
         a name that is not a recorded routine there or a folder that cannot be read."""
         routines_dir = self.routines_dir
         folder = routines_dir / name
-        if not (folder / "routine.json").is_file():
-            found = sorted(p.parent.name for p in routines_dir.glob("*/routine.json"))
+        if not (folder / routines.META).is_file():
+            found = routines.recorded(routines_dir)
             raise ValueError(
                 f"unknown routine {name!r}; recorded in {routines_dir}: "
                 f"{', '.join(found) or 'none (record one with `dancepose routine record`)'}"

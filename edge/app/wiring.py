@@ -9,6 +9,7 @@ from edge.app.pipeline import Pipeline
 from edge.config import Config
 from edge.counting.classifier import TfliteVotes
 from edge.counting.pack import installed_packs, load_pack
+from edge.follow import routine as routines
 from edge.pose.estimator import create_estimator
 from edge.publish.homeassistant import discovery_configs, discovery_messages, removal_messages
 from edge.publish.topics import Topics
@@ -47,14 +48,14 @@ def build_pipeline(config: Config) -> Pipeline:
 
 def recorded_routines(config: Config) -> list[str]:
     """The routines recorded under mode.routines_dir, by name."""
-    return sorted(p.parent.name for p in Path(config.mode.routines_dir).glob("*/routine.json"))
+    return routines.recorded(Path(config.mode.routines_dir))
 
 
 def first_routine(config: Config) -> Path | None:
     """The routine follow mode starts with: the configured one, else the first recorded."""
     folder = Path(config.mode.routines_dir)
     names = [config.mode.routine] if config.mode.routine else recorded_routines(config)
-    return folder / names[0] if names and (folder / names[0] / "routine.json").is_file() else None
+    return folder / names[0] if names and (folder / names[0] / routines.META).is_file() else None
 
 
 def discovery(config: Config, pipeline: Pipeline, topics: Topics) -> list[tuple[str, bytes]]:

@@ -35,6 +35,16 @@ from edge.pose.result import KeypointTrack
 VERSION: Final = 2  # 2: joint heights and confidences (1: per-part x, y vectors)
 MOVE_S: Final = 2.0  # an automatic move's typical length
 MIN_MOVE_S: Final = 0.5  # no move is shorter; a clip shorter than this is no routine
+# The folder's files (edge/follow/teacher.py adds the optional pose.npy)
+META: Final = "routine.json"
+FEATURES: Final = "features.npy"
+MOVES: Final = "moves.txt"
+FILES: Final = (META, FEATURES, MOVES)
+
+
+def recorded(routines_dir: Path) -> list[str]:
+    """The names of the routines recorded under routines_dir (folders with a routine.json)."""
+    return sorted(p.parent.name for p in Path(routines_dir).glob(f"*/{META}"))
 
 
 class RoutineError(UserError, ValueError):
@@ -159,11 +169,11 @@ def write(routine: Routine, folder: Path) -> None:
             "version": VERSION, "name": routine.name, "fps": routine.fps,
             "frames": len(routine.features), "mirror": routine.mirror, "parts": list(PARTS),
         }  # fmt: skip
-        (temporary / "routine.json").write_text(json.dumps(meta, indent=2) + "\n")
-        np.save(temporary / "features.npy", routine.features.astype(np.float32))
+        (temporary / META).write_text(json.dumps(meta, indent=2) + "\n")
+        np.save(temporary / FEATURES, routine.features.astype(np.float32))
         lines = ["# START_S END_S NAME (seconds into the routine; edit freely)"]
         lines += [f"{m.start_s:.3f} {m.end_s:.3f} {m.name}" for m in routine.moves]
-        (temporary / "moves.txt").write_text("\n".join(lines) + "\n")
+        (temporary / MOVES).write_text("\n".join(lines) + "\n")
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(temporary, folder)
@@ -174,7 +184,7 @@ def write(routine: Routine, folder: Path) -> None:
 def load(folder: Path) -> Routine:
     """Read a routine folder; RoutineError (one line with the fix) if it is not one."""
     folder = Path(folder)
-    meta_path = folder / "routine.json"
+    meta_path = folder / META
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -191,7 +201,7 @@ def load(folder: Path) -> Routine:
             "record the routine again with `dancepose routine record`"
         )
     try:
-        features = np.load(folder / "features.npy", allow_pickle=False)
+        features = np.load(folder / FEATURES, allow_pickle=False)
         fps = float(meta["fps"])
         mirror = bool(meta.get("mirror", False))
     except (OSError, ValueError, KeyError) as exc:
@@ -201,5 +211,5 @@ def load(folder: Path) -> Routine:
             f"{folder}: features.npy is {features.shape}, expected (frames, {FEATURE_SIZE}); "
             "record the routine again"
         )
-    moves = read_moves(folder / "moves.txt", len(features) / fps)
+    moves = read_moves(folder / MOVES, len(features) / fps)
     return Routine(str(meta.get("name", folder.name)), fps, features, moves, mirror)

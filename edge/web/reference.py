@@ -63,7 +63,7 @@ class ReferenceCache:
             return self._body
 
 
-_FILES: Final = ("routine.json", "moves.txt", "features.npy", teacher.FILE)
+_FILES: Final = (*routines.FILES, teacher.FILE)
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
