@@ -26,7 +26,7 @@ DEMO_CLIP   ?=
 .PHONY: help setup train-setup lock mosquitto models packs dance-model test bench soak lint format demo clean
 
 help:
-	@echo "make setup   venv .venv with edge + dev + mediapipe extras, then the models"
+	@echo "make setup   venv .venv with edge + dev + mediapipe + music extras, then the models"
 	@echo "make models  fetch the BlazePose models from the mediapipe 0.10.18 wheel"
 	@echo "make train-setup  venv .venv-train with TensorFlow for the training/ tools"
 	@echo "make lock    re-pin edge/requirements*.txt and training/requirements.txt from pyproject.toml"
@@ -75,7 +75,7 @@ define compile_lock
 endef
 
 lock: $(STAMP)
-	$(call compile_lock,$(DEV_LOCK),--extra dev --extra mediapipe --python-platform x86_64-manylinux_2_28)
+	$(call compile_lock,$(DEV_LOCK),--extra dev --extra mediapipe --extra music --python-platform x86_64-manylinux_2_28)
 	$(call compile_lock,$(EDGE_LOCK),--python-platform aarch64-manylinux_2_28 -c $(DEV_LOCK))
 	$(call compile_lock,$(TRAIN_LOCK),--extra train --extra dev --python-platform x86_64-manylinux_2_28)
 
