@@ -424,6 +424,8 @@ def test_pose_backend_choices_are_the_plug_ins() -> None:
         "landmark_model",
         "task",
         "max_people",
+        "people_per_frame",
+        "frame_budget_ms",
     )
     assert backends.declared_keys("litert") == backends.keys("litert")
     assert backends.keys("mediapipe") == ()

@@ -295,11 +295,19 @@ def test_stats_say_how_many_people_and_what_each_costs() -> None:
     stats.add_frame({"pose": 60.0, "total": 70.0}, 3)  # three people, 70 ms: over budget
     late = stats.take_people()
     assert late.over_budget and late.pose_ms_per_person == 20.0
+    assert figures.person_rate == 1.0  # everyone updated on every frame
+    stats.take()
+    stats.add_frame({"pose": 20.0, "total": 30.0}, 3, fresh=1)  # taking turns: one of three
+    stats.add_frame({"pose": 20.0, "total": 30.0}, 3, fresh=2)
+    turns = stats.take_people()
+    assert turns.person_rate == pytest.approx(0.5) and not turns.over_budget
     payload = tp.stats_payload(
         uptime_s=1.0, fps=14.0, latency_ms={}, dropped_frames=3, queue_depth=0,
         queue_dropped=0, cpu_temp_c=None, mode="count", exercise="squat", reps=0,
         partial_reps=0, people=late.people, people_max=late.people_max,
         pose_ms_per_person=late.pose_ms_per_person, over_budget=late.over_budget,
+        person_rate=turns.person_rate,
     )  # fmt: skip
     assert_valid("stats", payload)
     assert (payload["people_max"], payload["over_budget"]) == (3, True)
+    assert payload["person_rate"] == 0.5

@@ -26,6 +26,7 @@ from edge.app.state import DeviceState
 from edge.app.stats import StageStats, cpu_temperature_c
 from edge.app.wiring import build_pipeline, discovery, open_configured_source
 from edge.config import Config
+from edge.follow.music import has_music
 from edge.publish import topics
 from edge.publish.publisher import MqttPublisher
 from edge.publish.queue import EventQueue
@@ -66,8 +67,9 @@ class EdgeLoop:
             topics.new_id(), pipeline.mode, pipeline.exercise, pipeline.modes,
             pipeline.exercises, pipeline.active,
         )  # fmt: skip
-        if pipeline.resources.routine is not None:  # current names it from the start
-            self.state.set_routine(pipeline.resources.routine.name, pipeline.modes)
+        folder = pipeline.resources.routine
+        if folder is not None:  # current names it from the start
+            self.state.set_routine(folder.name, pipeline.modes, has_music(folder))
         self.control = Control(pipeline, self.state)
         self.queue = EventQueue(config.queue.path, config.queue.max_events)
         settings = MqttSettings.from_config(config)
@@ -218,10 +220,10 @@ class EdgeLoop:
 
     def _run_source(self, source: FrameSource) -> bool:
         """Process frames until the source ends (True) or stop() is called (False)."""
-        self.pipeline.start_stream(source.fps)
+        live = source.frame_count == 0 and not getattr(source, "loop", False)
+        self.pipeline.start_stream(source.fps, live)
         self.stats.frame_period_ms = 1000.0 / source.fps if source.fps > 0 else None
         self.state.new_stream()  # the follower's round starts again on the next person
-        live = source.frame_count == 0 and not getattr(source, "loop", False)
         reader = LatestFrame(source) if live else None
         frames = None if reader is not None else source.frames()
         try:
@@ -260,7 +262,8 @@ class EdgeLoop:
         # publisher; the loop's own share of publishing is in "total".
         timings = {**result.timings_ms, "capture": capture_ms, "web": web_ms}
         timings["total"] = sum(timings.values()) + 1000 * (web_start - publish_start)
-        self.stats.add_frame(timings, len(result.people))
+        fresh = sum(p.fresh for p in result.people)
+        self.stats.add_frame(timings, len(result.people), fresh)
         self._watchdog.alive()  # frames flow: tell systemd we are alive
         if self.stats.due(self.config.stats.interval_s):
             self._publish_stats()
@@ -276,6 +279,6 @@ class EdgeLoop:
             cpu_temp_c=cpu_temperature_c(), mode=shown.mode, exercise=self.state.counted,
             reps=shown.count, partial_reps=shown.partial_count, people=people.people,
             people_max=people.people_max, pose_ms_per_person=people.pose_ms_per_person,
-            over_budget=people.over_budget,
+            over_budget=people.over_budget, person_rate=people.person_rate,
         )  # fmt: skip
         self.broadcast.event(topics.STATS, payload)

@@ -22,7 +22,7 @@ through, so a file played by `dancepose run` publishes the reps `count` reports.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -166,11 +166,16 @@ class Pipeline:
         for person in self.people.values():
             person.set_resources(self.resources)
 
-    def start_stream(self, fps: float) -> None:
+    def start_stream(self, fps: float, live: bool = False) -> None:
         """A new source (or the same camera reopened): forget tracking and half-built
-        windows, which belong to frames that no longer follow on; counts stay."""
+        windows, which belong to frames that no longer follow on; counts stay. live: a
+        camera's frame period is the pose stage's budget (edge/pose/budget.py); a file
+        has no deadline."""
         if self.estimator is not None:
             self.estimator.reset()
+        quota = getattr(self.estimator, "quota", None)  # backends that take turns have one
+        if quota is not None:
+            quota.period_ms = 1000.0 / fps if live and fps > 0 else None
         self.fps = fps
         self._seen.clear()  # stream time starts again: absence counts from the first frame
         for person in self.people.values():
@@ -183,7 +188,9 @@ class Pipeline:
         start = time.perf_counter()
         people = self.estimator.process(frame)
         after_pose = time.perf_counter()
-        result = self.process_people({p.person: p.landmarks for p in people}, frame.timestamp_s)
+        found = {p.person: p.landmarks for p in people if p.fresh}
+        held = {p.person for p in people if not p.fresh}
+        result = self.process_people(found, frame.timestamp_s, held)
         result.people = people
         result.timings_ms["pose"] = 1000 * (after_pose - start)
         return result
@@ -193,16 +200,25 @@ class Pipeline:
         tests feed recorded keypoints here."""
         return self.process_people({} if landmarks is None else {0: landmarks}, time_s)
 
-    def process_people(self, found: dict[int, np.ndarray], time_s: float) -> FrameResult:
+    def process_people(
+        self, found: dict[int, np.ndarray], time_s: float, held: Collection[int] = (),
+    ) -> FrameResult:  # fmt: skip
         """Every person's analyzers for one frame: those found get their landmarks, the
-        others None (a person out of view still has a count, and its time runs on)."""
+        others None (a person out of view still has a count, and its time runs on). held:
+        people in view whose landmarks were not measured on this frame (their turn went to
+        others, edge/pose/budget.py): their analyzers skip the frame."""
         result = FrameResult()
         for key in found:
             if key not in self._seen:  # new, or back after a new stream began
                 result.events.append(PersonEntered(key, time_s))
             self._person(key)
             self._seen[key] = time_s
+        for key in held:
+            if key in self._seen:
+                self._seen[key] = time_s
         for key, person in self.people.items():
+            if key in held:
+                continue
             events, timings = person.update(found.get(key), time_s)
             result.events += events
             for stage, ms in timings.items():

@@ -1,11 +1,13 @@
 """Running figures for the `stats` topic: fps, mean stage latencies, drops, temperature,
 and the people found: how many per frame and what the pose stage costs per person.
 
-Several people and one frame budget: every person found is analysed on every frame the
-loop processes (none is skipped or starved); when the frames take longer than the source's
-frame period, a live source's newest-frame hand-off drops the frames that came meanwhile,
-so each person's rate falls together and the loop never waits. `over_budget` says when
-that happened in the interval, `pose_ms_per_person` what each person costs.
+Several people and one frame budget: when everyone's landmark runs do not fit a live
+source's frame period, the pose backend runs some people's per frame, taking turns
+(edge/pose/budget.py), so each person's rate falls together and the loop keeps the
+camera's pace; `person_rate` says at what share of the frames each person was updated.
+What is still too slow for the frame period (the frames took longer on average) is
+`over_budget`: a live source's newest-frame hand-off drops the frames that came meanwhile,
+and the loop never waits. `pose_ms_per_person` says what each person costs.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ def cpu_temperature_c(path: Path = THERMAL_ZONE) -> float | None:
 @dataclass(frozen=True)
 class PeopleFigures:
     """An interval's people: mean found per frame, the most in one frame, the pose stage's
-    mean ms per person found, and whether the frames overran the source's frame period."""
+    mean ms per person found, whether the frames overran the source's frame period, and
+    the share of frames on which a person found was updated (1: every frame)."""
 
     people: float
     people_max: int
     pose_ms_per_person: float | None
     over_budget: bool
+    person_rate: float | None
 
 
 class StageStats:
@@ -52,13 +56,17 @@ class StageStats:
         self._frames = 0
         self._sums: dict[str, float] = defaultdict(float)
         self._counts: dict[str, int] = defaultdict(int)
-        self._people = self._people_max = 0
+        self._people = self._people_max = self._fresh = 0
         self._pose_ms_with_people = 0.0
 
-    def add_frame(self, timings_ms: dict[str, float], people: int = 0) -> None:
-        """One frame's stage times and the number of people found on it."""
+    def add_frame(
+        self, timings_ms: dict[str, float], people: int = 0, fresh: int | None = None
+    ) -> None:
+        """One frame's stage times, the number of people found on it and how many of them
+        were updated (None: all)."""
         self._frames += 1
         self._people += people
+        self._fresh += people if fresh is None else fresh
         self._people_max = max(self._people_max, people)
         if people:
             self._pose_ms_with_people += timings_ms.get("pose", 0.0)
@@ -90,4 +98,5 @@ class StageStats:
             people_max=self._people_max,
             pose_ms_per_person=self._pose_ms_with_people / self._people if self._people else None,
             over_budget=total is not None and period is not None and total > period,
+            person_rate=self._fresh / self._people if self._people else None,
         )

@@ -33,7 +33,7 @@ def build_pipeline(config: Config) -> Pipeline:
     pose = config.pose
     estimator = create_estimator(
         pose.backend, pose.threads, pose.detector_model, pose.landmark_model, pose.task,
-        pose.max_people,
+        pose.max_people, pose.people_per_frame, pose.frame_budget_ms,
     )  # fmt: skip
     packs = [load_pack(folder) for folder in installed_packs(config.mode.packs_dir).values()]
     dance_dir = Path(config.mode.dance_model_dir)

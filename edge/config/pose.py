@@ -14,6 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from edge.config.base import ExistingFile, Table
 from edge.config.messages import fail
 from edge.pose.backends import BACKENDS, DEFAULT_BACKEND, declared_keys
+from edge.pose.budget import POSE_SHARE
 
 MAX_PEOPLE = 8  # a class in front of one kiosk; each person costs a landmark-model run
 
@@ -33,6 +34,16 @@ class PoseConfig(Table):
     max_people: int = Field(
         1, ge=1, le=MAX_PEOPLE,
         description="people tracked at once, each with a stable id (litert; 1: the fastest)",
+    )  # fmt: skip
+    people_per_frame: int = Field(
+        0, ge=0, le=MAX_PEOPLE,
+        description="landmark runs per frame, people taking turns (litert; 0: as the frame "
+        "budget allows, edge/pose/budget.py)",
+    )  # fmt: skip
+    frame_budget_ms: float | None = Field(
+        None, gt=0, le=1000,
+        description="ms per frame for the people's landmark runs (litert; none: "
+        f"{POSE_SHARE:g} of a live source's frame period)",
     )  # fmt: skip
 
     @field_validator("max_people")

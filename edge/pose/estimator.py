@@ -40,10 +40,14 @@ def create_estimator(
     landmark_model: Path | None = None,
     task_bundle: Path | None = None,
     max_people: int = 1,
+    people_per_frame: int = 0,
+    frame_budget_ms: float | None = None,
 ) -> PoseEstimator:
     """Build the named backend from the [pose] keys it reads (the others it ignores); model
     paths default to `make models`' output. ValueError naming the backends if unknown, or
-    when max_people > 1 asks a backend that finds one person."""
+    when max_people > 1 asks a backend that finds one person. people_per_frame and
+    frame_budget_ms: whose landmarks run when the frame budget cannot hold everyone
+    (edge/pose/budget.py)."""
     if max_people > 1 and "max_people" not in declared_keys(backend):
         raise ValueError(
             f"the {backend} pose backend finds one person; for {max_people} people use "
@@ -56,4 +60,6 @@ def create_estimator(
         landmark_model=landmark_model,
         task=task_bundle,
         max_people=max_people,
+        people_per_frame=people_per_frame,
+        frame_budget_ms=frame_budget_ms,
     )

@@ -12,16 +12,20 @@ and runs while fewer are tracked (every frame with nobody; else on the frame aft
 is lost, as the one-person loop does, and every DETECT_EVERY frames for newcomers); a
 detection whose ROI is centred on a tracked person's is that person. Ids come from
 edge/pose/people.py. With max_people = 1 this is the one-person loop above, frame for
-frame.
+frame. When everyone's landmark runs do not fit the frame budget, only some people's run
+on a frame, taking turns (edge/pose/budget.py); the others keep their ROI and show their
+last landmarks, not fresh.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from edge.pose.budget import PersonQuota
 from edge.pose.detector import PoseDetector
 from edge.pose.landmark_model import LandmarkModel
 from edge.pose.model_files import resolve_models
@@ -45,13 +49,16 @@ def build(
     landmark_model: Path | None = None,
     task: Path | None = None,
     max_people: int = 1,
+    people_per_frame: int = 0,
+    frame_budget_ms: float | None = None,
 ) -> LiteRtPoseEstimator:
     """The plug-in's entry (edge.pose.backends): its [pose] keys are these parameters. Model
     paths left out are `make models`' output; a .task bundle replaces both."""
     paths = resolve_models(detector=detector_model, landmark=landmark_model, task=task)
     return LiteRtPoseEstimator(
-        paths.detector, paths.landmark, num_threads=threads, max_people=max_people
-    )
+        paths.detector, paths.landmark, num_threads=threads, max_people=max_people,
+        quota=PersonQuota(people_per_frame, frame_budget_ms),
+    )  # fmt: skip
 
 
 def roi_box(roi: Roi) -> np.ndarray:
@@ -72,6 +79,7 @@ class _Person:
     body: LandmarkSmoother = field(default_factory=lambda: LandmarkSmoother(0.05, 80.0))
     aux: LandmarkSmoother = field(default_factory=lambda: LandmarkSmoother(0.01, 10.0))
     world: LandmarkSmoother = field(default_factory=lambda: LandmarkSmoother(0.1, 40.0))
+    last: PoseResult | None = None  # their latest landmarks
 
 
 class LiteRtPoseEstimator:
@@ -82,14 +90,16 @@ class LiteRtPoseEstimator:
     def __init__(
         self, detector_model: Path, landmark_model: Path, num_threads: int = 2,
         min_detection_score: float = 0.5, min_tracking_presence: float = MIN_TRACKING_PRESENCE,
-        max_people: int = 1,
+        max_people: int = 1, quota: PersonQuota | None = None,
     ) -> None:  # fmt: skip
+        """quota: whose landmarks run on each frame (None: everyone's, always)."""
         if max_people < 1:
             raise ValueError(f"max_people must be at least 1, got {max_people}")
         self._detector = PoseDetector(detector_model, num_threads, min_detection_score)
         self._landmarks = LandmarkModel(landmark_model, num_threads)
         self.min_tracking_presence = min_tracking_presence
         self.max_people = max_people
+        self.quota = PersonQuota() if quota is None else quota
         self._ids = PersonIds(max_people)
         self._people: list[_Person] = []  # oldest first
         self._since_detection = 0
@@ -99,6 +109,7 @@ class LiteRtPoseEstimator:
     def reset(self) -> None:
         self._people = []
         self._ids.reset()
+        self.quota.reset()
         self._since_detection = 0
         self._lost_one = False
 
@@ -116,14 +127,22 @@ class LiteRtPoseEstimator:
         results: list[PoseResult] = []
         kept: list[_Person] = []
         self._lost_one = False
+        chosen = self.quota.choose([person.person for person in self._people])
+        start, runs = time.perf_counter(), 0
         for person in self._people:
-            result = self._landmark(person, frame)
+            if person.person not in chosen and person.last is not None:  # not their turn:
+                results.append(replace(person.last, fresh=False))  # kept, last landmarks
+                kept.append(person)
+                continue
+            result = person.last = self._landmark(person, frame)  # (someone just found runs)
+            runs += 1
             if result is None:
                 self._ids.lose(person.person, roi_box(person.roi), t)
                 self._lost_one = True
             else:
                 results.append(result)
                 kept.append(person)
+        self.quota.measured(1000 * (time.perf_counter() - start), runs)
         if len(kept) > 1:  # two ROIs that slid onto one body: the older id stays
             twice = duplicates([roi_box(person.roi) for person in kept])
             for index in twice:  # free to come back, should they

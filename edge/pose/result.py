@@ -23,6 +23,9 @@ class PoseResult:
     presence: the landmark model's pose-presence probability for this frame.
     frame_index, timestamp_s: where in the stream this came from.
     person: the person's id, stable while the estimator tracks them.
+    fresh: measured on this frame; False: the person's last landmarks, shown while the
+        frame budget gave their turn to others (edge/pose/budget.py; frame_index and
+        timestamp_s say when they were measured). Analyzers skip such a frame.
     """
 
     landmarks: np.ndarray
@@ -31,6 +34,7 @@ class PoseResult:
     frame_index: int
     timestamp_s: float
     person: int = 0
+    fresh: bool = True
 
     def __post_init__(self) -> None:
         if self.landmarks.shape != (NUM_LANDMARKS, 4):

@@ -302,6 +302,7 @@ class StatsPayload(TypedDict):
     people_max: int
     pose_ms_per_person: float | None
     over_budget: bool
+    person_rate: float | None
 
 
 class CmdResultPayload(TypedDict):
@@ -571,6 +572,7 @@ def stats_payload(
     people_max: int = 0,
     pose_ms_per_person: float | None = None,
     over_budget: bool = False,
+    person_rate: float | None = None,
     now: datetime | None = None,
 ) -> StatsPayload:
     """latency_ms: per pipeline stage, mean over the stats interval; a stage that had no
@@ -602,6 +604,7 @@ def stats_payload(
         "people_max": int(people_max),
         "pose_ms_per_person": _optional_finite("pose_ms_per_person", pose_ms_per_person, 2),
         "over_budget": bool(over_budget),
+        "person_rate": _optional_finite("person_rate", person_rate, 3),
     }
 
 
