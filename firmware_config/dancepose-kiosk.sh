@@ -13,6 +13,8 @@ BROWSER="$(command -v chromium-browser || command -v chromium)"
 # Wait for the service (model loading takes a while after boot): Chromium would show an
 # error page instead, which does not retry by itself. The page itself reconnects later.
 until curl -fs -o /dev/null "${URL%%\?*}api/state${URL#"${URL%%\?*}"}"; do sleep 2; done
+# --autoplay-policy: a routine's music starts with the round, with nobody touching the screen.
 exec "$BROWSER" --kiosk --noerrdialogs --disable-infobars --no-first-run \
+  --autoplay-policy=no-user-gesture-required \
   --disable-session-crashed-bubble --password-store=basic --incognito \
   --check-for-update-interval=31536000 "$URL"

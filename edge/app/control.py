@@ -20,6 +20,7 @@ from collections.abc import Callable
 from edge.analyzers import Event
 from edge.app.pipeline import Pipeline
 from edge.app.state import DeviceState
+from edge.follow.music import has_music
 from edge.publish import topics
 from edge.publish.commands import CommandError, parse_command
 from edge.publish.publisher import MqttPublisher
@@ -118,7 +119,9 @@ class Control:
 
     def set_routine(self, routine: str) -> None:
         self.pipeline.set_routine(routine)
-        self.state.set_routine(routine, self.pipeline.modes)
+        folder = self.pipeline.resources.routine
+        music = folder is not None and has_music(folder)
+        self.state.set_routine(routine, self.pipeline.modes, music)
 
     def _restarted(self, session_id: str | None = None) -> None:
         self._release()  # a hold the restart ended is published before the count says 0

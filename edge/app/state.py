@@ -214,9 +214,11 @@ class DeviceState:
             self._rest_clock.stop()
             self._shown = self._compose()
 
-    def set_routine(self, routine: str, modes: tuple[str, ...]) -> None:
-        """Another routine, followed from its start (and the modes it makes possible)."""
+    def set_routine(self, routine: str, modes: tuple[str, ...], music: bool = False) -> None:
+        """Another routine, followed from its start (and the modes it makes possible);
+        music: it has music, which the page plays by the routine clock."""
         with self._lock:
+            self._routine_clock.music = music
             self.modes = modes
             self._device = replace(self._device, routine=routine)
             for key, person in self._persons.items():

@@ -13,11 +13,13 @@ class RoutineClock:
     """The follower's clock as docs/mqtt.md states it: a round starts on the first frame
     with a person while the mode follows, and ends with its summary. The teacher is placed
     at the round's time less the newest move's offset, so a student who runs late sees the
-    teacher where they are in the routine."""
+    teacher where they are in the routine. With music (`music`) the teacher stays on the
+    music's time: the page plays the music by this clock, from the round's start."""
 
     def __init__(self) -> None:
         self.start_s: float | None = None
         self.lag_s = 0.0
+        self.music = False  # the routine followed has music: no waiting for the student
 
     def frame(self, t_s: float, present: bool, following: bool) -> bool:
         """Whether a round began on this frame."""
@@ -27,7 +29,8 @@ class RoutineClock:
         return False
 
     def moved(self, offset_ms: float) -> None:
-        self.lag_s = offset_ms / 1000
+        if not self.music:
+            self.lag_s = offset_ms / 1000
 
     def stop(self) -> None:
         """The round ended (its summary), another routine, or a new stream."""

@@ -1,4 +1,5 @@
-"""`dancepose routine record INPUT --name NAME`: a teacher's clip -> a routine folder."""
+"""`dancepose routine record INPUT --name NAME [--music FILE]`: a teacher's clip (and the
+music it was danced to) -> a routine folder."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from edge.commands.inputs import INPUT_HELP
 from edge.commands.options import check_writable, frame_size, positive_float
 from edge.commands.pose import add_pose_model_options, load_track
 from edge.errors import UsageError
+from edge.follow import music as musics
 from edge.follow import routine, teacher
 from edge.paths import DEFAULT_ROUTINES_DIR
 
@@ -44,6 +46,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--moves", default="auto",
         help="auto (cut where the body slows down) or a file of 'START_S END_S NAME' lines",
     )  # fmt: skip
+    record.add_argument(
+        "--music", type=Path, metavar="FILE",
+        help="the music danced to: its beats set the move grid and the kiosk page plays it as "
+        f"the follower's clock ({', '.join(musics.TYPES)}; needs the music extra)",
+    )  # fmt: skip
+    record.add_argument(
+        "--music-offset", type=float, default=0.0, metavar="S",
+        help="the music's second at the clip's first frame (default 0: they start together)",
+    )  # fmt: skip
     record.set_defaults(run=run_record)
 
 
@@ -57,13 +68,18 @@ def run_record(args: argparse.Namespace) -> int:
     moves = None if args.moves == "auto" else Path(args.moves)
     if moves is not None and not moves.is_file():
         raise UsageError(f"--moves {args.moves}: no such file; give auto or a moves file")
+    if args.music is not None and not args.music.is_file():
+        raise UsageError(f"--music {args.music}: no such file")
+    # the beats before the pose: a missing extra or a bad file fails before minutes of work
+    music = None if args.music is None else musics.analyse(args.music, args.music_offset)
     track = load_track(args)
-    recorded = routine.record(track, args.name, args.mirror, moves)
+    recorded = routine.record(track, args.name, args.mirror, moves, music)
     routine.write(recorded, out)
     teacher.save(out, teacher.drawn_pose(track))  # the page draws the teacher from it
+    tempo = "" if music is None else f" on the beat of {music.tempo_bpm:.0f} BPM"
     print(
-        f"{out}: routine {args.name!r}, {recorded.length_s:.1f} s, {len(recorded.moves)} moves "
-        f"(edit {out / 'moves.txt'} to change them)",
+        f"{out}: routine {args.name!r}, {recorded.length_s:.1f} s, {len(recorded.moves)} moves"
+        f"{tempo} (edit {out / routine.MOVES} to change them)",
         file=sys.stderr,
     )
     return 0

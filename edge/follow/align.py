@@ -10,6 +10,11 @@ after the move's end as danced. L is the previous move's offset; for the first m
 when the student started moving less when the teacher did (a late start), or 0 if the
 student has not moved FIRST_S after the first move's end. After the last move a summary,
 and the next person starts again.
+
+With music (a routine recorded with --music) the music is the clock: it starts with the
+round (the kiosk page plays it from the round's start), so move k is expected at its own
+time, lag 0, every move (no onset search, no lag carried on), and its offset is the best
+within half a beat either way: the lateness against the beat grid.
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ class Follower:
         self.teacher_onset = _first(teacher > self.moving)
         self._round: _Round | None = None
         self.last_time_s = 0.0
+        music = routine.music
+        self.half_beat = None if music is None else max(round(music.beat_s / 2 * self.fps), 1)
 
     @property
     def move(self) -> int | None:
@@ -118,24 +125,33 @@ class Follower:
 
     def _expected(self, run: _Round) -> int:
         """The lag the next move is expected at (frames)."""
+        if self.half_beat is not None:
+            return 0  # on the music's clock
         if run.scores:
             return run.lag
         if run.onset is None:
             return 0
         return run.onset - self.teacher_onset
 
+    def _window(self, run: _Round) -> tuple[int, int]:
+        """How much earlier and later than expected the next move may come (frames)."""
+        if self.half_beat is not None:
+            return self.half_beat, self.half_beat
+        return round(BACK_S * self.fps), round(AHEAD_S * self.fps)
+
     def _due(self, run: _Round) -> int:
         end = self.bounds[len(run.scores)][1]
-        if not run.scores and run.onset is None:
+        if not run.scores and run.onset is None and self.half_beat is None:
             return end + round(FIRST_S * self.fps)
-        return end + self._expected(run) + round(AHEAD_S * self.fps)
+        return end + self._expected(run) + self._window(run)[1]
 
     def _decide(self, run: _Round, time_s: float) -> list[FollowEvent]:
         k = len(run.scores)
         a, b = self.bounds[k]
         expected = self._expected(run)
-        lo = max(expected - round(BACK_S * self.fps), -a)
-        hi = max(expected + round(AHEAD_S * self.fps), lo)
+        back, ahead = self._window(run)
+        lo = max(expected - back, -a)
+        hi = max(expected + ahead, lo)
         step = max(round(STEP_S * self.fps), 1)
         reference = self.routine.features[a:b]
         student = self._student(run, a + lo, b + hi)

@@ -3,9 +3,12 @@
     routine.json   {"version", "name", "fps", "frames", "mirror", "parts"}
     features.npy   (frames, FEATURE_SIZE) float32: edge/features/follow.py per frame
     moves.txt      one move a line, "START_S END_S NAME" (editable; '#' starts a comment)
+    beats.json     optional, with the music file: edge/follow/music.py
 
 The moves are found when the routine is recorded (`auto`: cut where the body slows down
-most, every MOVE_S or so) or read from a file in the same format as moves.txt.
+most, every MOVE_S or so; with music each cut then moves to the nearest point of the
+music's move grid, so a move is a whole number of beats) or read from a file in the same
+format as moves.txt.
 """
 
 from __future__ import annotations
@@ -30,16 +33,19 @@ from edge.features.follow import (
     torso_length,
     torso_px,
 )
+from edge.follow import music as musics
+from edge.follow.music import Music
 from edge.pose.result import KeypointTrack
 
 VERSION: Final = 2  # 2: joint heights and confidences (1: per-part x, y vectors)
 MOVE_S: Final = 2.0  # an automatic move's typical length
 MIN_MOVE_S: Final = 0.5  # no move is shorter; a clip shorter than this is no routine
-# The folder's files (edge/follow/teacher.py adds the optional pose.npy)
+# The folder's files (edge/follow/teacher.py adds the optional pose.npy; beats.json, also
+# optional, names the music file beside it)
 META: Final = "routine.json"
 FEATURES: Final = "features.npy"
 MOVES: Final = "moves.txt"
-FILES: Final = (META, FEATURES, MOVES)
+FILES: Final = (META, FEATURES, MOVES, musics.BEATS)
 
 
 def recorded(routines_dir: Path) -> list[str]:
@@ -65,6 +71,7 @@ class Routine:
     features: np.ndarray  # (frames, FEATURE_SIZE)
     moves: tuple[Move, ...]
     mirror: bool = False  # the student faces the teacher as in a mirror
+    music: Music | None = None  # with music, the follower's clock (edge/follow/align.py)
 
     @property
     def length_s(self) -> float:
@@ -72,9 +79,14 @@ class Routine:
 
 
 def record(
-    track: KeypointTrack, name: str, mirror: bool = False, moves_file: Path | None = None
+    track: KeypointTrack,
+    name: str,
+    mirror: bool = False,
+    moves_file: Path | None = None,
+    music: Music | None = None,
 ) -> Routine:
-    """The routine a teacher's clip shows; RoutineError for a clip that holds none."""
+    """The routine a teacher's clip shows (to `music`, its beats found: music.analyse);
+    RoutineError for a clip that holds none."""
     if not track.present.any():
         raise RoutineError(
             f"no person found in {track.source or 'the clip'} ({track.num_frames} frames); "
@@ -90,9 +102,11 @@ def record(
         )
     if moves_file is not None:
         moves = read_moves(moves_file, length_s)
+    elif music is not None:
+        moves = on_beats(auto_moves(features, track.fps), music.grid(length_s))
     else:
         moves = auto_moves(features, track.fps)
-    return Routine(name, track.fps, features, moves, mirror)
+    return Routine(name, track.fps, features, moves, mirror, music)
 
 
 def _filled(features: np.ndarray) -> np.ndarray:
@@ -122,6 +136,23 @@ def auto_moves(features: np.ndarray, fps: float) -> tuple[Move, ...]:
         hi = min(cuts[-1] + int(1.5 * MOVE_S * fps), len(features) - int(0.5 * MOVE_S * fps))
         cuts.append(lo + int(np.argmin(speed[lo:hi])))
     bounds = [c / fps for c in cuts] + [length_s]
+    return tuple(
+        Move(f"move {i + 1}", round(a, 3), round(b, 3))
+        for i, (a, b) in enumerate(itertools.pairwise(bounds))
+    )
+
+
+def on_beats(moves: tuple[Move, ...], grid: np.ndarray) -> tuple[Move, ...]:
+    """The moves from the first grid point to the last, each cut between two moves at
+    the grid point nearest to it (cuts that land on the same point are one)."""
+    if len(grid) < 2 or grid[-1] - grid[0] < MIN_MOVE_S:
+        raise RoutineError(
+            "the music has no two beats a move apart within the clip; check --music-offset "
+            "(the music's second at the clip's first frame) or record without --music"
+        )
+    cuts = {0, len(grid) - 1}
+    cuts |= {int(np.abs(grid - m.start_s).argmin()) for m in moves[1:]}
+    bounds = [float(grid[i]) for i in sorted(cuts)]
     return tuple(
         Move(f"move {i + 1}", round(a, 3), round(b, 3))
         for i, (a, b) in enumerate(itertools.pairwise(bounds))
@@ -174,6 +205,8 @@ def write(routine: Routine, folder: Path) -> None:
         lines = ["# START_S END_S NAME (seconds into the routine; edit freely)"]
         lines += [f"{m.start_s:.3f} {m.end_s:.3f} {m.name}" for m in routine.moves]
         (temporary / MOVES).write_text("\n".join(lines) + "\n")
+        if routine.music is not None:
+            musics.write(routine.music, temporary)
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(temporary, folder)
@@ -212,4 +245,7 @@ def load(folder: Path) -> Routine:
             "record the routine again"
         )
     moves = read_moves(folder / MOVES, len(features) / fps)
-    return Routine(str(meta.get("name", folder.name)), fps, features, moves, mirror)
+    music = musics.load(folder)
+    if music is not None and not music.path.is_file():
+        raise RoutineError(f"{folder}: {music.path.name} is missing; record the routine again")
+    return Routine(str(meta.get("name", folder.name)), fps, features, moves, mirror, music)

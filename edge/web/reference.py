@@ -2,9 +2,10 @@
 
 Its moves (name, start and end in routine seconds) for the progress bar and the move's
 name, and the teacher's skeleton per frame (edge/follow/teacher.py) with the bones to
-draw (edge/skeleton.py), at most MAX_FPS frames a second. The page places the teacher by
-the view's `routine_t_s` (edge/app/state.py). Read once per routine folder and kept
-while its files do not change.
+draw (edge/skeleton.py), at most MAX_FPS frames a second, and its music's offset and tempo
+(null: none; GET /api/routine/music serves the file). The page places the teacher, and
+plays the music, by the view's `routine_t_s` (edge/app/state.py). Read once per routine
+folder and kept while its files do not change.
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ def reference(folder: Path) -> bytes:
         "moves": [{"name": m.name, "start_s": m.start_s, "end_s": m.end_s} for m in followed.moves],
         "pose_fps": followed.fps / step,
         "bones": [[JOINT[a], JOINT[b]] for a, b in BONES],
-    }
+        "music": None if followed.music is None else {
+            "offset_s": followed.music.offset_s, "tempo_bpm": followed.music.tempo_bpm,
+        },
+    }  # fmt: skip
     # per frame: x0, y0, x1, y1, ... of the 33 landmarks (null: not seen); null: no pose.
     # Encoded whole by numpy and json (a long routine is a few MB), NaN written as null.
     frames = "null"

@@ -7,7 +7,8 @@ guard.py, the connection cap in connections.py.)
 Routes (docs/http.md): GET / and /static/* (the page), GET /api/state, GET /api/events
 (Server-Sent Events), GET /stream.mjpg (multipart/x-mixed-replace JPEGs), POST /api/command
 (the MQTT command JSON, handed to the loop's one command path), GET /api/routine (the
-routine followed, as the page draws it: edge/web/reference.py); GET /fleet (redirects to
+routine followed, as the page draws it: edge/web/reference.py), GET /api/routine/music (its
+music file, for a routine recorded with music); GET /fleet (redirects to
 /static/fleet.html, the fleet page, which talks to a broker and not to us).
 
 Access: with a token (web.token_file or $DANCEPOSE_WEB_TOKEN) every request but the static
@@ -29,6 +30,7 @@ import errno
 import hmac
 import json
 import logging
+import os
 import queue
 import socket
 import sys
@@ -42,6 +44,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from edge.config import WEB_TOKEN_ENV, ConfigError, WebConfig
+from edge.follow import music as musics
 from edge.publish.commands import MAX_COMMAND_BYTES
 from edge.web.connections import Connections
 from edge.web.guard import HostAllowList, Refusal, body_length, same_origin
@@ -61,6 +64,7 @@ ACCEPT_PAUSE_S = 0.1  # out of file descriptors: accept again after this, not in
 FD_WARN_EVERY_S = 60.0  # one log line per shortage, not one per try
 FD_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 FRAME_HEADERS = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
+FILE_CHUNK = 64 * 1024  # a music file is sent in pieces this big, not read whole
 KEEPALIVE_S = 15.0  # an SSE comment this often: proxies and browsers keep the stream open
 BOUNDARY = "dancepose-frame"
 
@@ -259,6 +263,8 @@ class KioskHandler(BaseHTTPRequestHandler):
             self._events()
         elif path == "/api/routine":
             self._routine()
+        elif path == "/api/routine/music":
+            self._music()
         elif path == "/stream.mjpg":
             self._mjpeg()
         else:
@@ -327,6 +333,38 @@ class KioskHandler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.NOT_FOUND, {"error": str(exc)})
             return
         self._send(HTTPStatus.OK, body, "application/json")
+
+    def _music(self) -> None:
+        """The followed routine's music file (at most musics.MAX_BYTES), in pieces."""
+        folder = self.server.followed()
+        try:
+            music = None if folder is None else musics.load(folder)
+            file = None if music is None else music.path.open("rb")
+        except (ValueError, OSError) as exc:  # MusicError, or the file went away
+            self._json(HTTPStatus.NOT_FOUND, {"error": str(exc)[:200]})
+            return
+        if music is None or file is None:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "the routine followed has no music"})
+            return
+        with file:
+            size = os.fstat(file.fileno()).st_size
+            if size > musics.MAX_BYTES:
+                self._json(HTTPStatus.NOT_FOUND, {"error": "the routine's music is too big"})
+                return
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", musics.TYPES[music.path.suffix])
+            self.send_header("Content-Length", str(size))
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.end_headers()
+            try:
+                while size > 0 and (chunk := file.read(min(FILE_CHUNK, size))):
+                    self.wfile.write(chunk)
+                    size -= len(chunk)
+            except (BrokenPipeError, ConnectionResetError, TimeoutError):
+                self.close_connection = True
+            if size > 0:  # the file shrank under us: the answer is short, end it
+                self.close_connection = True
 
     def _drain_body(self) -> None:
         length = body_length(self.headers, MAX_COMMAND_BYTES)

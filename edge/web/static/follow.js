@@ -3,6 +3,9 @@
 // teacher's pose per frame), the last move's score and its one-line hint (from the view).
 // The view's routine_t_s says where the teacher is at the view's moment; between views
 // the page runs it on by its own clock. kiosk.js calls renderFollow(view) on every view.
+// A routine recorded with music: the page fetches it (GET /api/routine/music) and plays it
+// by that same clock while a round runs, at routine second t + the music's offset_s (the
+// device's follower expects each move at its music time from the round's start).
 "use strict";
 (() => { // its names stay its own: the page's scripts share one global scope
   const follow = {
@@ -12,6 +15,9 @@
     bounds: null, // the teacher's extent over the routine: the drawing's fixed frame
     shown: false,
   };
+  const MUSIC_SLACK_S = 0.15; // the music is moved to the clock when this far off it
+  const TAP = "tap the screen to play the music"; // where the browser wants a gesture first
+  const music = { offset: 0, url: null, trying: false, tap: false };
 
   function followQuery() {
     const token = new URLSearchParams(location.search).get("token");
@@ -22,6 +28,7 @@
     follow.loadedFor = routine;
     follow.reference = null;
     follow.bounds = null;
+    loadMusic(routine, null); // silent until the new routine's music is in
     if (!routine) return;
     try {
       const reply = await fetch("/api/routine" + followQuery(), { cache: "no-store" });
@@ -30,8 +37,47 @@
       if (reference.routine !== routine) return; // changed again meanwhile
       follow.reference = reference;
       follow.bounds = poseBounds(reference.pose);
+      await loadMusic(routine, reference.music);
     } catch (e) {
       follow.loadedFor = null; // try again on the next view
+    }
+  }
+
+  // The routine's music as a blob: the <audio> can then seek anywhere at once.
+  async function loadMusic(routine, about) {
+    const audio = document.getElementById("music");
+    audio.pause();
+    audio.removeAttribute("src");
+    if (music.url) URL.revokeObjectURL(music.url);
+    music.url = null;
+    if (!about) return;
+    const reply = await fetch("/api/routine/music" + followQuery(), { cache: "no-store" });
+    if (!reply.ok || follow.loadedFor !== routine) return;
+    const blob = await reply.blob();
+    if (follow.loadedFor !== routine) return;
+    music.url = URL.createObjectURL(blob);
+    music.offset = about.offset_s;
+    audio.src = music.url;
+  }
+
+  // The music at routine second t (null: no round, silence).
+  function playMusic(t) {
+    const audio = document.getElementById("music");
+    if (!music.url) return;
+    const at = t == null || !follow.shown ? null : t + music.offset;
+    if (at == null || at < 0 || at >= audio.duration) {
+      if (!audio.paused) audio.pause();
+      return;
+    }
+    if (audio.readyState < 1) return; // its length is not known yet
+    if (Math.abs(audio.currentTime - at) > MUSIC_SLACK_S) audio.currentTime = at;
+    if (audio.paused && !music.trying && !music.tap) {
+      music.trying = true; // one play() at a time
+      audio.play().then(() => { music.trying = false; }, () => {
+        music.trying = false;
+        music.tap = true;
+        show("hint", TAP);
+      });
     }
   }
 
@@ -66,7 +112,7 @@
     const last = s.last_move;
     show("move-score", last ? String(Math.round(last.score)) : "-");
     show("move-scored", last ? "last move: " + last.name : "last move");
-    show("hint", last ? last.hint : "");
+    show("hint", music.tap ? TAP : last ? last.hint : "");
     show("routine-score", s.routine_score != null
       ? "routine score " + Math.round(s.routine_score) : "");
   }
@@ -157,8 +203,14 @@
       drawTeacher(t);
       drawProgress(t);
     }
+    playMusic(follow.shown ? routineNow() : null);
     requestAnimationFrame(followFrame);
   }
   requestAnimationFrame(followFrame);
+  document.addEventListener("click", () => { // a touch lets the page play the music
+    if (!music.tap) return;
+    music.tap = false;
+    show("hint", "");
+  });
   window.renderFollow = renderFollow;
 })();
