@@ -181,7 +181,11 @@ def test_any_on_a_clip_without_a_person_or_without_repetition_says_why(clip_trac
 
 
 def test_count_cli_any_and_unknown_exercise(tmp_path, clip_track):
-    clip = shared_path("data", "exercise_videos", "glute_bridge_1.mp4")  # one rep: no repetition
+    bridge = shared_path("data", "exercise_videos", "glute_bridge_1.mp4")  # one rep, a set
+    done = dancepose("count", str(bridge), "--exercise", "any")
+    assert done.returncode == 0, done.stderr
+    assert "any: 1 rep" in done.stdout
+    clip = shared_path("data", "dance_videos", WALK_IN_OUT.name)  # walking in and out
     done = dancepose("count", str(clip), "--exercise", "any")
     assert done.returncode == 0, done.stderr
     assert "any: 0 reps" in done.stdout and "no repeated movement" in done.stdout

@@ -13,6 +13,7 @@ from edge.counting.periodic import PeriodicCounter
 from edge.counting.sets import SetTracker
 from edge.keypoints_io import KeypointTrack
 from tests.conftest import shared_path
+from tests.test_counting_any import synthetic
 from training.bench.benchmark_clips import (
     REST_S,
     all_clips,
@@ -24,7 +25,7 @@ from training.bench.benchmark_clips import (
 
 # What the shipped counter measures (docs/bench/counting.md), with margin: a regression
 # past it fails.
-FLOOR_SHORT_EXACT = 0.25  # of the 57 cuts after a QUVA clip's 1st, 2nd and 3rd cycle
+FLOOR_SHORT_EXACT = 0.45  # of the 57 cuts after a QUVA clip's 1st, 2nd and 3rd cycle
 CEILING_TWO_SETS_OFF = 70  # summed |two sets - twice one set| over the 30 clips with a person
 
 
@@ -112,3 +113,16 @@ def test_someone_who_leaves_and_comes_back_is_counted_afresh(clip_track):
         squats.fps, squats.width, squats.height,
     )  # fmt: skip
     assert count_any(track).reps == 2 * count_any(squats).reps
+
+
+def test_one_rep_is_counted_and_a_reach_that_stays_is_not():
+    """Still, one arm raise and back, still: one rep (the body left its pose and came back).
+    Still, the arms raised and held there: no rep."""
+    one = synthetic(2.0, 1, 30.0)
+    assert count_any(one).reps == 1
+    up = round((3.0 + 1.0) * one.fps)  # the arms at the top of the raise, held from there
+    landmarks = one.landmarks.copy()
+    landmarks[up:] = landmarks[up]
+    reach = KeypointTrack(landmarks, one.world, one.present, one.fps, one.width, one.height)
+    assert count_any(reach).reps == 0
+    assert count_any(synthetic(2.0, 2, 30.0)).reps == 2

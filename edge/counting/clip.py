@@ -116,7 +116,7 @@ def count_any(
     if not counter.count:
         why = (
             "no person in the frames counted" if not frames else
-            "no repeated movement: fewer than 2 alike cycles, or too little motion"
+            "no repeated movement: no cycle that came back to where it began, or too little motion"
         )  # fmt: skip
     return ClipCount(ANY, counter.count, events, frames, why_none=why)
 

@@ -123,11 +123,15 @@ def peaks(x: np.ndarray, min_prominence: float, min_distance: int) -> list[tuple
     return sorted(kept)
 
 
-def analyse(samples: np.ndarray, times: np.ndarray, rate_hz: float = RATE_HZ) -> Analysis | None:
-    """The dominant repeated movement in (n, d) grid samples at `times`, or None."""
+def analyse(
+    samples: np.ndarray, times: np.ndarray, rate_hz: float = RATE_HZ,
+    min_cycles: float = MIN_CYCLES,
+) -> Analysis | None:  # fmt: skip
+    """The dominant repeated movement in (n, d) grid samples at `times`, or None; the
+    longest period considered fits min_cycles times in the samples."""
     n = len(samples)
     lag_min = round(MIN_PERIOD_S * rate_hz)
-    lag_max = min(round(MAX_PERIOD_S * rate_hz), n // MIN_CYCLES)
+    lag_max = min(round(MAX_PERIOD_S * rate_hz), int(n / min_cycles))
     if lag_max <= lag_min + 1:
         return None
     velocity = np.diff(moving_average(samples, 3), axis=0)

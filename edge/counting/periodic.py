@@ -44,6 +44,7 @@ from edge.counting.cycles import (
     moving_average,
 )
 from edge.counting.events import RepEvent, RepQuality
+from edge.counting.retro import retro_cycles
 from edge.features.pose_vector import BREAK, RATE_HZ, PoseSampler
 from edge.modes import ANY
 
@@ -155,7 +156,7 @@ class PeriodicCounter:
             return self._reconcile(now, hold=True)
         if self._still_since is None:  # the movement has just stopped
             self._still_since = self._times[-n]
-            final = self._reconcile(now, hold=False, least=SHORT_SET, drop=n)
+            final = self._final(now, drop=n)
             self._counting = False  # resting, not counting
             return final
         if now - self._still_since >= max(STILL_S, self._rep_s()):
@@ -180,14 +181,28 @@ class PeriodicCounter:
     def _stop(self, now: float) -> list[RepEvent]:
         """Nobody for a while: what the window holds is final, a short set included, and
         whoever comes next is counted afresh."""
-        reps = self._reconcile(now, hold=False, least=SHORT_SET) if self._samples else []
+        reps = self._final(now) if self._samples else []
         self._close_window()
         return reps
 
     def finish(self, time_s: float) -> list[RepEvent]:
         """The stream has ended: what the last window holds is final, no need to wait, and
         a movement that stopped before its onset (a short set) counts from SHORT_SET cycles."""
-        return self._reconcile(time_s, hold=False, least=SHORT_SET) if self._samples else []
+        return self._final(time_s) if self._samples else []
+
+    def _final(self, now: float, drop: int = 0) -> list[RepEvent]:
+        """The movement has stopped: what the window holds is final. A set that was never
+        counted (a short set) is counted looking back over all of it (edge/counting/retro.py)."""
+        if self._counted:
+            return self._reconcile(now, hold=False, least=SHORT_SET, drop=drop)
+        size = len(self._samples) - drop
+        times = np.fromiter(self._times, float, len(self._times))[:size]
+        samples = np.stack([self._samples[i] for i in range(size)]) if size > 0 else None
+        cycles = retro_cycles(samples, times, self.rate_hz) if samples is not None else []
+        if not cycles:
+            return self._reconcile(now, hold=False, least=SHORT_SET, drop=drop)
+        self._period = (cycles[-1].end_s - cycles[0].start_s) / len(cycles)
+        return [self._rep(c, now, 1.0, self._counted, False) for c in cycles]
 
     # --- one analysis ---------------------------------------------------------------
     def _analysis(
