@@ -69,7 +69,7 @@ def recorded(clicks, tmp_path_factory) -> Path:
     return out
 
 
-@pytest.mark.parametrize("bpm", [97.0, 120.0, 140.0])
+@pytest.mark.parametrize("bpm", [90.0, 97.0, 120.0, 140.0, 160.0])
 def test_beats_of_a_click_track_are_found_within_20_ms(bpm, clicks, tmp_path) -> None:
     path = tmp_path / "clicks.wav"
     truth = click_track(path, bpm, 30.0)

@@ -34,7 +34,7 @@ TYPES: Final = {
 MAX_BYTES: Final = 64 * 1024 * 1024  # a routine's music; the page fetches it whole
 SAMPLE_RATE: Final = 22050
 HOP: Final = 256  # samples between onset frames: 11.6 ms (512 put beats ~20 ms late)
-ONSET_S: Final = 0.06  # a beat moves to the start of an onset this near (a click's attack)
+ONSET_BEATS: Final = 0.25  # a beat moves to the start of the nearest onset this near (beats)
 COUNTS: Final = (8, 4, 2, 1)  # beats a move unit spans: a dance's count of 8 when it fits
 MAX_UNIT_S: Final = 4.0  # ... in this long (8 beats up to 120 BPM's 4 s)
 
@@ -111,10 +111,11 @@ def analyse(path: Path, offset_s: float = 0.0) -> Music:
     )
     if len(beats) < 2:
         raise MusicError(f"--music {path}: no beat found; give music with a steady beat")
+    tempo_bpm = float(np.ravel(tempo)[0]) or 60.0 / float(np.median(np.diff(beats)))
     if len(onsets):  # the beat tracker marks the envelope's peak, after the attack
         nearest = onsets[np.abs(onsets[None, :] - beats[:, None]).argmin(axis=1)]
-        beats = np.where(np.abs(nearest - beats) <= ONSET_S, nearest, beats)
-    tempo_bpm = float(np.ravel(tempo)[0]) or 60.0 / float(np.median(np.diff(beats)))
+        near = np.abs(nearest - beats) <= ONSET_BEATS * 60.0 / tempo_bpm
+        beats = np.where(near, nearest, beats)
     beats_s = tuple(round(float(b), 4) for b in beats)
     return Music(Path(path), round(tempo_bpm, 2), beats_s, offset_s)
 
