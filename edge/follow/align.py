@@ -133,7 +133,7 @@ class Follower:
             return 0
         return run.onset - self.teacher_onset
 
-    def _window(self, run: _Round) -> tuple[int, int]:
+    def _window(self) -> tuple[int, int]:
         """How much earlier and later than expected the next move may come (frames)."""
         if self.half_beat is not None:
             return self.half_beat, self.half_beat
@@ -143,13 +143,13 @@ class Follower:
         end = self.bounds[len(run.scores)][1]
         if not run.scores and run.onset is None and self.half_beat is None:
             return end + round(FIRST_S * self.fps)
-        return end + self._expected(run) + self._window(run)[1]
+        return end + self._expected(run) + self._window()[1]
 
     def _decide(self, run: _Round, time_s: float) -> list[FollowEvent]:
         k = len(run.scores)
         a, b = self.bounds[k]
         expected = self._expected(run)
-        back, ahead = self._window(run)
+        back, ahead = self._window()
         lo = max(expected - back, -a)
         hi = max(expected + ahead, lo)
         step = max(round(STEP_S * self.fps), 1)
