@@ -23,10 +23,12 @@ INPUT_SIZE = 256
 NUM_OUTPUT_LANDMARKS = 39  # 33 body + 2 auxiliary (ROI) + 4 unused
 NUM_BODY = NUM_LANDMARKS  # the model's first landmarks are the body's, in our order
 AUX_SLICE = slice(NUM_BODY, NUM_BODY + 2)
+NUM_USED = AUX_SLICE.stop  # the body's and the ROI's; the 4 unused ones are not decoded
 # The graph config says kernel_size 7, but the 0.10.18 binary's landmarks match a 9x9
 # window (shared/notes/blazepose-on-litert.md: 0.14% vs 0.62% median error).
 HEATMAP_KERNEL = 9
 MIN_CONFIDENCE_TO_REFINE = 0.5  # RefineLandmarksFromHeatmapCalculatorOptions default
+_OFFSETS = np.arange(-(HEATMAP_KERNEL // 2), HEATMAP_KERNEL // 2 + 1)  # a window's rows, cols
 
 
 @dataclass(frozen=True)
@@ -42,36 +44,36 @@ class RawLandmarks:
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     # exp(-x) is inf for the model's large negative logits, and 1 / inf is the right 0; the
-    # tanh form gives the same within an ulp, but an ulp moves the next frame's crop
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
+    # tanh form gives the same within an ulp, but an ulp moves the next frame's crop.
+    # Callers silence the overflow (np.errstate(over="ignore")), once where they can.
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 def refine_with_heatmap(xy: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
-    """Replace each (x, y) in [0,1] by the sigmoid-weighted centroid of its heatmap window.
+    """Replace each (x, y) in [0,1] by the sigmoid-weighted centroid of its heatmap window
+    (landmark i's in the heatmap's channel i; channels past len(xy) are not read).
 
     Only where the window's peak confidence reaches MIN_CONFIDENCE_TO_REFINE; windows
     shrink at the heatmap edge (a zero border). Centres truncate toward zero, as the C++
     int conversion does.
     """
-    rows_n, cols_n, _ = heatmap.shape
+    rows_n, cols_n, channels = heatmap.shape
     col = np.trunc(xy[:, 0] * cols_n).astype(np.int64)
     row = np.trunc(xy[:, 1] * rows_n).astype(np.int64)
     inside = (col >= 0) & (col < cols_n) & (row >= 0) & (row < rows_n)
-    half = (HEATMAP_KERNEL - 1) // 2
-    offsets = np.arange(-half, half + 1)
-    win_rows = row[:, None] + offsets  # (N, K)
-    win_cols = col[:, None] + offsets
+    win_rows = row[:, None] + _OFFSETS  # (N, K)
+    win_cols = col[:, None] + _OFFSETS
     valid = ((win_rows >= 0) & (win_rows < rows_n))[:, :, None] & (
         (win_cols >= 0) & (win_cols < cols_n)
     )[:, None, :]
-    channel = np.arange(len(xy))[:, None, None]
-    values = heatmap[
-        np.clip(win_rows, 0, rows_n - 1)[:, :, None],
-        np.clip(win_cols, 0, cols_n - 1)[:, None, :],
-        channel,
-    ]
-    confidence = np.where(valid, _sigmoid(values), 0.0)
+    # The windows' values by flat index into the (rows, cols, channels) heatmap: one take
+    # instead of indexing with three broadcast index arrays (the same values, sooner).
+    at_row = np.minimum(np.maximum(win_rows, 0), rows_n - 1) * (cols_n * channels)
+    at_col = np.minimum(np.maximum(win_cols, 0), cols_n - 1) * channels
+    flat = at_row[:, :, None] + at_col[:, None, :] + np.arange(len(xy))[:, None, None]
+    values = np.ravel(heatmap).take(flat)
+    with np.errstate(over="ignore"):
+        confidence = np.where(valid, _sigmoid(values), 0.0)
     total = confidence.sum(axis=(1, 2))
     refine = inside & (confidence.max(axis=(1, 2)) >= MIN_CONFIDENCE_TO_REFINE) & (total > 0)
     safe_total = np.where(total > 0, total, 1.0)
@@ -135,7 +137,7 @@ class LandmarkModel:
         def get(name: str) -> np.ndarray:
             return self._interpreter.tensor(self._outputs[name])()
 
-        raw = get("landmarks").reshape(NUM_OUTPUT_LANDMARKS, 5)
+        raw = get("landmarks").reshape(NUM_OUTPUT_LANDMARKS, 5)[:NUM_USED]
         # The presence flag is already a probability in these models: a second sigmoid
         # would keep tracking alive forever (shared/notes/blazepose-on-litert.md).
         presence = float(get("presence").ravel()[0])
@@ -146,7 +148,8 @@ class LandmarkModel:
         normalized[:, :2] = refine_with_heatmap(normalized[:, :2], heatmap)
         projected = project_to_image(normalized, roi)
         projected[:, 2] = normalized[:, 2] * roi.width  # z scales like x
-        visibility = _sigmoid(raw[:NUM_BODY, 3])
+        with np.errstate(over="ignore"):
+            visibility = _sigmoid(raw[:NUM_BODY, 3])
 
         cos_r, sin_r = math.cos(roi.rotation), math.sin(roi.rotation)
         world = world_raw[:NUM_BODY].copy()

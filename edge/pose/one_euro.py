@@ -32,8 +32,9 @@ class OneEuroFilter:
         self._smoothed_speed: np.ndarray | None = None
 
     def _alpha(self, cutoff: np.ndarray | float) -> np.ndarray | float:
+        # A scalar cutoff (the derivative's) in Python floats: the same doubles, no array
         period = 1.0 / self._frequency
-        tau = 1.0 / (2.0 * math.pi * np.asarray(cutoff))
+        tau = 1.0 / (2.0 * math.pi * (cutoff if isinstance(cutoff, float) else np.asarray(cutoff)))
         return 1.0 / (1.0 + tau / period)
 
     def apply(self, values: np.ndarray, timestamp_s: float, value_scale: float = 1.0) -> np.ndarray:
