@@ -33,6 +33,7 @@ from edge.pose.one_euro import LandmarkSmoother
 from edge.pose.people import PersonIds, duplicates, same_person
 from edge.pose.result import PoseResult
 from edge.pose.roi import Roi, alignment_roi, scaled_square
+from edge.pose.settle import settle
 from edge.skeleton import NUM_LANDMARKS
 from edge.sources.frame import Frame
 
@@ -174,6 +175,11 @@ class LiteRtPoseEstimator:
             box = roi_box(roi)
             if any(same_person(box, other) for other in tracked):
                 continue
+            if self.max_people > 1:  # a wide frame's detections are rough (settle.py)
+                roi = settle(self._landmarks, image, roi, self.min_tracking_presence)
+                box = roi_box(roi)
+                if any(same_person(box, other) for other in tracked):
+                    continue
             tracked.append(box)
             self._people.append(_Person(self._ids.start(box, t), roi))
 
