@@ -44,7 +44,7 @@ from edge.counting.cycles import (
     moving_average,
 )
 from edge.counting.events import RepEvent, RepQuality
-from edge.counting.retro import retro_cycles
+from edge.counting.retro import one_rep, retro_cycles
 from edge.features.pose_vector import BREAK, RATE_HZ, PoseSampler
 from edge.modes import ANY
 
@@ -198,9 +198,15 @@ class PeriodicCounter:
         size = len(self._samples) - drop
         times = np.fromiter(self._times, float, len(self._times))[:size]
         samples = np.stack([self._samples[i] for i in range(size)]) if size > 0 else None
-        cycles = retro_cycles(samples, times, self.rate_hz) if samples is not None else []
-        if not cycles:
-            return self._reconcile(now, hold=False, least=SHORT_SET, drop=drop)
+        if samples is None:
+            return []
+        cycles = retro_cycles(samples, times, self.rate_hz)
+        if not cycles:  # no period over it all: the window's own cycles, else one rep
+            reps = self._reconcile(now, hold=False, least=SHORT_SET, drop=drop)
+            if self._counted:
+                return reps
+            one = one_rep(samples, times, self.rate_hz)
+            return reps + [self._rep(c, now, 1.0, self._counted, False) for c in one]
         self._period = (cycles[-1].end_s - cycles[0].start_s) / len(cycles)
         return [self._rep(c, now, 1.0, self._counted, False) for c in cycles]
 

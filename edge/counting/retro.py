@@ -32,7 +32,7 @@ MIN_PERIODICITY = 0.2  # as the live gate (periodic.py)
 SMOOTH_SAMPLES = 3  # keypoint jitter is not motion (a tenth of a second, under any period)
 AT_REST = 0.5 * MIN_MOTION  # within this of the first or last pose: not moving yet, or again
 MIN_EXCURSION = 3 * MIN_MOTION  # torso lengths: how far one rep goes from its start pose
-RETURN = 0.4  # of the excursion: back at the start pose
+RETURN = 0.6  # of the excursion: back at the start pose
 EDGES = 1  # cycles the peaks may miss: cut by the stretch's first or last sample
 
 
@@ -68,21 +68,41 @@ def split(x: np.ndarray, t: np.ndarray, count: int) -> list[Cycle]:
     return cycles
 
 
-def retro_cycles(samples: np.ndarray, times: np.ndarray, rate_hz: float = RATE_HZ) -> list[Cycle]:
-    """The cycles of a movement that has stopped: (n, d) grid samples at `times`, all of it."""
+def _stretch(
+    samples: np.ndarray, times: np.ndarray, rate_hz: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The moving stretch's samples, times and shape (smoothed, drift removed), or None."""
     if len(samples) < 2:
-        return []
+        return None
     samples, times = np.asarray(samples, np.float64), np.asarray(times, float)
     first, last = moving_span(moving_average(samples, SMOOTH_SAMPLES))
     if last - first < round(MIN_PERIOD_S * rate_hz):
-        return []
+        return None
     x, t = samples[first : last + 1], times[first : last + 1]
-    shape = detrend(moving_average(x, SMOOTH_SAMPLES))
+    return x, t, detrend(moving_average(x, SMOOTH_SAMPLES))
+
+
+def retro_cycles(samples: np.ndarray, times: np.ndarray, rate_hz: float = RATE_HZ) -> list[Cycle]:
+    """The cycles of a movement that has stopped, two or more: (n, d) grid samples at
+    `times`, all of it; [] when it holds no period."""
+    stretch = _stretch(samples, times, rate_hz)
+    if stretch is None:
+        return []
+    x, t, shape = stretch
     found = analyse(x, t, rate_hz, MIN_FITS)
-    if found is not None and found.periodicity >= MIN_PERIODICITY:
-        count = round((t[-1] - t[0]) / found.period_s)
-        if 2 <= count <= len(found.cycles) + EDGES:
-            return split(shape, t, count)
+    if found is None or found.periodicity < MIN_PERIODICITY:
+        return []
+    count = round((t[-1] - t[0]) / found.period_s)
+    return split(shape, t, count) if 2 <= count <= len(found.cycles) + EDGES else []
+
+
+def one_rep(samples: np.ndarray, times: np.ndarray, rate_hz: float = RATE_HZ) -> list[Cycle]:
+    """A movement that has stopped, with no period: one rep when the body went far from its
+    start pose and came back, else []."""
+    stretch = _stretch(samples, times, rate_hz)
+    if stretch is None:
+        return []
+    _, t, shape = stretch
     away = np.linalg.norm(shape - shape[0], axis=1)
     excursion = float(away.max())
     if excursion >= MIN_EXCURSION and away[-1] <= RETURN * excursion:
