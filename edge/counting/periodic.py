@@ -22,7 +22,9 @@ from SHORT_SET cycles (a short set, which never reached the onset); then the win
 emptied, so the next set is counted on its own, not against the last one's cycles.
 
 Partial reps: a cycle whose range is under PARTIAL_RATIO of the window's typical (median)
-cycle is reported (`partial`), not counted.
+cycle and that is off the beat (a neighbouring peak nearer than IN_STEP periods) is
+reported (`partial`), not counted. A low cycle that keeps the beat is a rep done small
+(stirring, a tired rep, a cycle the principal component catches at a slant), and counts.
 
 The same class counts a recorded clip (`dancepose count --exercise any`, through
 edge/counting/clip.py) and a camera (`dancepose run`): one implementation.
@@ -56,6 +58,7 @@ MIN_PERIODICITY = 0.2
 MAX_IRREGULARITY = 0.5  # std / mean of the intervals between a window's cycles
 HOLD = 0.5  # periods over which every window must have seen a count before it is published
 PARTIAL_RATIO = 0.25
+IN_STEP = 0.75  # periods: a low cycle this far from the peaks either side keeps the beat
 STILL_S = 2.0  # held within half of MIN_MOTION (RMS) of one pose this long: the movement stopped
 STILL_SMOOTH = 5  # samples (1/6 s, under the shortest period): keypoint jitter is not motion
 
@@ -228,8 +231,8 @@ class PeriodicCounter:
             self._seen_period = None
             return None
         self._seen_period = found.period_s
-        typical = float(np.median([c.prominence for c in found.cycles])) if found.cycles else 0
-        full = [c for c in found.cycles if c.prominence >= PARTIAL_RATIO * typical]
+        low = _partial(found.cycles, found.period_s)
+        full = [c for c, is_low in zip(found.cycles, low, strict=True) if not is_low]
         if len(full) < least:
             return None
         gaps = np.diff([c.peak_s for c in full])
@@ -240,7 +243,7 @@ class PeriodicCounter:
         full = [c for c in full if c.peak_s >= first]
         # a partial rep lies between counted ones, not before the movement began
         after = max(first, full[0].peak_s) if full else first
-        partial = [c for c in found.cycles if c.prominence < PARTIAL_RATIO * typical]
+        partial = [c for c, is_low in zip(found.cycles, low, strict=True) if is_low]
         return found, full, [c for c in partial if c.peak_s > after], first
 
     def _reconcile(
@@ -283,3 +286,17 @@ class PeriodicCounter:
             partial=partial,
             **self.quality.measure(cycle.prominence, cycle.start_s, cycle.peak_s, end_s),
         )  # fmt: skip
+
+
+def _partial(cycles: list[Cycle], period_s: float) -> list[bool]:
+    """Per cycle: a partial rep, under PARTIAL_RATIO of the typical (median) range and off
+    the beat (the peak before or after it nearer than IN_STEP periods)."""
+    if not cycles:
+        return []
+    typical = float(np.median([c.prominence for c in cycles]))
+    gaps = np.diff([c.peak_s for c in cycles])
+    nearest = np.minimum(np.append(np.inf, gaps), np.append(gaps, np.inf))
+    return [
+        c.prominence < PARTIAL_RATIO * typical and bool(near < IN_STEP * period_s)
+        for c, near in zip(cycles, nearest, strict=True)
+    ]
