@@ -227,7 +227,8 @@ def render_markdown(report: dict) -> str:
         f"Generated {report['generated']} by `make bench` (training/bench/people.py) on "
         f"{report['machine']}. LiteRT BlazePose (full model, 2 threads), `--people N` with N "
         f"= the tiles. Each composite puts real counted clips side by side, each scaled into "
-        f"a {width}x{height} tile (aspect kept, black border); a shorter clip holds its "
+        f"a {width}x{height} tile (aspect kept, its edge pixels repeated to fill the tile); "
+        "a shorter clip holds its "
         "last frame; `~` marks a mirrored tile. A tile passes when exactly one person track "
         "(median box centre in the tile) is there and its count (auto) is within "
         f"{report['tolerance_reps']} of `dancepose count` on that clip alone.",

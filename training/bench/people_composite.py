@@ -1,10 +1,13 @@
 """Several counted clips side by side in one video: a class in front of one camera whose
 every person's count is known (each clip's own).
 
-Each clip is scaled into a tile of the same size (aspect kept, black border), tiles in a
-row; the composite runs at the first clip's frame rate and each clip is sampled by time,
-so clips of other rates keep their speed; a clip that ends holds its last frame until the
-longest one ends. A tile may be mirrored (the same clip twice: two people doing the same
+Each clip is scaled into a tile of the same size (aspect kept), tiles in a row; the rest
+of a tile repeats the clip's edge pixels, as the landmark model's crop does beyond the
+frame's edge when it runs on that clip alone (a black border put a person whom their clip
+cuts, a close-up, on black instead: another crop than alone, other presence and
+landmarks). The composite runs at the first clip's frame rate and each clip is sampled by
+time, so clips of other rates keep their speed; a clip that ends holds its last frame
+until the longest one ends. A tile may be mirrored (the same clip twice: two people doing the same
 thing, one facing the other way). Written as MJPG (high quality, frame-exact seeking is
 not needed: the file is read once, in order).
 """
@@ -32,17 +35,19 @@ class Tile:
 
 
 def _fit(frame: np.ndarray, size: tuple[int, int], mirror: bool) -> np.ndarray:
-    """The frame scaled into a size[0] x size[1] tile, centred, black border."""
+    """The frame scaled into a size[0] x size[1] tile, centred, its edge pixels repeated
+    to fill the tile (see the module's docstring)."""
     width, height = size
     scale = min(width / frame.shape[1], height / frame.shape[0])
     new_w, new_h = round(frame.shape[1] * scale), round(frame.shape[0] * scale)
     scaled = cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_AREA)
     if mirror:
         scaled = scaled[:, ::-1]
-    tile = np.zeros((height, width, 3), np.uint8)
     x0, y0 = (width - new_w) // 2, (height - new_h) // 2
-    tile[y0 : y0 + new_h, x0 : x0 + new_w] = scaled
-    return tile
+    return cv2.copyMakeBorder(
+        np.ascontiguousarray(scaled), y0, height - new_h - y0, x0, width - new_w - x0,
+        cv2.BORDER_REPLICATE,
+    )  # fmt: skip
 
 
 class _Clip:
