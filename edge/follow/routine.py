@@ -37,7 +37,9 @@ from edge.follow import music as musics
 from edge.follow.music import Music
 from edge.pose.result import KeypointTrack
 
-VERSION: Final = 2  # 2: joint heights and confidences (1: per-part x, y vectors)
+# 3: heights in the clip's long torso length (features.follow.TORSO_PERCENTILE); 2: in its
+# median torso length; 1: per-part x, y vectors
+VERSION: Final = 3
 MOVE_S: Final = 2.0  # an automatic move's typical length
 MIN_MOVE_S: Final = 0.5  # no move is shorter; a clip shorter than this is no routine
 # The folder's files (edge/follow/teacher.py adds the optional pose.npy; beats.json, also
