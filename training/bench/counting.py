@@ -8,6 +8,9 @@ seconds; overall MAE, OBO and exact share per method and per subset; the extra c
 person cut after their 1st, 2nd and 3rd annotated cycle) and two sets apart by a still
 rest (training/bench/benchmark_clips.py). Writes <out>.md and <out>.json.
 `--cache DIR` keeps each clip's keypoints between runs (edge/keypoints_cache.py).
+`--short-sets` measures only what a change to `any` moves, on our keypoints (with a warm
+cache, a minute or two): the clips with a person, all 51, the short sets, the two sets
+and the walk-in; it prints one line and writes nothing.
 """
 
 from __future__ import annotations
@@ -181,6 +184,22 @@ def _short_table(cuts: list[tuple[BenchClip, int, int]]) -> dict[str, float]:
     }  # fmt: skip
 
 
+def short_summary(clips: list[BenchClip], track_of: Callable[[Path], KeypointTrack]) -> str:
+    """One line: `any` on the clips with a person and on all, the short sets, two sets and
+    the walk-in, on one set of keypoints."""
+    scores = score_any(clips, track_of)
+    subsets = _subsets(scores)
+    person, everyone = subsets["exercise_videos + quva with a person"], subsets["all 51"]
+    short = _short_table(score_short_sets(clips, track_of))
+    off = sum(abs(j - 2 * s.result.reps) for s, j in score_two_sets(scores, track_of))
+    return (
+        f"30 with a person: MAE {person.mae:.3f} OBO {person.obo:.2f} exact {person.exact:.2f}"
+        f" | all 51: MAE {everyone.mae:.3f} | short sets {short['exact']:.2f} "
+        f"({short['exact_1']:.2f} / {short['exact_2']:.2f} / {short['exact_3']:.2f})"
+        f" | two sets off {off} | walk-in {count_any(track_of(WALK_IN_OUT)).reps}"
+    )
+
+
 def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -189,9 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "counting")
     parser.add_argument("--cache", type=Path, help="keep clip keypoints here between runs")
+    parser.add_argument(
+        "--short-sets", action="store_true", help="only `any`'s figures, one line, no report"
+    )
     args = parser.parse_args(argv)
     track_of = video_tracks(args.cache)
     clips = all_clips()
+    if args.short_sets:
+        print(short_summary(clips, track_of))
+        return 0
     any_scores = score_any(clips, track_of)
     # the same counter on the reference estimator's keypoints: a counter fitted to one
     # estimator's jitter (the clips a user has are another's) falls apart here
