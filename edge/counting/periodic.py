@@ -17,9 +17,11 @@ publishes nothing. Each rep is published about a period after its end at most: h
 period for its peak to be seen falling, and the hold.
 
 The movement stops when the body holds one pose for STILL_S (within half of MIN_MOTION),
-when nobody is seen, or when the stream ends: the window up to there is final, and counts
-from SHORT_SET cycles (a short set, which never reached the onset); then the window is
-emptied, so the next set is counted on its own, not against the last one's cycles.
+when nobody is seen, or when the stream ends: the window up to there is final. A set
+that never reached the onset (a short set) is counted looking back over all of it
+(edge/counting/retro.py: its length over its period; else SHORT_SET of the window's own
+cycles; else one rep that left its pose and came back); then the window is emptied, so
+the next set is counted on its own, not against the last one's cycles.
 
 Partial reps: a cycle whose range is under PARTIAL_RATIO of the window's typical (median)
 cycle and that is off the beat (a neighbouring peak nearer than IN_STEP periods) is
@@ -190,7 +192,7 @@ class PeriodicCounter:
 
     def finish(self, time_s: float) -> list[RepEvent]:
         """The stream has ended: what the last window holds is final, no need to wait, and
-        a movement that stopped before its onset (a short set) counts from SHORT_SET cycles."""
+        a movement that stopped before its onset (a short set) is counted looking back."""
         return self._final(time_s) if self._samples else []
 
     def _final(self, now: float, drop: int = 0) -> list[RepEvent]:
