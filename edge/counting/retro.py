@@ -13,8 +13,9 @@ and its cycles are counted from it alone:
    cycles = the stretch's length / the period, rounded (a cycle cut by the stream's first
    frame, or one whose peak sits on its last, counts as it does not in the peaks).
 3. One cycle has no period to find: the stretch is one rep when the body goes far from its
-   start pose (MIN_EXCURSION torso lengths, drift removed) and comes back to within
-   RETURN of that excursion. A walk-in, getting into position or a single reach does not
+   start pose along the stretch's main direction (its first principal component, drift
+   removed: MIN_EXCURSION torso lengths) and comes back to within RETURN of that
+   excursion. A walk-in, getting into position or a single reach does not
    come back to where it started, or does not go far.
 """
 
@@ -103,8 +104,10 @@ def one_rep(samples: np.ndarray, times: np.ndarray, rate_hz: float = RATE_HZ) ->
     if stretch is None:
         return []
     _, t, shape = stretch
-    away = np.linalg.norm(shape - shape[0], axis=1)
+    u, sv, _ = np.linalg.svd(shape - shape.mean(axis=0), full_matrices=False)
+    main = u[:, :1] * sv[:1]  # along its main direction: the joints that hardly move add no noise
+    away = np.linalg.norm(main - main[0], axis=1)
     excursion = float(away.max())
     if excursion >= MIN_EXCURSION and away[-1] <= RETURN * excursion:
-        return split(shape, t, 1)
+        return split(main, t, 1)
     return []
