@@ -124,6 +124,7 @@ class PeriodicCounter:
         self._base_partial += len(self._partials)
         self._counted.clear()
         self._partials.clear()
+        self._ended = {False: -np.inf, True: -np.inf}  # where the last rep, partial rep ended
         self._clear_window()
 
     def _clear_window(self) -> None:
@@ -281,12 +282,18 @@ class PeriodicCounter:
     def _rep(
         self, cycle: Cycle, now: float, periodicity: float, into: list[Cycle], partial: bool
     ) -> RepEvent:
+        # windows split one movement differently: a cycle a later window found may begin
+        # before the last counted one ended; the rep begins there, and turns and ends no
+        # earlier (its tempo then says less, its interval never overlaps the last one's)
+        start_s = max(cycle.start_s, self._ended[partial])
+        turn_s = max(cycle.peak_s, start_s)
+        end_s = max(min(cycle.end_s, now), turn_s)
+        self._ended[partial] = end_s
         into.append(cycle)
-        end_s = min(cycle.end_s, now)
         return RepEvent(
-            ANY, self.count, now, cycle.start_s, end_s, float(np.clip(periodicity, 0.0, 1.0)),
+            ANY, self.count, now, start_s, end_s, float(np.clip(periodicity, 0.0, 1.0)),
             partial=partial,
-            **self.quality.measure(cycle.prominence, cycle.start_s, cycle.peak_s, end_s),
+            **self.quality.measure(cycle.prominence, start_s, turn_s, end_s),
         )  # fmt: skip
 
 

@@ -94,7 +94,11 @@ def retro_cycles(samples: np.ndarray, times: np.ndarray, rate_hz: float = RATE_H
     if found is None or found.periodicity < MIN_PERIODICITY:
         return []
     count = round((t[-1] - t[0]) / found.period_s)
-    return split(shape, t, count) if 2 <= count <= len(found.cycles) + EDGES else []
+    if not 2 <= count <= len(found.cycles) + EDGES:
+        return []
+    # the peaks found are the reps when they are as many (each with its own turn and
+    # troughs: a rep's tempo); else the stretch cut into equal cycles
+    return found.cycles if len(found.cycles) == count else split(shape, t, count)
 
 
 def one_rep(samples: np.ndarray, times: np.ndarray, rate_hz: float = RATE_HZ) -> list[Cycle]:
