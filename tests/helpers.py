@@ -196,6 +196,22 @@ class Server:
         self.web.close()
 
 
+@contextmanager
+def routine_kiosk(
+    followed: list[Path | None], state: DeviceState | None = None
+) -> Iterator[KioskWeb]:
+    """The kiosk's web server serving the routine followed[0] (None: none selected; the
+    list may change under it) and the page of `state` (default: a follow-mode state)."""
+    shown = state or make_state("follow")
+    web = KioskWeb(web_config(), lambda: shown.page(0, True), lambda *_: None,
+                   lambda: followed[0])  # fmt: skip
+    web.start()
+    try:
+        yield web
+    finally:
+        web.close()
+
+
 def request(url: str, data: bytes | None = None, headers: dict[str, str] | None = None):
     req = urllib.request.Request(url, data=data, headers=headers or {})
     try:

@@ -20,9 +20,8 @@ from edge.follow import routine
 from edge.follow.align import Follower
 from edge.follow.events import MoveEvent
 from edge.keypoints_io import load_keypoints
-from edge.web.server import KioskWeb
 from tests.conftest import dancepose, shared_path
-from tests.helpers import kiosk_page, make_state, request, web_config
+from tests.helpers import kiosk_page, make_state, request, routine_kiosk
 
 FPS = 60.0
 BPM = 120.0
@@ -164,10 +163,7 @@ def test_the_kiosk_serves_the_music_and_its_clock(recorded, tmp_path) -> None:
     """GET /api/routine names the music, GET /api/routine/music is the file; a Host that
     is not the kiosk's gets nothing; a routine without music answers 404 in one line."""
     followed: list = [recorded]
-    web = KioskWeb(web_config(), lambda: make_state("follow").page(0, True), lambda *_: None,
-                   lambda: followed[0])  # fmt: skip
-    web.start()
-    try:
+    with routine_kiosk(followed) as web:
         status, body = request(web.url + "api/routine")
         music = routine.load(recorded).music
         assert status == 200 and json.loads(body)["music"] == {
@@ -187,8 +183,6 @@ def test_the_kiosk_serves_the_music_and_its_clock(recorded, tmp_path) -> None:
         status, body = request(url)
         assert status == 404 and json.loads(body) == {"error": "the routine followed has no music"}
         assert json.loads(request(web.url + "api/routine")[1])["music"] is None
-    finally:
-        web.close()
 
 
 def test_with_music_the_teacher_stays_on_the_music() -> None:
@@ -210,20 +204,15 @@ def test_the_page_plays_the_music_by_the_routine_clock(recorded) -> None:
     state.set_routine("ch07", state.modes, music=True)
     state.frame(100.0, present=True)  # the round starts
     state.frame(103.0, present=True)  # ... and is 3 s in
-    web = KioskWeb(web_config(), lambda: state.page(0, True), lambda *_: None, lambda: recorded)
-    web.start()
-    try:
-        with kiosk_page(web.url) as page:
-            page.wait_for_function(
-                "document.getElementById('music').src.startsWith('blob:')", timeout=TIMEOUT_MS
-            )
-            playing = "!document.getElementById('music').paused"
-            asks = "document.getElementById('hint').textContent.includes('tap the screen')"
-            page.wait_for_function(f"{playing} || {asks}", timeout=TIMEOUT_MS)
-            if not page.evaluate(playing):  # this browser wants a gesture first: a touch
-                page.mouse.click(5, 5)
-                page.wait_for_function(playing, timeout=TIMEOUT_MS)
-            at = page.evaluate("document.getElementById('music').currentTime")
-            assert 3.0 <= at <= 3.0 + 30, at  # from the clock's time on, not from 0
-    finally:
-        web.close()
+    with routine_kiosk([recorded], state) as web, kiosk_page(web.url) as page:
+        page.wait_for_function(
+            "document.getElementById('music').src.startsWith('blob:')", timeout=TIMEOUT_MS
+        )
+        playing = "!document.getElementById('music').paused"
+        asks = "document.getElementById('hint').textContent.includes('tap the screen')"
+        page.wait_for_function(f"{playing} || {asks}", timeout=TIMEOUT_MS)
+        if not page.evaluate(playing):  # this browser wants a gesture first: a touch
+            page.mouse.click(5, 5)
+            page.wait_for_function(playing, timeout=TIMEOUT_MS)
+        at = page.evaluate("document.getElementById('music').currentTime")
+        assert 3.0 <= at <= 3.0 + 30, at  # from the clock's time on, not from 0

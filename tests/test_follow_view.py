@@ -17,9 +17,8 @@ from edge.follow.events import MoveEvent, RoutineSummary
 from edge.follow.hint import LOW_MATCH, move_hint
 from edge.follow.score import LATE_GRACE_S
 from edge.skeleton import BONES, JOINT
-from edge.web.server import KioskWeb
 from tests.conftest import dancepose, shared_path
-from tests.helpers import make_state, request, web_config
+from tests.helpers import make_state, request, routine_kiosk
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -52,10 +51,7 @@ def test_a_recorded_routine_keeps_the_teacher_to_draw(recorded) -> None:
 
 def test_the_page_gets_the_routine_it_draws(recorded, tmp_path) -> None:
     followed: list = [None]
-    web = KioskWeb(web_config(), lambda: make_state("follow").page(0, True), lambda *_: None,
-                   lambda: followed[0])  # fmt: skip
-    web.start()
-    try:
+    with routine_kiosk(followed) as web:
         status, body = request(web.url + "api/routine")
         assert status == 404 and json.loads(body) == {"error": "no routine selected"}
         followed[0] = recorded
@@ -82,8 +78,6 @@ def test_the_page_gets_the_routine_it_draws(recorded, tmp_path) -> None:
         followed[0] = tmp_path / "gone"
         status, body = request(web.url + "api/routine")
         assert status == 404 and "not a routine folder" in json.loads(body)["error"]
-    finally:
-        web.close()
 
 
 def move(score_by_part: dict[str, float], offset_ms: float) -> MoveEvent:
