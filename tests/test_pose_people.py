@@ -50,6 +50,29 @@ def test_a_returning_person_found_at_another_size_is_still_theirs() -> None:
     assert ids.start(box(50, y=150, side=100), 1.5) == person
 
 
+def test_a_close_up_found_again_outside_their_last_box_is_still_theirs() -> None:
+    # tracking ended on the upper body (ROI 850 px); the detector finds the whole body
+    # again, centred below that ROI (0.54 of its side down, 0.3 of the new side)
+    ids = PersonIds(max_people=3)
+    person = ids.start(box(1250, y=-300, side=850), 0.0)
+    ids.lose(person, box(1250, y=-300, side=850), 2.3)
+    assert ids.start(box(950, y=-150, side=1500), 2.7) == person
+
+
+def test_a_lost_person_s_id_is_not_given_to_their_tracked_neighbour_s_side() -> None:
+    ids = PersonIds(max_people=3)
+    lost, neighbour = ids.start(box(0), 0.0), ids.start(box(75), 0.0)
+    ids.lose(lost, box(0), 1.0)
+    # found 45 px from the lost person's last box, 30 from the neighbour's: someone new
+    found = box(45, side=100)
+    assert ids.start(found, 1.5, tracked=[box(75)]) not in (lost, neighbour)
+    # with nobody nearer, the same place is the lost person back
+    ids2 = PersonIds(max_people=3)
+    back = ids2.start(box(0), 0.0)
+    ids2.lose(back, box(0), 1.0)
+    assert ids2.start(found, 1.5, tracked=[box(300)]) == back
+
+
 def test_too_late_or_too_far_is_someone_new() -> None:
     ids = PersonIds(max_people=2)
     person = ids.start(box(0), 0.0)

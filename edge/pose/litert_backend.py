@@ -180,8 +180,8 @@ class LiteRtPoseEstimator:
                 box = roi_box(roi)
                 if any(same_person(box, other) for other in tracked):
                     continue
+            self._people.append(_Person(self._ids.start(box, t, tracked), roi))
             tracked.append(box)
-            self._people.append(_Person(self._ids.start(box, t), roi))
 
     def _landmark(self, person: _Person, frame: Frame) -> PoseResult | None:
         """One person's landmarks on their ROI, smoothed; their next ROI. None: lost."""

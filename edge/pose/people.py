@@ -4,11 +4,15 @@ While the landmark model follows a person from frame to frame (each person has t
 tracked ROI), that person keeps their id. This module decides the id of a person the
 detector finds anew:
 
-- a person lost a moment ago (within MEMORY_S) whose last box holds the new box's centre
-  gets their old id back, the nearest such person first (someone who sat down out of
-  view, or whom the landmark model dropped for a few frames: the detector's ROI of a
-  person is often half or twice the size of the one tracking ended with, so overlap
-  would miss them; where they stand does not);
+- a person lost a moment ago (within MEMORY_S) whose last box's centre is within COME_BACK
+  of a side (the larger of the two boxes') from the new box's centre gets their old id
+  back, the nearest such person first, unless a person still tracked is nearer to the new
+  box than they are (that one's neighbour, not them). Someone who sat down out of view, or
+  whom the landmark model dropped for a few frames: the detector's ROI of a person is often
+  half or twice the size of the one tracking ended with, so overlap would miss them, and
+  it is centred elsewhere on the body (a close-up person's ROI shrinks onto the upper body
+  while tracked and the detector's is the whole body again: its centre half the old side
+  lower, outside the old box); how far they are in units of their size does not;
 - anyone else gets a new id, never one handed out before in this session.
 
 With room for one person the id is always 0, as it was before several people were
@@ -26,12 +30,14 @@ overlap by more than that.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 MEMORY_S = 3.0  # how long a lost person's id waits to be matched again
 SAME_PERSON = 0.25  # centres this close, in units of the larger ROI's side: one person
+COME_BACK = 0.5  # a lost person's centre this close, in the same units: may be them (1 m)
 
 
 def same_person(a: np.ndarray, b: np.ndarray) -> bool:
@@ -56,17 +62,20 @@ class PersonIds:
         self._next = 0
         self._lost: list[_Lost] = []
 
-    def start(self, box: np.ndarray, time_s: float) -> int:
-        """The id of a person found at `box` (pixels) at `time_s`, not tracked before."""
+    def start(self, box: np.ndarray, time_s: float, tracked: Sequence[np.ndarray] = ()) -> int:
+        """The id of a person found at `box` (pixels) at `time_s`, not tracked before;
+        `tracked`: the boxes of the people tracked now."""
         if self.max_people == 1:
             return 0
         self._forget_before(time_s)
-        centre = (np.asarray(box[:2]) + np.asarray(box[2:])) / 2.0
-        holding = [lost for lost in self._lost if _holds(lost.box, centre)]
-        if holding:
-            nearest = min(holding, key=lambda lost: _distance(lost.box, centre))
-            self._lost.remove(nearest)
-            return nearest.person
+        box = np.asarray(box, np.float64)
+        centre = (box[:2] + box[2:]) / 2.0
+        near = [lost for lost in self._lost if _come_back(lost.box, box)]
+        if near:
+            nearest = min(near, key=lambda lost: _distance(lost.box, centre))
+            if all(_distance(nearest.box, centre) <= _distance(other, centre) for other in tracked):
+                self._lost.remove(nearest)
+                return nearest.person
         person, self._next = self._next, self._next + 1
         return person
 
@@ -84,8 +93,14 @@ class PersonIds:
         self._lost = [lost for lost in self._lost if 0.0 <= time_s - lost.time_s <= self.memory_s]
 
 
-def _holds(box: np.ndarray, point: np.ndarray) -> bool:
-    return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
+def _side(box: np.ndarray) -> float:
+    return float(max(box[2] - box[0], box[3] - box[1]))
+
+
+def _come_back(lost: np.ndarray, box: np.ndarray) -> bool:
+    """Whether `box` is near enough to a person's last box `lost` to be them."""
+    centre = (box[:2] + box[2:]) / 2.0
+    return _distance(lost, centre) < COME_BACK * max(_side(lost), _side(box))
 
 
 def _distance(box: np.ndarray, point: np.ndarray) -> float:
