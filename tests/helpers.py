@@ -24,6 +24,7 @@ from edge.publish import topics as tp
 from edge.publish.publisher import MqttPublisher
 from edge.publish.queue import EventQueue
 from edge.publish.settings import MqttSettings
+from edge.skeleton import JOINT
 from edge.sources.frame import Frame, SourceError
 from edge.web.server import KioskWeb
 from training.devkit.broker import HOST
@@ -369,3 +370,33 @@ class RecordedPeople:
 
     def reset(self) -> None:
         pass
+
+
+def arm_raises(
+    heights: list[float], period_s: float = 1.0, fps: float = 30.0, still_s: float = 3.0
+) -> KeypointTrack:
+    """A standing body, still for `still_s`, raising both arms once a period to the given
+    share of their reach (one height per cycle), then still for `still_s`; 0.5 px of noise."""
+    cycles = len(heights)
+    frames = int((2 * still_s + period_s * cycles) * fps)
+    t = np.arange(frames) / fps
+    moving = (t >= still_s) & (t < still_s + period_s * cycles)
+    cycle = np.clip(((t - still_s) // period_s).astype(int), 0, max(cycles - 1, 0))
+    wave = (1 - np.cos(2 * np.pi * (t - still_s) / period_s)) / 2
+    share = np.asarray(heights, np.float64)[cycle] if cycles else np.zeros(frames)
+    lift = np.where(moving, share * wave, 0.0)
+    landmarks = np.zeros((frames, 33, 4), np.float32)
+    landmarks[:, :, 3] = 1.0
+    rest = {"shoulder": -100, "elbow": -60, "wrist": -20, "hip": 0, "knee": 60, "ankle": 120}
+    for side, sign in (("left", -1), ("right", 1)):
+        for joint, y in rest.items():
+            landmarks[:, JOINT[f"{side}_{joint}"], 0] = 300 + sign * 30
+            landmarks[:, JOINT[f"{side}_{joint}"], 1] = 300 + y
+        for joint, reach in (("elbow", 35), ("wrist", 80)):
+            index = JOINT[f"{side}_{joint}"]
+            landmarks[:, index, 0] += sign * reach * lift
+            landmarks[:, index, 1] -= reach * lift
+    noise = np.random.default_rng(0).normal(0, 0.5, landmarks[..., :2].shape)
+    landmarks[..., :2] += noise.astype(np.float32)
+    return KeypointTrack(landmarks, np.full((frames, 33, 3), np.nan, np.float32),
+                         np.ones(frames, bool), fps, 640, 480)  # fmt: skip

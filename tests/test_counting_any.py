@@ -15,7 +15,7 @@ from edge.counting.periodic import PeriodicCounter
 from edge.keypoints_io import KeypointTrack
 from edge.skeleton import JOINT
 from tests.conftest import dancepose, shared_path
-from tests.helpers import resampled
+from tests.helpers import arm_raises, resampled
 from training.bench.benchmark_clips import WALK_IN_OUT, Scores, all_clips
 
 # What the shipped counter measures on the benchmark (docs/bench/counting.md), with margin
@@ -144,41 +144,17 @@ def test_missed_frames_and_joints_that_leave_the_frame(clip_track, name, lost, h
     )
 
 
-def synthetic(period_s: float, cycles: int, fps: float, still_s: float = 3.0) -> KeypointTrack:
-    """A standing body that holds still, then swings its arms `cycles` times, then holds still."""
-    frames = int((2 * still_s + period_s * cycles) * fps)
-    t = np.arange(frames) / fps
-    moving = (t >= still_s) & (t < still_s + period_s * cycles)
-    phase = np.where(moving, 2 * np.pi * (t - still_s) / period_s, 0.0)
-    landmarks = np.zeros((frames, 33, 4), np.float32)
-    landmarks[:, :, 3] = 1.0
-    rest = {"shoulder": (0, -100), "elbow": (0, -60), "wrist": (0, -20), "hip": (0, 0),
-            "knee": (0, 60), "ankle": (0, 120)}  # fmt: skip
-    for side, sign in (("left", -1), ("right", 1)):
-        for joint, (_, y) in rest.items():
-            landmarks[:, JOINT[f"{side}_{joint}"], 0] = 300 + sign * 30
-            landmarks[:, JOINT[f"{side}_{joint}"], 1] = 300 + y
-        for joint, reach in (("elbow", 35), ("wrist", 80)):  # arms raise and fall
-            index = JOINT[f"{side}_{joint}"]
-            landmarks[:, index, 0] += sign * reach * (1 - np.cos(phase)) / 2
-            landmarks[:, index, 1] -= reach * (1 - np.cos(phase)) / 2
-    noise = np.random.default_rng(0).normal(0, 0.5, landmarks[..., :2].shape)
-    landmarks[..., :2] += noise.astype(np.float32)
-    return KeypointTrack(landmarks, np.full((frames, 33, 3), np.nan, np.float32),
-                         np.ones(frames, bool), fps, 640, 480)  # fmt: skip
-
-
 @pytest.mark.parametrize("period_s", [0.3, 1.0, 3.0, 6.0])
 @pytest.mark.parametrize("fps", [15.0, 30.0, 60.0])
 def test_reps_from_0_3_to_6_seconds_at_15_to_60_fps(period_s, fps):
     cycles = 8 if period_s < 3 else 4
-    result = count_any(synthetic(period_s, cycles, fps))
+    result = count_any(arm_raises([1.0] * cycles, period_s, fps))
     assert abs(result.reps - cycles) <= 1, (period_s, fps, result.reps)
     assert all(e.end_s >= 3.0 - 0.1 for e in result.events)  # nothing while standing still
 
 
 def test_a_live_counter_publishes_each_rep_within_a_period_of_its_end():
-    track = synthetic(1.0, 10, 30.0)
+    track = arm_raises([1.0] * 10, 1.0, 30.0)
     counter = PeriodicCounter()
     late = []
     for i in range(track.num_frames):
@@ -189,7 +165,7 @@ def test_a_live_counter_publishes_each_rep_within_a_period_of_its_end():
 
 
 def test_any_on_a_clip_without_a_person_or_without_repetition_says_why(clip_track):
-    still = synthetic(1.0, 0, 30.0)
+    still = arm_raises([], 1.0, 30.0)
     result = count_any(still)
     assert result.reps == 0 and "no repeated movement" in result.why_none
     nobody = KeypointTrack(still.landmarks * np.nan, still.world, still.present & False, 30.0,

@@ -13,7 +13,7 @@ from edge.counting.periodic import PeriodicCounter
 from edge.counting.sets import SetTracker
 from edge.keypoints_io import KeypointTrack
 from tests.conftest import shared_path
-from tests.test_counting_any import synthetic
+from tests.helpers import arm_raises
 from training.bench.benchmark_clips import (
     REST_S,
     all_clips,
@@ -118,11 +118,11 @@ def test_someone_who_leaves_and_comes_back_is_counted_afresh(clip_track):
 def test_one_rep_is_counted_and_a_reach_that_stays_is_not():
     """Still, one arm raise and back, still: one rep (the body left its pose and came back).
     Still, the arms raised and held there: no rep."""
-    one = synthetic(2.0, 1, 30.0)
+    one = arm_raises([1.0] * 1, 2.0, 30.0)
     assert count_any(one).reps == 1
     up = round((3.0 + 1.0) * one.fps)  # the arms at the top of the raise, held from there
     landmarks = one.landmarks.copy()
     landmarks[up:] = landmarks[up]
     reach = KeypointTrack(landmarks, one.world, one.present, one.fps, one.width, one.height)
     assert count_any(reach).reps == 0
-    assert count_any(synthetic(2.0, 2, 30.0)).reps == 2
+    assert count_any(arm_raises([1.0] * 2, 2.0, 30.0)).reps == 2
