@@ -144,6 +144,32 @@ def test_missed_frames_and_joints_that_leave_the_frame(clip_track, name, lost, h
     )
 
 
+def moved(track: KeypointTrack, dx: float, dy: float) -> KeypointTrack:
+    """The same body `dx`, `dy` pixels further right and down in a larger frame."""
+    landmarks = track.landmarks.copy()
+    landmarks[..., 0] += dx
+    landmarks[..., 1] += dy
+    return KeypointTrack(
+        landmarks, track.world, track.present, track.fps,
+        track.width + abs(int(dx)), track.height + abs(int(dy)),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["025_fitness.mp4", "000_rope_beach.mp4", "situp_decline_7.mp4"])
+def test_where_the_person_stands_in_the_frame_does_not_change_the_count(clip_track, name):
+    """A person in the right third of a wide frame (one of three in front of the camera)
+    counts what they count alone. The close-up 025_fitness, whose torso length in pixels
+    changes a lot (shoulder width until the hips are seen, then the torso), counted 2 moved
+    1280 px right and 4 in place when the hip centre was measured from the image's corner."""
+    clip = next(c for c in all_clips() if c.name == name)
+    track = clip_track(clip.video)
+    reference = count_any(track, clip.start_s, clip.end_s).reps
+    assert reference >= 4
+    for dx, dy in ((1280, 60), (640, 0), (0, 900)):
+        there = count_any(moved(track, dx, dy), clip.start_s, clip.end_s).reps
+        assert there == reference, (dx, dy)
+
+
 @pytest.mark.parametrize("period_s", [0.3, 1.0, 3.0, 6.0])
 @pytest.mark.parametrize("fps", [15.0, 30.0, 60.0])
 def test_reps_from_0_3_to_6_seconds_at_15_to_60_fps(period_s, fps):

@@ -2,11 +2,16 @@
 counting (edge/counting/periodic.py) looks for repetition in.
 
 The 12 body joints (shoulders, elbows, wrists, hips, knees, ankles), x and y about the hip
-centre in torso lengths, plus the hip centre itself in torso lengths (hops and jumps move
-the whole body). A joint that is not visible keeps its last place, so a limb that leaves
-the frame adds no motion; with the hips out of view the centre follows the shoulders.
-Frames are resampled onto RATE_HZ by linear interpolation, so 15, 30 and 60 fps, and
-dropped frames, all look the same to what follows.
+centre in torso lengths, plus how far the hip centre has moved (hops and jumps move the
+whole body): each frame's step over that frame's torso length, summed. Not the centre's
+place in torso lengths: measured from the image's corner, that moves whenever the torso
+length (a running median) changes, by as much as the person is far from the corner, so
+where someone stands would change their count (a close-up whose torso length jumps when
+its hips come into view counted 4 alone and 2 in the right third of a wide frame). A
+joint that is not visible keeps its last place, so a limb that leaves the frame adds no
+motion; with the hips out of view the centre follows the shoulders. Frames are resampled
+onto RATE_HZ by linear interpolation, so 15, 30 and 60 fps, and dropped frames, all look
+the same to what follows.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class PoseSampler:
         self._torso_seen = False
         self._hip_offset = np.zeros(2)  # shoulder centre -> hip centre, torso units
         self._recent: deque[tuple[float, np.ndarray]] = deque()  # frames of the last grid step
+        self._centre: np.ndarray | None = None  # pixels: the hip centre last seen
+        self._travel = np.zeros(2)  # torso lengths: the hip centre's steps, summed
 
     def vector(self, landmarks: np.ndarray) -> np.ndarray | None:
         """The frame's pose vector (SIZE,), or None when too little of the body is seen."""
@@ -75,7 +82,10 @@ class PoseSampler:
         else:
             centre = xy[_SHOULDERS].mean(0) + self._hip_offset * scale
         self._joints[body] = (xy[BODY_INDEX][body] - centre) / scale
-        return np.concatenate([self._joints.ravel(), centre / scale])
+        if self._centre is not None:
+            self._travel = self._travel + (centre - self._centre) / scale
+        self._centre = centre
+        return np.concatenate([self._joints.ravel(), self._travel])
 
     def push(self, landmarks: np.ndarray | None, time_s: float) -> list[tuple[float, np.ndarray]]:
         """Feed one frame; the grid samples it completes, oldest first (maybe none). After a
