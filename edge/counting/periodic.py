@@ -21,7 +21,9 @@ when nobody is seen, or when the stream ends: the window up to there is final. A
 that never reached the onset (a short set) is counted looking back over all of it
 (edge/counting/retro.py: its length over its period; else SHORT_SET of the window's own
 cycles; else one rep that left its pose and came back); then the window is emptied, so
-the next set is counted on its own, not against the last one's cycles.
+the next set is counted on its own, not against the last one's cycles. When the body moves
+again, the rest before it left its pose is dropped from the window: the set begins there
+(seconds of stillness would dilute a small movement's motion under MIN_MOTION).
 
 Partial reps: a cycle whose range is under PARTIAL_RATIO of the window's typical (median)
 cycle and that is off the beat (a neighbouring peak nearer than IN_STEP periods) is
@@ -48,7 +50,7 @@ from edge.counting.cycles import (
     moving_average,
 )
 from edge.counting.events import RepEvent, RepQuality
-from edge.counting.retro import one_rep, retro_cycles
+from edge.counting.retro import SMOOTH_SAMPLES, moving_span, one_rep, retro_cycles
 from edge.features.pose_vector import BREAK, RATE_HZ, PoseSampler
 from edge.modes import ANY
 
@@ -135,6 +137,7 @@ class PeriodicCounter:
         self._seen_period: float | None = None
         self._seen: deque[tuple[float, int]] = deque()  # (time, count the window saw)
         self._still_since: float | None = None  # when the body came to rest, while it is
+        self._rested = False  # emptied after a rest: the window holds only the rest so far
 
     def update(self, landmarks: np.ndarray | None, time_s: float) -> list[RepEvent]:
         """Feed one frame (None: nobody); the reps it completes, several at the onset."""
@@ -159,6 +162,10 @@ class PeriodicCounter:
         n = self._still_samples
         if not self._held_still(n):
             self._still_since = None
+            if self._rested and len(self._samples) >= n:  # moving again after a rest: the set
+                # begins where the body left the pose it rested in
+                self._rested = False
+                self._drop_rest()
             return self._reconcile(now, hold=True)
         if self._still_since is None:  # the movement has just stopped
             self._still_since = self._times[-n]
@@ -167,7 +174,17 @@ class PeriodicCounter:
             return final
         if now - self._still_since >= max(STILL_S, self._rep_s()):
             self._close_window()
+            self._rested = True
         return []
+
+    def _drop_rest(self) -> None:
+        """Forget the samples before the body left the pose it rested in: a rest is no part
+        of the set that follows (its stillness would dilute the set's motion)."""
+        x = np.stack(self._samples)
+        first, _ = moving_span(moving_average(x, SMOOTH_SAMPLES))
+        for _ in range(first):
+            self._samples.popleft()
+            self._times.popleft()
 
     def _rep_s(self) -> float:
         """How long one rep lasts: the period last counted, else seen, else the longest."""
