@@ -122,11 +122,17 @@ class LandmarkModel:
         if missing:
             raise ValueError(f"{model_path} is not a BlazePose landmark model (no {missing})")
 
-    def run(self, image_bgr: np.ndarray, roi: Roi) -> RawLandmarks:
-        """Crop `roi` (replicated border), infer, and project back to frame pixels."""
+    def crop(self, image_bgr: np.ndarray, roi: Roi) -> np.ndarray:
+        """`roi` of the frame as the model sees it (BGR, replicated border): `run`'s patch."""
+        return crop(image_bgr, roi, INPUT_SIZE)
+
+    def run(self, image_bgr: np.ndarray, roi: Roi, patch: np.ndarray | None = None) -> RawLandmarks:
+        """Crop `roi` (or take `patch`, its crop made earlier), infer, and project back to
+        frame pixels."""
         # Swap to RGB (what the model was trained on) on the small patch: a reversed view
         # of the whole frame would make OpenCV copy every pixel (~4 ms at 720p).
-        patch = crop(image_bgr, roi, INPUT_SIZE)
+        if patch is None:
+            patch = self.crop(image_bgr, roi)
         to_tensor(patch, 1.0 / 255.0, 0.0, self._input()[0])  # output_tensor_float_range 0..1
         self._interpreter.invoke()
         return self._decode(roi)

@@ -130,12 +130,19 @@ class LiteRtPoseEstimator:
         self._lost_one = False
         chosen = self.quota.choose([person.person for person in self._people])
         start, runs = time.perf_counter(), 0
+        # Everyone's crop before the first landmark run (someone just found runs too): a
+        # crop and a run back to back evict each other's data from the caches.
+        patches = {
+            person.person: self._landmarks.crop(image, person.roi)
+            for person in self._people
+            if person.person in chosen or person.last is None
+        }
         for person in self._people:
-            if person.person not in chosen and person.last is not None:  # not their turn:
-                results.append(replace(person.last, fresh=False))  # kept, last landmarks
+            if person.person not in patches:  # not their turn: kept, last landmarks
+                results.append(replace(person.last, fresh=False))
                 kept.append(person)
                 continue
-            result = person.last = self._landmark(person, frame)  # (someone just found runs)
+            result = person.last = self._landmark(person, frame, patches.pop(person.person))
             runs += 1
             if result is None:
                 self._ids.lose(person.person, roi_box(person.roi), t)
@@ -183,9 +190,10 @@ class LiteRtPoseEstimator:
             self._people.append(_Person(self._ids.start(box, t, tracked), roi))
             tracked.append(box)
 
-    def _landmark(self, person: _Person, frame: Frame) -> PoseResult | None:
-        """One person's landmarks on their ROI, smoothed; their next ROI. None: lost."""
-        raw = self._landmarks.run(frame.image, person.roi)
+    def _landmark(self, person: _Person, frame: Frame, patch: np.ndarray) -> PoseResult | None:
+        """One person's landmarks on `patch`, their ROI's crop, smoothed; their next ROI.
+        None: lost."""
+        raw = self._landmarks.run(frame.image, person.roi, patch)
         if raw.presence < self.min_tracking_presence:
             return None
         t = frame.timestamp_s
