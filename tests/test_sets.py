@@ -97,9 +97,7 @@ ANY_PAIRS = [
     ("jumping_jack_front_4.mp4", "squat_side_3.mp4"),
     ("goblet_squat_front_6.mp4", "situp_decline_7.mp4"),
     ("squat_side_3.mp4", "goblet_squat_front_6.mp4"),
-    pytest.param("pushup_side_4.mp4", "pushup_front_3.mp4", marks=pytest.mark.xfail(
-        strict=True, reason="any counts 3 of the first clip's 4 push-ups when it stops: the "
-        "last push-up runs into the stop (edge/counting/periodic.py)")),
+    ("pushup_side_4.mp4", "pushup_front_3.mp4"),
 ]  # fmt: skip
 
 

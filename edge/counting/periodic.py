@@ -17,7 +17,8 @@ publishes nothing. Each rep is published about a period after its end at most: h
 period for its peak to be seen falling, and the hold.
 
 The movement stops when the body holds one pose for STILL_S (within half of MIN_MOTION),
-when nobody is seen, or when the stream ends: the window up to there is final. A set
+when nobody is seen, or when the stream ends: the window up to there (at a stillness, up
+to its first STILL_KEPT: a last rep settles into the pose slowly) is final. A set
 that never reached the onset (a short set) is counted looking back over all of it
 (edge/counting/retro.py: its length over its period; else SHORT_SET of the window's own
 cycles; else one rep that left its pose and came back); then the window is emptied, so
@@ -64,6 +65,7 @@ HOLD = 0.5  # periods over which every window must have seen a count before it i
 PARTIAL_RATIO = 0.25
 IN_STEP = 0.75  # periods: a low cycle this far from the peaks either side keeps the beat
 STILL_S = 2.0  # held within half of MIN_MOTION (RMS) of one pose this long: the movement stopped
+STILL_KEPT = 0.5  # of the stillness, kept in the window that is final at a stop
 STILL_SMOOTH = 5  # samples (1/6 s, under the shortest period): keypoint jitter is not motion
 
 
@@ -169,7 +171,9 @@ class PeriodicCounter:
             return self._reconcile(now, hold=True)
         if self._still_since is None:  # the movement has just stopped
             self._still_since = self._times[-n]
-            final = self._final(now, drop=n)
+            # the window up to the stillness' first half: a last rep settles into the pose
+            # slowly, and its end lies inside the stillness
+            final = self._final(now, drop=n - round(STILL_KEPT * n))
             self._counting = False  # resting, not counting
             return final
         if now - self._still_since >= max(STILL_S, self._rep_s()):
