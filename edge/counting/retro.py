@@ -32,7 +32,7 @@ MIN_FITS = 1.5  # the longest period considered fits this many times in the stre
 MIN_PERIODICITY = 0.2  # as the live gate (periodic.py)
 SMOOTH_SAMPLES = 3  # keypoint jitter is not motion (a tenth of a second, under any period)
 AT_REST = 0.5 * MIN_MOTION  # within this of the first or last pose: not moving yet, or again
-MIN_EXCURSION = 3 * MIN_MOTION  # torso lengths: how far one rep goes from its start pose
+MIN_EXCURSION = 2 * MIN_MOTION  # torso lengths: how far one rep goes from its start pose
 RETURN = 0.6  # of the excursion: back at the start pose
 EDGES = 1  # cycles the peaks may miss: cut by the stretch's first or last sample
 
