@@ -1,11 +1,19 @@
-"""edge/pose/people.py: the ids a tracker hands out, on boxes; and the detector's windows."""
+"""edge/pose/people.py: the ids a tracker hands out, on boxes and on a real composite; and
+the detector's windows."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
 import numpy as np
 
 from edge.pose.detector import windows
-from edge.pose.people import MEMORY_S, PersonIds, duplicates, same_person
+from edge.pose.people import FACE, MEMORY_S, SAME_FACE, PersonIds, duplicates, same_person
+from edge.pose.track import people_from_video
+from edge.skeleton import NUM_LANDMARKS
+from tests.conftest import shared_path
+from training.bench.people_composite import Tile, write_composite
 
 
 def box(x: float, y: float = 100.0, side: float = 100.0) -> np.ndarray:
@@ -93,6 +101,74 @@ def test_one_person_is_always_zero() -> None:
 def test_duplicates_keep_the_older() -> None:
     assert duplicates([box(0), box(300), box(10)]) == {2}
     assert duplicates([box(0), box(300)]) == set()
+
+
+def face_at(x: float, y: float) -> np.ndarray:
+    landmarks = np.full((NUM_LANDMARKS, 4), 1000.0)
+    landmarks[FACE, 0], landmarks[FACE, 1] = x + np.arange(11), y
+    return landmarks
+
+
+def test_a_newcomer_on_someone_s_face_is_them_two_people_tracked_are_not() -> None:
+    # the detector's second reading of one body: hips elsewhere (ROI centres 0.4 of the
+    # larger side apart), the face on the tracked person's
+    tracked, again = box(0, side=600), box(240, side=1000)
+    near = SAME_FACE * 600 / 2
+    faces = [face_at(300, 100), face_at(300 + near, 100)]
+    assert duplicates([tracked, again], faces, new={1}) == {1}
+    # both tracked for a while (one walking past behind the other): both stay
+    assert duplicates([tracked, again], faces) == set()
+    # a newcomer whose face is elsewhere is someone else
+    assert duplicates([tracked, again], [faces[0], face_at(900, 100)], new={1}) == set()
+
+
+def _cut(clip: Path, out: Path, start_s: float, end_s: float) -> Path:
+    """`clip` from start_s to end_s as MJPG; past its end, its last two frames."""
+    capture = cv2.VideoCapture(str(clip))
+    fps, count = capture.get(cv2.CAP_PROP_FPS), int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    first = min(int(start_s * fps), count - 2)
+    capture.set(cv2.CAP_PROP_POS_FRAMES, first)
+    writer = None
+    for _ in range(first, max(int(end_s * fps), first + 2)):
+        ok, frame = capture.read()
+        if not ok:
+            break
+        if writer is None:
+            fourcc = cv2.VideoWriter_fourcc(*"MJPG")
+            writer = cv2.VideoWriter(str(out), fourcc, fps, (frame.shape[1], frame.shape[0]))
+        writer.write(frame)
+    capture.release()
+    assert writer is not None, clip
+    writer.release()
+    return out
+
+
+def test_a_person_lying_beside_others_is_one_track(tmp_path, model_paths) -> None:
+    # 26.2 to 27.2 s of situp_floor_9 (lying on the floor) between jumping_jack_mixed's end
+    # card (nobody: room for a third person, so the detector looks every few frames) and
+    # 022_fitness's last frame (a close-up): the detector read the lying person a second
+    # time, the skeleton's head on theirs and its hips a body's length away on the floor,
+    # and the landmark model saw someone there on 2 frames: a second id in their tile.
+    data = shared_path("data")
+    clips = [
+        (data / "exercise_videos" / "jumping_jack_mixed.mp4", True),
+        (data / "exercise_videos" / "situp_floor_9.mp4", False),
+        (data / "quva" / "videos" / "022_fitness.mp4", False),
+    ]
+    tiles = [
+        Tile(_cut(clip, tmp_path / f"{index}.avi", 26.2, 27.2), mirror)
+        for index, (clip, mirror) in enumerate(clips)
+    ]
+    people = people_from_video(write_composite(tiles, tmp_path / "three.avi"), max_people=3)
+    in_tile: dict[int, list[int]] = {0: [], 1: [], 2: []}
+    for person, track in people.tracks.items():
+        found = track.median_box()
+        assert found is not None
+        in_tile[min(int(3 * (found[0] + found[2]) / 2), 2)].append(person)
+    frames = people.main.num_frames
+    assert len(in_tile[1]) == 1, in_tile
+    assert people.tracks[in_tile[1][0]].present.sum() >= frames - 1
+    assert len(in_tile[2]) == 1 and not in_tile[0], in_tile
 
 
 def test_detector_windows_cover_a_wide_frame() -> None:

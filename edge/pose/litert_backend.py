@@ -137,24 +137,30 @@ class LiteRtPoseEstimator:
             for person in self._people
             if person.person in chosen or person.last is None
         }
+        new: set[int] = set()  # indices in kept of people found on this frame
         for person in self._people:
             if person.person not in patches:  # not their turn: kept, last landmarks
                 results.append(replace(person.last, fresh=False))
                 kept.append(person)
                 continue
+            first = person.last is None
             result = person.last = self._landmark(person, frame, patches.pop(person.person))
             runs += 1
             if result is None:
                 self._ids.lose(person.person, roi_box(person.roi), t)
                 self._lost_one = True
             else:
+                if first:
+                    new.add(len(kept))
                 results.append(result)
                 kept.append(person)
         self.quota.measured(1000 * (time.perf_counter() - start), runs)
-        if len(kept) > 1:  # two ROIs that slid onto one body: the older id stays
-            twice = duplicates([roi_box(person.roi) for person in kept])
-            for index in twice:  # free to come back, should they
-                self._ids.lose(kept[index].person, roi_box(kept[index].roi), t)
+        # Two ROIs that slid onto one body, or one body read twice: the older stays.
+        if len(kept) > 1:
+            boxes = [roi_box(person.roi) for person in kept]
+            twice = duplicates(boxes, [r.landmarks for r in results], new)
+            for index in twice - new:  # free to come back, should they (newcomers: never seen)
+                self._ids.lose(kept[index].person, boxes[index], t)
             results = [r for i, r in enumerate(results) if i not in twice]
             kept = [p for i, p in enumerate(kept) if i not in twice]
         self._people = kept

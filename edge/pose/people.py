@@ -26,11 +26,21 @@ two ROIs whose centres are closer than SAME_PERSON of the larger side (half a me
 one person. Overlap would not do: the detector's ROI of a person is often half or twice the
 tracked one (IoU under 0.5 for one body), while two people side by side a metre apart
 overlap by more than that.
+
+A person found anew is also the one already tracked whose face their face lies on (the
+face landmarks' median distance under SAME_FACE of the smaller ROI's side, an eighth
+of a body height): the detector can read one body twice, its hips somewhere else. A
+person lying on the floor beside others was detected again with the hips a body's length
+away on the empty floor, the skeleton's head on theirs and its body across the floor
+(faces 0.03 to 0.06 of the smaller side apart, ROI centres 0.4 of the larger); for a
+few frames the landmark model saw someone there, each time a new id. Two people tracked
+for a while whose faces meet as they cross (0.06 at the closest in Pose2Sim's demo, cam03)
+are both kept: only a newcomer's first frame is checked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +48,8 @@ import numpy as np
 MEMORY_S = 3.0  # how long a lost person's id waits to be matched again
 SAME_PERSON = 0.25  # centres this close, in units of the larger ROI's side: one person
 COME_BACK = 0.5  # a lost person's centre this close, in the same units: may be them (1 m)
+SAME_FACE = 0.1  # a newcomer's face this close to someone's, in the smaller side: them
+FACE = slice(0, 11)  # BlazePose's face landmarks: nose, eyes, ears, mouth
 
 
 def same_person(a: np.ndarray, b: np.ndarray) -> bool:
@@ -107,13 +119,35 @@ def _distance(box: np.ndarray, point: np.ndarray) -> float:
     return float(np.hypot(*((box[:2] + box[2:]) / 2.0 - point)))
 
 
-def duplicates(boxes: list[np.ndarray]) -> set[int]:
+def same_face(a: np.ndarray, b: np.ndarray, side: float) -> bool:
+    """Whether two people's face landmarks (FACE rows, x and y in pixels) are one face,
+    `side` the smaller of their ROIs' sides (see the module's docstring)."""
+    gap = np.median(np.hypot(*(np.asarray(a)[FACE, :2] - np.asarray(b)[FACE, :2]).T))
+    return bool(gap < SAME_FACE * side)
+
+
+def _same_face(landmarks: Sequence[np.ndarray], boxes: list[np.ndarray], a: int, b: int) -> bool:
+    return same_face(landmarks[a], landmarks[b], min(_side(boxes[a]), _side(boxes[b])))
+
+
+def duplicates(
+    boxes: list[np.ndarray],
+    landmarks: Sequence[np.ndarray] | None = None,
+    new: Collection[int] = (),
+) -> set[int]:
     """Indices of ROI boxes that are the same person as an earlier one: the later of two is
-    the duplicate (the backend lists its people oldest first)."""
+    the duplicate (the backend lists its people oldest first). `landmarks` (pixels, one
+    array per box) and `new` (indices of people found on this frame): a new person whose
+    face is an earlier one's is a duplicate too."""
     found: set[int] = set()
     for later in range(len(boxes)):
         for earlier in range(later):
-            if earlier not in found and same_person(boxes[earlier], boxes[later]):
+            if earlier in found:
+                continue
+            face = later in new and landmarks is not None
+            if same_person(boxes[earlier], boxes[later]) or (
+                face and _same_face(landmarks, boxes, earlier, later)
+            ):
                 found.add(later)
                 break
     return found
