@@ -91,7 +91,7 @@ class PeriodicCounter:
 
     @property
     def partial(self) -> int:
-        return self._base_partial + len(self._partials)
+        return self._published_partial
 
     @property
     def period_s(self) -> float | None:
@@ -110,7 +110,8 @@ class PeriodicCounter:
         return "counting" if self._counting else "other"
 
     def reset(self) -> None:
-        self._base = self._base_partial = 0  # counted in earlier streams
+        self._base = 0  # counted in earlier streams
+        self._published_partial = 0  # partial reps published since the reset
         self._counted: list[Cycle] = []  # the cycles counted in this stream
         self._partials: list[Cycle] = []  # the partial reps
         self._period = 0.0
@@ -125,10 +126,9 @@ class PeriodicCounter:
     def _close_window(self) -> None:
         """Forget the window, keep the counts: what follows is counted afresh."""
         self._base += len(self._counted)
-        self._base_partial += len(self._partials)
         self._counted.clear()
         self._partials.clear()
-        self._ended = {False: -np.inf, True: -np.inf}  # where the last rep, partial rep ended
+        self._ended = -np.inf  # where the last rep (or partial rep) published ended
         self._clear_window()
 
     def _clear_window(self) -> None:
@@ -293,12 +293,20 @@ class PeriodicCounter:
         new_full = max(0, target - len(self._counted))
         seen_partial = sum(c.peak_s < first for c in self._partials) + len(partial)
         new_partial = max(0, seen_partial - len(self._partials))
-        fresh = full[len(full) - new_full :] if new_full else []
-        reps = [self._rep(c, now, found.periodicity, self._counted, False) for c in fresh]
+        fresh = [(c, False) for c in (full[len(full) - new_full :] if new_full else [])]
         if new_partial:
-            fresh = partial[len(partial) - new_partial :]
-            reps += [self._rep(c, now, found.periodicity, self._partials, True) for c in fresh]
-        return sorted(reps, key=lambda r: r.end_s)
+            fresh += [(c, True) for c in partial[len(partial) - new_partial :]]
+        reps = []
+        for cycle, is_partial in sorted(fresh, key=lambda item: item[0].peak_s):
+            if is_partial and cycle.end_s <= self._ended:
+                # a later window's split of movement already published as reps: seen, and
+                # not published again (a partial rep counts nothing, so nothing is lost)
+                self._partials.append(cycle)
+                continue
+            into = self._partials if is_partial else self._counted
+            self._published_partial += is_partial
+            reps.append(self._rep(cycle, now, found.periodicity, into, is_partial))
+        return reps
 
     def _rep(
         self, cycle: Cycle, now: float, periodicity: float, into: list[Cycle], partial: bool
@@ -306,10 +314,10 @@ class PeriodicCounter:
         # windows split one movement differently: a cycle a later window found may begin
         # before the last counted one ended; the rep begins there, and turns and ends no
         # earlier (its tempo then says less, its interval never overlaps the last one's)
-        start_s = max(cycle.start_s, self._ended[partial])
+        start_s = max(cycle.start_s, self._ended)
         turn_s = max(cycle.peak_s, start_s)
         end_s = max(min(cycle.end_s, now), turn_s)
-        self._ended[partial] = end_s
+        self._ended = end_s
         into.append(cycle)
         return RepEvent(
             ANY, self.count, now, start_s, end_s, float(np.clip(periodicity, 0.0, 1.0)),
