@@ -9,13 +9,17 @@ and its cycles are counted from it alone:
    the final pose (a rest before and after the set is not part of it).
 2. Its period: the window's analysis (edge/counting/cycles.py) over the stretch, with a
    period that may fit only MIN_FITS times in it; a movement that is periodic enough
-   (MIN_PERIODICITY, the live gate) and moves enough (MIN_MOTION) has
-   cycles = the stretch's length / the period, rounded (a cycle cut by the stream's first
-   frame, or one whose peak sits on its last, counts as it does not in the peaks).
+   (MIN_PERIODICITY, the live gate) and moves enough (MIN_MOTION) has as many cycles as
+   its peaks, less one, plus the rest of the stretch (before its first peak and after its
+   last) over the period, rounded (a cycle cut by the stream's first frame, or one whose
+   peak sits on its last, counts as it does not in the peaks); without peaks, the
+   stretch's length over the period. The peaks measure the cycles between them; only the
+   stretch's ends are measured by the period, whose error would otherwise add up over
+   every cycle.
 3. One cycle has no period to find: the stretch is one rep when the body goes far from its
    start pose along the stretch's main direction (its first principal component, drift
-   removed: MIN_EXCURSION torso lengths) and comes back to within RETURN of that
-   excursion. A walk-in, getting into position or a single reach does not
+   removed: MIN_EXCURSION torso lengths) and, after its farthest, comes back to within
+   RETURN of that excursion. A walk-in, getting into position or a single reach does not
    come back to where it started, or does not go far.
 """
 
@@ -93,7 +97,12 @@ def retro_cycles(samples: np.ndarray, times: np.ndarray, rate_hz: float = RATE_H
     found = analyse(x, t, rate_hz, MIN_FITS)
     if found is None or found.periodicity < MIN_PERIODICITY:
         return []
-    count = round((t[-1] - t[0]) / found.period_s)
+    length = float(t[-1] - t[0])
+    if found.cycles:  # the peaks' cycles, and the ends beyond them by the period
+        between = found.cycles[-1].peak_s - found.cycles[0].peak_s
+        count = len(found.cycles) - 1 + round((length - between) / found.period_s)
+    else:
+        count = round(length / found.period_s)
     if not 2 <= count <= len(found.cycles) + EDGES:
         return []
     # the peaks found are the reps when they are as many (each with its own turn and
@@ -103,7 +112,8 @@ def retro_cycles(samples: np.ndarray, times: np.ndarray, rate_hz: float = RATE_H
 
 def one_rep(samples: np.ndarray, times: np.ndarray, rate_hz: float = RATE_HZ) -> list[Cycle]:
     """A movement that has stopped, with no period: one rep when the body went far from its
-    start pose and came back, else []."""
+    start pose and, after its farthest, came back (at any sample: the stretch may end a
+    little past it), else []."""
     stretch = _stretch(samples, times, rate_hz)
     if stretch is None:
         return []
@@ -112,6 +122,7 @@ def one_rep(samples: np.ndarray, times: np.ndarray, rate_hz: float = RATE_HZ) ->
     main = u[:, :1] * sv[:1]  # along its main direction: the joints that hardly move add no noise
     away = np.linalg.norm(main - main[0], axis=1)
     excursion = float(away.max())
-    if excursion >= MIN_EXCURSION and away[-1] <= RETURN * excursion:
+    back = float(away[int(np.argmax(away)) :].min())  # nearest the start after the farthest
+    if excursion >= MIN_EXCURSION and back <= RETURN * excursion:
         return split(main, t, 1)
     return []
