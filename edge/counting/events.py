@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edge.counting.cycles import MIN_PERIOD_S
+
 
 @dataclass(frozen=True)
 class RepEvent:
@@ -53,17 +55,26 @@ class RepQuality:
         self, extent: float | None, start_s: float, turn_s: float, end_s: float
     ) -> dict[str, float | None]:
         """RepEvent's quality fields for a rep of `extent` (any unit, larger: deeper;
-        None: not measured, so no range and no velocity loss)."""
+        None: not measured, so no range and no velocity loss).
+
+        A rep shorter than MIN_PERIOD_S is not timed (no tempo, no velocity loss): its
+        interval was cut short by the reps published before it (a later window counted a
+        cycle that earlier windows had split differently), and its speed, range over almost
+        no time, would become the set's best and every later rep's loss near 100%."""
+        extent = None if extent is None else max(float(extent), 0.0)
+        if extent is not None:
+            self._best_range = max(self._best_range, extent)
+        share = extent / self._best_range if extent is not None and self._best_range > 0 else None
+        if end_s - start_s < MIN_PERIOD_S:
+            return {"down_s": None, "up_s": None, "range": share, "velocity_loss": None}
         tempo = {"down_s": max(turn_s - start_s, 0.0), "up_s": max(end_s - turn_s, 0.0)}
         if extent is None:
             return {**tempo, "range": None, "velocity_loss": None}
-        extent = max(float(extent), 0.0)
-        speed = extent / max(end_s - start_s, 1e-3)
-        self._best_range = max(self._best_range, extent)
+        speed = extent / (end_s - start_s)
         self._best_speed = max(self._best_speed, speed)
         return {
             **tempo,
-            "range": extent / self._best_range if self._best_range > 0 else None,
+            "range": share,
             "velocity_loss": 1.0 - speed / self._best_speed if self._best_speed > 0 else None,
         }
 
