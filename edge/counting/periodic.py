@@ -233,9 +233,9 @@ class PeriodicCounter:
             if self._counted:
                 return reps
             one = one_rep(samples, times, self.rate_hz)
-            return reps + [self._rep(c, now, 1.0, self._counted, False) for c in one]
+            return reps + [self._rep(c, now, 1.0, False) for c in one]
         self._period = (cycles[-1].end_s - cycles[0].start_s) / len(cycles)
-        return [self._rep(c, now, 1.0, self._counted, False) for c in cycles]
+        return [self._rep(c, now, 1.0, False) for c in cycles]
 
     # --- one analysis ---------------------------------------------------------------
     def _analysis(
@@ -303,14 +303,11 @@ class PeriodicCounter:
                 # not published again (a partial rep counts nothing, so nothing is lost)
                 self._partials.append(cycle)
                 continue
-            into = self._partials if is_partial else self._counted
             self._published_partial += is_partial
-            reps.append(self._rep(cycle, now, found.periodicity, into, is_partial))
+            reps.append(self._rep(cycle, now, found.periodicity, is_partial))
         return reps
 
-    def _rep(
-        self, cycle: Cycle, now: float, periodicity: float, into: list[Cycle], partial: bool
-    ) -> RepEvent:
+    def _rep(self, cycle: Cycle, now: float, periodicity: float, partial: bool) -> RepEvent:
         # windows split one movement differently: a cycle a later window found may begin
         # before the last counted one ended; the rep begins there, and turns and ends no
         # earlier (its tempo then says less, its interval never overlaps the last one's)
@@ -318,7 +315,7 @@ class PeriodicCounter:
         turn_s = max(cycle.peak_s, start_s)
         end_s = max(min(cycle.end_s, now), turn_s)
         self._ended = end_s
-        into.append(cycle)
+        (self._partials if partial else self._counted).append(cycle)
         return RepEvent(
             ANY, self.count, now, start_s, end_s, float(np.clip(periodicity, 0.0, 1.0)),
             partial=partial,

@@ -57,10 +57,9 @@ CORE = "1"
 BARE_EVERY = 8  # frames: the bare invoke is timed again during a people run this often
 
 
-def bare_invoke_ms(estimator: object, repeats: int = INVOKES) -> dict[str, float]:
-    """The landmark model's invoke alone (CPU and wall ms, median of `repeats`), on the
-    input the estimator last gave it."""
-    interpreter = estimator._landmarks._interpreter  # type: ignore[attr-defined]
+def invoke_ms(interpreter: Any, repeats: int = INVOKES) -> dict[str, float]:
+    """`interpreter`'s invoke alone (CPU and wall ms, median of `repeats`), on the input
+    it holds."""
     cpu, wall = [], []
     for _ in range(repeats):
         c, w = time.process_time(), time.perf_counter()
@@ -70,7 +69,12 @@ def bare_invoke_ms(estimator: object, repeats: int = INVOKES) -> dict[str, float
     return {"cpu_ms": 1000 * float(np.median(cpu)), "wall_ms": 1000 * float(np.median(wall))}
 
 
-def whole_invoke_ms(repeats: int = INVOKES) -> float:
+def bare_invoke_ms(estimator: object, repeats: int = INVOKES) -> dict[str, float]:
+    """The landmark model's invoke alone, on the input the estimator last gave it."""
+    return invoke_ms(estimator._landmarks._interpreter, repeats)  # type: ignore[attr-defined]
+
+
+def whole_invoke_ms() -> float:
     """The unpruned landmark model's bare invoke (CPU ms, median), on a fixed input."""
     from edge.pose.interpreter import load_interpreter
     from edge.pose.model_files import resolve_models
@@ -78,12 +82,7 @@ def whole_invoke_ms(repeats: int = INVOKES) -> float:
     interpreter = load_interpreter(resolve_models().landmark, 1)
     detail = interpreter.get_input_details()[0]
     interpreter.set_tensor(detail["index"], np.full(detail["shape"], 0.5, np.float32))
-    cpu = []
-    for _ in range(repeats):
-        c = time.process_time()
-        interpreter.invoke()
-        cpu.append(time.process_time() - c)
-    return 1000 * float(np.median(cpu))
+    return invoke_ms(interpreter)["cpu_ms"]
 
 
 STAGES = ("crop", "input", "invoke", "decode")
@@ -123,6 +122,8 @@ def worker(spec: dict) -> dict:
     count = spec.get("people", 1)
     options = {"max_people": count} if count > 1 else {}
     estimator = create_estimator(spec["backend"], 1, **options)
+    # the bare invokes between frames would count as the loop's own invoke stage
+    assert not (spec.get("stages") and spec.get("bare_during")), "one or the other"
     stages = timed_stages(estimator) if spec.get("stages") else None
     source = open_source(spec["video"])
     decode_cpu, decode_wall, cpu, wall, found = [], [], [], [], []
@@ -238,8 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     ms = np.array([people[n]["process_cpu_ms"] for n in people])
     slope, intercept = np.polyfit(found, ms, 1)
     bare = float(np.median([people[n]["bare_invoke"]["cpu_ms"] for n in people]))
-    # Per round, each process's ms per frame in units of its own bare invoke: the machine's
-    # speed, which drifts between processes on a shared machine, cancels in the ratio.
+    # Per round, each process's ms per frame in units of the bare invoke timed during its
+    # run: the machine's speed, which drifts on a shared machine, cancels in the ratio.
     ratios = [
         float(np.polyfit(
             [runs[n][i]["people_per_frame"] for n in runs],
