@@ -13,11 +13,15 @@ spend). Wall time is reported beside it.
    times; the ratio is each round's slope of ms per frame in units of the bare invoke
    timed during that process's run (every BARE_EVERY frames, 3 invokes between two
    frames: a shared machine's speed drifts, by 25% between processes in one run here,
-   and cancels so), the median of the rounds. Beside it the whole model's invoke
+   and cancels so), the median of the rounds. The same slope over the tracking frames
+   alone (those the detector did not run on): the steady cost of a frame, without the
+   arrivals (the detector, and settle.py's landmark passes for each newcomer: a one-off
+   that grows with the people arriving, reported as the cost of a detector frame). Beside
+   it the whole model's invoke
    (its segmentation branch kept: the model as shipped by MediaPipe, which the target was
-   set against before edge/pose/graph_prune.py took 40% off it), and where a person's
-   time goes: one more run of the 4-person composite with each stage timed (crop, input,
-   invoke, decode, the rest).
+   set against before edge/pose/graph_prune.py took 40% off it), and where a tracked
+   person's time goes: one more run of the 4-person composite with each stage timed (crop,
+   input, invoke, decode, the rest) on its tracking frames.
 2. `pose` on one real clip, full model, one person: decode + process per frame, LiteRT vs
    MediaPipe (target <= 0.75x), and the floor, decode + the bare landmark invoke.
    `--baseline-tree DIR` also runs an older checkout's edge/ (e.g. `git archive`) on the
@@ -127,6 +131,8 @@ def worker(spec: dict) -> dict:
     stages = timed_stages(estimator) if spec.get("stages") else None
     source = open_source(spec["video"])
     decode_cpu, decode_wall, cpu, wall, found = [], [], [], [], []
+    detected: list[bool] = []  # the detector ran on the frame (someone arrived or was lost)
+    tracking_stages = dict.fromkeys(stages, 0.0) if stages is not None else None
     during: list[float] = []  # bare invokes between frames (spec "bare_during")
     frames = source.frames()
     limit = spec.get("frames") or 10**9
@@ -137,11 +143,17 @@ def worker(spec: dict) -> dict:
             break
         decode_cpu.append(time.process_time() - c)
         decode_wall.append(time.perf_counter() - w)
+        runs_before = getattr(estimator, "detector_runs", 0)
+        spent_before = dict(stages) if stages is not None else {}
         c, w = time.process_time(), time.perf_counter()
         people = estimator.process(frame)
         cpu.append(time.process_time() - c)
         wall.append(time.perf_counter() - w)
         found.append(len(people))
+        detected.append(getattr(estimator, "detector_runs", 0) != runs_before)
+        if tracking_stages is not None and not detected[-1]:
+            for key in tracking_stages:
+                tracking_stages[key] += stages[key] - spent_before[key]
         if spec.get("bare_during") and len(cpu) % BARE_EVERY == 0:
             during.append(bare_invoke_ms(estimator, 3)["cpu_ms"])
     source.close()
@@ -153,14 +165,20 @@ def worker(spec: dict) -> dict:
         "decode_wall_ms": 1000 * float(np.mean(decode_wall)),
         "people_per_frame": float(np.mean(found)),
     }
+    tracking = ~np.array(detected)
+    if tracking.any() and hasattr(estimator, "detector_runs"):
+        result["tracking_frames"] = int(tracking.sum())
+        result["tracking_cpu_ms"] = 1000 * float(np.mean(np.array(cpu)[tracking]))
+        result["tracking_people_per_frame"] = float(np.mean(np.array(found)[tracking]))
+        # the first frame at least: everyone arrives on it
+        result["detector_frame_cpu_ms"] = 1000 * float(np.mean(np.array(cpu)[~tracking]))
     if during:
         result["bare_invoke_during_cpu_ms"] = float(np.median(during))
-    if stages is not None:
-        people = max(float(np.sum(found)), 1.0)
-        result["stages_ms_per_person"] = {k: 1000 * v / people for k, v in stages.items()}
-        result["stages_ms_per_person"]["rest"] = 1000 * float(np.sum(cpu)) / people - sum(
-            result["stages_ms_per_person"].values()
-        )
+    if stages is not None and tracking_stages is not None:
+        people = max(float(np.sum(np.array(found)[tracking])), 1.0)
+        per = {k: 1000 * v / people for k, v in tracking_stages.items()}
+        per["rest"] = 1000 * float(np.sum(np.array(cpu)[tracking])) / people - sum(per.values())
+        result["stages_ms_per_person"] = per
     if spec["backend"] == "litert" and spec.get("bare", True):
         result["bare_invoke"] = bare_invoke_ms(estimator)
         if spec.get("stages"):
@@ -179,6 +197,23 @@ def run_worker(spec: dict, tree: Path | None = None) -> dict:
         capture_output=True, text=True,
     )  # fmt: skip
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# A people run's figures besides median_of's (the medians of its rounds)
+PER_RUN = (
+    "people_per_frame", "tracking_cpu_ms", "tracking_people_per_frame", "tracking_frames",
+    "detector_frame_cpu_ms",
+)  # fmt: skip
+
+
+def round_slope(runs: dict[int, list[dict]], index: int, found: str, ms: str) -> float:
+    """Round `index`'s least-squares slope of ms per frame (`ms`, in units of the bare
+    invoke timed during each run) over people found per frame (`found`)."""
+    return float(np.polyfit(
+        [runs[n][index][found] for n in runs],
+        [runs[n][index][ms] / runs[n][index]["bare_invoke_during_cpu_ms"] for n in runs],
+        1,
+    )[0])  # fmt: skip
 
 
 def median_of(results: list[dict]) -> dict:
@@ -233,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         print("bench people_speed: 4 people, each stage timed ...", file=sys.stderr, flush=True)
         stages = run_worker(spec | {"frames": FRAMES, "stages": True})
     people = {count: median_of(results) | {
-        "people_per_frame": float(np.median([r["people_per_frame"] for r in results]))
+        key: float(np.median([r[key] for r in results])) for key in PER_RUN
     } for count, results in runs.items()}  # fmt: skip
     found = np.array([people[n]["people_per_frame"] for n in people])
     ms = np.array([people[n]["process_cpu_ms"] for n in people])
@@ -241,14 +276,16 @@ def main(argv: list[str] | None = None) -> int:
     bare = float(np.median([people[n]["bare_invoke"]["cpu_ms"] for n in people]))
     # Per round, each process's ms per frame in units of the bare invoke timed during its
     # run: the machine's speed, which drifts on a shared machine, cancels in the ratio.
-    ratios = [
-        float(np.polyfit(
-            [runs[n][i]["people_per_frame"] for n in runs],
-            [runs[n][i]["process_cpu_ms"] / runs[n][i]["bare_invoke_during_cpu_ms"] for n in runs],
-            1,
-        )[0])
-        for i in range(ROUNDS)
-    ]  # fmt: skip
+    ratios = [round_slope(runs, i, "people_per_frame", "process_cpu_ms") for i in range(ROUNDS)]
+    # The same on the frames the detector did not run on: what each frame costs while
+    # everyone is tracked, without a person's arrival (the detector, then settle.py's
+    # landmark passes: one-off, and more of them the more people arrive).
+    tracking_ratios = [
+        round_slope(runs, i, "tracking_people_per_frame", "tracking_cpu_ms") for i in range(ROUNDS)
+    ]
+    tracking_found = [people[n]["tracking_people_per_frame"] for n in people]
+    tracking_ms = [people[n]["tracking_cpu_ms"] for n in people]
+    tracking_slope, tracking_intercept = np.polyfit(tracking_found, tracking_ms, 1)
 
     # The configurations take turns, ROUNDS times: load that comes and goes then falls on
     # each alike; each figure is the median of its rounds.
@@ -279,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
         "marginal_vs_bare_invoke_of_medians": float(slope / bare),
         "marginal_vs_bare_invoke_rounds": ratios,
         "marginal_vs_bare_invoke": float(np.median(ratios)),
+        "tracking_marginal_ms_per_person": float(tracking_slope),
+        "tracking_fixed_ms_per_frame": float(tracking_intercept),
+        "tracking_marginal_vs_bare_invoke_rounds": tracking_ratios,
+        "tracking_marginal_vs_bare_invoke": float(np.median(tracking_ratios)),
         "stages_ms_per_person": stages["stages_ms_per_person"],
         "stages_bare_invoke_cpu_ms": stages["bare_invoke"]["cpu_ms"],
         "whole_model_invoke_cpu_ms": stages["bare_invoke"]["whole_cpu_ms"],
@@ -314,34 +355,50 @@ def render_markdown(report: dict) -> str:
         "## Per person",
         "",
         "| people (tiles, --people) | frames | people found / frame | process CPU ms / frame "
-        "| wall ms | bare landmark invoke CPU ms |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| wall ms | tracking frames | people / tracking frame | CPU ms / tracking frame "
+        "| CPU ms / detector frame | bare landmark invoke CPU ms |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, r in report["people"].items():
         lines.append(
             f"| {n} | {r['frames']} | {r['people_per_frame']:.2f} | {r['process_cpu_ms']:.2f} | "
-            f"{r['process_wall_ms']:.2f} | {r['bare_invoke']['cpu_ms']:.2f} |"
+            f"{r['process_wall_ms']:.2f} | {r['tracking_frames']:.0f} | "
+            f"{r['tracking_people_per_frame']:.2f} | {r['tracking_cpu_ms']:.2f} | "
+            f"{r['detector_frame_cpu_ms']:.2f} | {r['bare_invoke']['cpu_ms']:.2f} |"
         )
     rounds = ", ".join(f"{v:.2f}" for v in report["marginal_vs_bare_invoke_rounds"])
+    tracking_rounds = ", ".join(
+        f"{v:.2f}" for v in report["tracking_marginal_vs_bare_invoke_rounds"]
+    )
     lines += [
         "",
-        f"Medians of {ROUNDS} rounds, the people counts taking turns. Marginal cost per "
+        "While everyone is tracked (the frames the detector did not run on: a frame's "
+        "steady cost, without anyone's arrival, which runs the detector and settle.py's "
+        "landmark passes once per newcomer), each person costs "
+        f"**{report['tracking_marginal_ms_per_person']:.2f} ms** per frame, "
+        f"**{report['tracking_marginal_vs_bare_invoke']:.2f}x** the bare landmark invoke "
+        f"(rounds {tracking_rounds}; target <= 1.2x); fixed part "
+        f"{report['tracking_fixed_ms_per_frame']:.2f} ms per frame.",
+        "",
+        f"Over all frames, arrivals included: medians of {ROUNDS} rounds, the people counts "
+        "taking turns. Marginal cost per "
         f"person (least-squares slope over people found): "
         f"**{report['marginal_ms_per_person']:.2f} ms**; against the bare landmark invoke, "
         f"each round in units of the bare invoke timed during each run: "
         f"**{report['marginal_vs_bare_invoke']:.2f}x** (rounds {rounds}; target <= 1.2x; "
         f"the medians' slope over the median invoke, {report['bare_invoke_cpu_ms']:.2f} ms: "
         f"{report['marginal_vs_bare_invoke_of_medians']:.2f}x); fixed part "
-        f"{report['fixed_ms_per_frame']:.2f} ms per frame (the detector's share when "
-        "someone is lost, the frame's own work).",
+        f"{report['fixed_ms_per_frame']:.2f} ms per frame (negative: the arrivals on the "
+        "first frame cost more the more people arrive, and the slope takes them in).",
         "",
         f"The same model with its segmentation branch (as MediaPipe ships it, the invoke "
         f"the target was set against; edge/pose/graph_prune.py drops that branch): "
         f"{report['whole_model_invoke_cpu_ms']:.2f} ms, so a person costs "
         f"{report['marginal_vs_whole_model_invoke']:.2f}x that model's invoke alone.",
         "",
-        "Where a person's time goes (the 4-person composite once more, each stage's CPU "
-        f"time per person; the bare invoke in that process "
+        "Where a person's time goes while tracked (the 4-person composite once more, each "
+        "stage's CPU time per person on the frames without the detector; the bare invoke in "
+        "that process "
         f"{report['stages_bare_invoke_cpu_ms']:.2f} ms):",
         "",
         "| " + " | ".join(report["stages_ms_per_person"]) + " |",
