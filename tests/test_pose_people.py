@@ -8,10 +8,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.pose.detector import windows
+from edge.pose.detector import PoseDetector, views, windows
+from edge.pose.litert_backend import LiteRtPoseEstimator
 from edge.pose.people import FACE, MEMORY_S, SAME_FACE, PersonIds, duplicates, same_person
 from edge.pose.track import people_from_video
 from edge.skeleton import NUM_LANDMARKS
+from edge.sources.opencv_source import OpenCvSource
 from tests.conftest import shared_path
 from training.bench.people_composite import Tile, write_composite
 
@@ -182,6 +184,66 @@ def test_detector_windows_cover_a_wide_frame() -> None:
         assert row[-1].center_x + row[-1].width / 2 == 1920
     tall = windows(1088, 1920)
     assert {w.center_x for w in tall} == {544} and {w.width for w in tall} == {1088, 1632}
+
+
+def test_a_search_for_newcomers_can_look_at_one_view_alone(tmp_path, model_paths) -> None:
+    # Two real people side by side: one view (the whole frame, or a window) is one
+    # detector run, the views in turns find both, and view k is view k modulo their number
+    # (the backend's searches for newcomers take them in turns).
+    clips = ("goblet_squat_front_6.mp4", "pushup_side_4.mp4")
+    tiles = [Tile(shared_path("data", "exercise_videos", clip)) for clip in clips]
+    capture = cv2.VideoCapture(str(write_composite(tiles, tmp_path / "two.avi")))
+    for _ in range(60):  # both found by 2 s in (the squat's first frames: nobody)
+        ok, frame = capture.read()
+        assert ok
+    capture.release()
+    height, width = frame.shape[:2]
+    detector = PoseDetector(model_paths.detector, 2)
+    runs = []
+    invoke = detector._interpreter.invoke  # counted, not replaced: the real model runs
+    detector._interpreter.invoke = lambda: runs.append(1) or invoke()
+    looked = views(width, height)
+    assert len(looked) == 1 + len(windows(width, height)) > 2
+    everywhere = detector.detect_all(frame, 3)
+    assert len(runs) == len(looked)
+    assert {float(d.keypoints[0][0]) < width / 2 for d in everywhere} == {True, False}
+    sides = set()
+    for index in range(len(looked)):
+        runs.clear()
+        found = detector.detect_all(frame, 3, index)
+        assert len(runs) == 1
+        sides.update(float(d.keypoints[0][0]) < width / 2 for d in found)
+        again = detector.detect_all(frame, 3, index + len(looked))
+        assert [d.score for d in again] == [d.score for d in found]
+    assert sides == {True, False}
+
+
+def test_with_room_for_more_a_search_is_one_detector_run(tmp_path, model_paths) -> None:
+    # Two people, room for three: every DETECT_EVERY frames the backend looks for a
+    # newcomer in one view only (a wide frame has six: six runs made that frame five times
+    # a tracking frame's cost); with nobody tracked, or someone just lost, in all of them.
+    clips = ("goblet_squat_front_6.mp4", "pushup_side_4.mp4")
+    tiles = [Tile(shared_path("data", "exercise_videos", clip)) for clip in clips]
+    source = OpenCvSource(str(write_composite(tiles, tmp_path / "two.avi")))
+    estimator = LiteRtPoseEstimator(
+        model_paths.detector, model_paths.landmark, num_threads=2, max_people=3
+    )
+    runs: list[int] = []
+    invoke = estimator._detector._interpreter.invoke  # counted: the real model runs
+    estimator._detector._interpreter.invoke = lambda: runs.append(1) or invoke()
+    searches, before, dropped = [], 0, False
+    try:
+        for frame in source.frames():
+            runs.clear()
+            now = len(estimator.process(frame))
+            if runs and before and not dropped:  # nobody lost last frame: a search
+                searches.append(len(runs))
+            before, dropped = now, now < before
+            if frame.index >= 150:
+                break
+    finally:
+        source.close()
+    assert len(searches) >= 5 and set(searches) == {1}, searches
 
 
 def test_several_people_need_a_backend_that_tracks_them() -> None:

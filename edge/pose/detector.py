@@ -107,16 +107,19 @@ class PoseDetector:
         found = self.detect_all(image, 1)
         return found[0] if found else None
 
-    def detect_all(self, image: np.ndarray, max_people: int) -> list[Detection]:
+    def detect_all(
+        self, image: np.ndarray, max_people: int, view: int | None = None
+    ) -> list[Detection]:
         """Up to `max_people` people in a BGR uint8 frame, best first, after NMS (the RGB
         swap is done on the patch).
 
         One person: the whole frame, letterboxed, as MediaPipe does. Several: also square
         windows along a wide (or tall) frame's long side (`windows`), whose candidates
         join the whole frame's before NMS: in a 224x224 letterbox of a wide frame each of
-        several people is a few dozen pixels tall, too small for this detector."""
+        several people is a few dozen pixels tall, too small for this detector. `view`:
+        only that one of `views` (modulo their number), one detector run instead of all."""
         height, width = image.shape[:2]
-        letterbox = Roi(width / 2.0, height / 2.0, float(max(width, height)), 0.0, 0.0)
+        letterbox = letterboxed(width, height)
         if max_people == 1:
             found = self._candidates(image, letterbox)
             if found is None:
@@ -124,8 +127,11 @@ class PoseDetector:
             boxes, keypoints, scores = found
             kept = weighted_nms(boxes, keypoints, scores)[:1]
             return [self._detection(letterbox, boxes, keypoints, scores, i) for i in kept]
+        looked = views(width, height)
+        if view is not None:
+            looked = [looked[view % len(looked)]]
         pixels = []
-        for window in [letterbox, *windows(width, height)]:
+        for window in looked:
             found = self._candidates(image, window)
             if found is not None:
                 boxes, keypoints, scores = found
@@ -181,6 +187,17 @@ class PoseDetector:
     ) -> Detection:
         box, points = self._to_pixels(window, boxes[i : i + 1], keypoints[i])
         return Detection(score=float(scores[i]), box=box[0], keypoints=points)
+
+
+def views(width: int, height: int) -> list[Roi]:
+    """What the detector looks at for several people: the whole frame (letterboxed), then
+    its `windows`."""
+    return [letterboxed(width, height), *windows(width, height)]
+
+
+def letterboxed(width: int, height: int) -> Roi:
+    """The whole frame as one square view, padded across its short side."""
+    return Roi(width / 2.0, height / 2.0, float(max(width, height)), 0.0, 0.0)
 
 
 def windows(width: int, height: int) -> list[Roi]:

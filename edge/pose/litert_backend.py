@@ -9,12 +9,12 @@ The frame loop is MediaPipe's pose_landmark_cpu.pbtxt:
 Several people (max_people > 1), as MediaPipe's Tasks pose landmarker (num_poses) does it:
 each person has their own ROI and filters; the detector keeps up to max_people after NMS
 and runs while fewer are tracked (every frame with nobody; else on the frame after someone
-is lost, as the one-person loop does, and every DETECT_EVERY frames for newcomers); a
-detection whose ROI is centred on a tracked person's is that person. Ids come from
-edge/pose/people.py. With max_people = 1 this is the one-person loop above, frame for
-frame. When everyone's landmark runs do not fit the frame budget, only some people's run
-on a frame, taking turns (edge/pose/budget.py); the others keep their ROI and show their
-last landmarks, not fresh.
+is lost, as the one-person loop does, and every DETECT_EVERY frames for newcomers, one of
+its views at a time); a detection whose ROI is centred on a tracked person's is that
+person. Ids come from edge/pose/people.py. With max_people = 1 this is the one-person
+loop above, frame for frame. When everyone's landmark runs do not fit the frame budget,
+only some people's run on a frame, taking turns (edge/pose/budget.py); the others keep
+their ROI and show their last landmarks, not fresh.
 """
 
 from __future__ import annotations
@@ -105,6 +105,7 @@ class LiteRtPoseEstimator:
         self._people: list[_Person] = []  # oldest first
         self._since_detection = 0
         self._lost_one = False  # someone was lost on the last frame
+        self._view = 0  # the detector's view the next search for newcomers looks at
         self.detector_runs = 0
 
     def reset(self) -> None:
@@ -113,6 +114,7 @@ class LiteRtPoseEstimator:
         self.quota.reset()
         self._since_detection = 0
         self._lost_one = False
+        self._view = 0
 
     def close(self) -> None:
         self._people = []
@@ -122,7 +124,12 @@ class LiteRtPoseEstimator:
         image = frame.image  # BGR; the model wrappers swap to RGB on their small patches
         t = frame.timestamp_s
         if self._needs_detection():
-            self._detect(image, t)
+            # nobody tracked, or someone just lost: every view, as soon as may be; else a
+            # search for newcomers: one view a time, in turns (on a wide frame each view is
+            # a detector run, and all of them every DETECT_EVERY frames made that frame
+            # five times a tracking frame's cost)
+            everywhere = not self._people or self._lost_one
+            self._detect(image, t, None if everywhere else self._next_view())
         else:
             self._since_detection += 1
         results: list[PoseResult] = []
@@ -175,12 +182,17 @@ class LiteRtPoseEstimator:
             return False
         return self._lost_one or self._since_detection + 1 >= DETECT_EVERY
 
-    def _detect(self, image: np.ndarray, t: float) -> None:
-        """New people from the detector: those not already tracked, up to max_people."""
+    def _next_view(self) -> int:
+        view, self._view = self._view, self._view + 1
+        return view
+
+    def _detect(self, image: np.ndarray, t: float, view: int | None = None) -> None:
+        """New people from the detector: those not already tracked, up to max_people;
+        `view`: only that one of the detector's views (detector.views)."""
         self.detector_runs += 1
         self._since_detection = 0
         tracked = [roi_box(person.roi) for person in self._people]
-        for detection in self._detector.detect_all(image, self.max_people):
+        for detection in self._detector.detect_all(image, self.max_people, view):
             if len(self._people) >= self.max_people:
                 break
             hip_center, body_point = detection.keypoints[0], detection.keypoints[1]
