@@ -124,11 +124,11 @@ class LiteRtPoseEstimator:
         image = frame.image  # BGR; the model wrappers swap to RGB on their small patches
         t = frame.timestamp_s
         if self._needs_detection():
-            # nobody tracked, or someone just lost: every view, as soon as may be; else a
-            # search for newcomers: one view a time, in turns (on a wide frame each view is
-            # a detector run, and all of them every DETECT_EVERY frames made that frame
-            # five times a tracking frame's cost)
-            everywhere = not self._people or self._lost_one
+            # nobody tracked, or someone lost who may come back as themselves: every view;
+            # else a search for newcomers: one view a time, in turns (on a wide frame each
+            # view is a detector run, and all of them every DETECT_EVERY frames made that
+            # frame five times a tracking frame's cost)
+            everywhere = not self._people or self._lost_one or self._ids.awaited(t)
             self._detect(image, t, None if everywhere else self._next_view())
         else:
             self._since_detection += 1

@@ -96,6 +96,10 @@ class PersonIds:
         self._lost = [lost for lost in self._lost if lost.person != person]
         self._lost.append(_Lost(person, np.asarray(box, np.float64), time_s))
 
+    def awaited(self, time_s: float) -> bool:
+        """Whether someone lost within MEMORY_S of `time_s` may still come back as themselves."""
+        return any(0.0 <= time_s - lost.time_s <= self.memory_s for lost in self._lost)
+
     def reset(self) -> None:
         """A new stream: nobody is waiting to come back. Ids already given stay used."""
         self._lost.clear()
