@@ -45,11 +45,14 @@ def test_new_people_get_new_ids_never_reused() -> None:
 def test_a_person_who_comes_back_soon_gets_their_id() -> None:
     ids = PersonIds(max_people=2)
     left, right = ids.start(box(0), 0.0), ids.start(box(400), 0.0)
+    assert not ids.awaited(1.0)
     ids.lose(left, box(0), 2.0)
     ids.lose(right, box(400), 2.0)
+    assert ids.awaited(3.0) and not ids.awaited(2.0 + MEMORY_S + 0.1)
     # back a second later, a little moved: each their own id
     assert ids.start(box(410), 3.0) == right
     assert ids.start(box(15), 3.0) == left
+    assert not ids.awaited(3.0)  # both back: nobody to wait for
 
 
 def test_a_returning_person_found_at_another_size_is_still_theirs() -> None:
