@@ -174,7 +174,7 @@ def worker(spec: dict) -> dict:
         result["detector_frame_cpu_ms"] = 1000 * float(np.mean(np.array(cpu)[~tracking]))
     if during:
         result["bare_invoke_during_cpu_ms"] = float(np.median(during))
-    if stages is not None and tracking_stages is not None:
+    if tracking_stages is not None:  # stages were timed
         people = max(float(np.sum(np.array(found)[tracking])), 1.0)
         per = {k: 1000 * v / people for k, v in tracking_stages.items()}
         per["rest"] = 1000 * float(np.sum(np.array(cpu)[tracking])) / people - sum(per.values())
